@@ -1,0 +1,140 @@
+// plateau's inference engine: load an ONNX model once, run it from one Session per thread.
+//
+//   auto model = plateau::Model::Load("models/ch_PP-OCRv4_det_infer.onnx");
+//   if (!model.ok()) return model.status();
+//   auto session = plateau::Session::Create(*model, {.threads = 2});
+//   std::vector<plateau::TensorView> outputs;
+//   PLATEAU_RETURN_IF_ERROR((*session)->Run({input_view}, &outputs));
+//   // outputs[0] points into the session's arena and stays valid until the next Run or Trim.
+//
+// Model holds the graph and the weights (read-only, shared by all sessions and threads). A Session
+// holds the run state: a cache of execution plans keyed by input shape (LRU, bounded) and one arena
+// sized for the largest cached plan. A Session is not thread-safe; use one per thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plateau/status.h"
+#include "plateau/tensor.h"
+
+namespace plateau {
+
+namespace graph {
+class Graph;
+}
+class ExecutionPlan;
+class PreparedPlan;
+
+struct ModelOptions {
+  // Refuse shapes whose plan would need more than this many arena bytes (0: no limit besides the
+  // built-in sanity ceiling of 64 GiB).
+  size_t max_arena_bytes = 0;
+};
+
+class Model {
+ public:
+  // Parses and optimises the model. Errors name the file and, for unsupported content, the node, op and
+  // opset.
+  static StatusOr<std::shared_ptr<const Model>> Load(const std::string& path,
+                                                     const ModelOptions& options = {});
+  static StatusOr<std::shared_ptr<const Model>> LoadFromBytes(const std::string& bytes,
+                                                              const std::string& label,
+                                                              const ModelOptions& options = {});
+  ~Model();
+
+  const std::string& path() const { return path_; }
+  std::vector<std::string> input_names() const;
+  std::vector<std::string> output_names() const;
+  // Declared input shape; -1 marks a dynamic dim.
+  Shape input_shape(size_t i) const;
+  // Bytes of weights as loaded (the constants of the graph) plus weights re-laid out for the kernels.
+  size_t weights_bytes() const;
+  const graph::Graph& graph() const { return *graph_; }
+  const ModelOptions& options() const { return options_; }
+
+  // Internal: the store of packed weights shared by sessions.
+  struct Internals;
+  Internals& internals() const { return *internals_; }
+
+ private:
+  Model();
+  std::string path_;
+  ModelOptions options_;
+  std::unique_ptr<graph::Graph> graph_;
+  std::unique_ptr<Internals> internals_;
+};
+
+struct SessionOptions {
+  // Intra-op threads; 0 means all cores.
+  int threads = 0;
+  // Execution plans kept per input shape; the least recently used is evicted beyond this.
+  size_t plan_cache_capacity = 8;
+  // Use the naive reference kernels instead of oneDNN (slow; for tests and debugging).
+  bool reference_kernels = false;
+};
+
+// What a plan for one input shape costs, known before it runs.
+struct PlanSummary {
+  std::vector<Shape> input_shapes;
+  std::vector<Shape> output_shapes;
+  size_t arena_bytes = 0;     // activations + scratch, one block
+  size_t scratch_bytes = 0;   // of which oneDNN scratchpads
+  size_t num_steps = 0;       // kernels executed per run
+  std::string text;           // human-readable listing: each value's offset, size, lifetime
+};
+
+struct SessionStats {
+  size_t arena_bytes = 0;  // currently held by the arena
+  size_t plans_cached = 0;
+  size_t plan_cache_capacity = 0;
+  size_t plan_hits = 0;
+  size_t plan_misses = 0;
+  size_t plan_evictions = 0;
+};
+
+// One timed kernel of the last profiled run.
+struct NodeProfile {
+  std::string node;
+  std::string op_type;
+  std::string impl;
+  Shape output_shape;
+  double ms = 0;
+};
+
+class Session {
+ public:
+  static StatusOr<std::unique_ptr<Session>> Create(std::shared_ptr<const Model> model,
+                                                   const SessionOptions& options = {});
+  ~Session();
+
+  // Runs the model. `inputs` in model input order, plain row-major float32. On success `outputs` holds
+  // views into the session's memory, valid until the next Run, Plan or Trim. Builds (and caches) a plan
+  // when the input shapes are new. Fails with a clear error on wrong rank, channel count, absurd sizes;
+  // a failure leaves the session usable.
+  Status Run(const std::vector<TensorView>& inputs, std::vector<TensorView>* outputs);
+  // Builds (or finds) the plan for these input shapes without running it.
+  StatusOr<PlanSummary> Plan(const std::vector<Shape>& input_shapes);
+  // Drops every cached plan and releases the arena.
+  void Trim();
+  SessionStats stats() const;
+  // When enabled, each Run records per-node times (slower: synchronises after every kernel).
+  void set_profiling(bool on) { profiling_ = on; }
+  const std::vector<NodeProfile>& last_profile() const { return profile_; }
+
+  struct State;
+
+ private:
+  Session();
+  std::unique_ptr<State> state_;
+  bool profiling_ = false;
+  std::vector<NodeProfile> profile_;
+};
+
+// The oneDNN primitive cache capacity plateau sets at first use (see docs/ENGINE.md).
+inline constexpr int kOneDnnPrimitiveCacheCapacity = 64;
+
+}  // namespace plateau

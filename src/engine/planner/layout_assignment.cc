@@ -1,0 +1,103 @@
+#include "engine/planner/layout_assignment.h"
+
+#include <map>
+#include <vector>
+
+#include "engine/ops/onednn/kernel.h"
+
+namespace plateau::planner {
+namespace {
+
+using graph::Layout;
+
+bool IsSpatial(const graph::Value& v) {
+  return !v.constant && v.dtype == DType::kFloat32 && v.shape.rank() == 4;
+}
+
+ops::onednn::TensorDesc DescOf(const graph::Graph& g, graph::ValueId id) {
+  ops::onednn::TensorDesc d;
+  if (!id.valid()) {
+    d.present = false;
+    return d;
+  }
+  const graph::Value& v = g.value(id);
+  d.dtype = v.dtype;
+  d.shape = v.shape;
+  d.layout = v.layout;
+  d.constant = v.constant.get();
+  return d;
+}
+
+// Returns the value holding `src` in `layout`, creating one plateau.Reorder per (value, layout).
+graph::ValueId Reordered(graph::Graph& g, graph::ValueId src, Layout layout,
+                         std::map<std::pair<int, int>, graph::ValueId>& cache,
+                         std::vector<graph::Node>& pending) {
+  auto key = std::make_pair(src.index, static_cast<int>(layout));
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  graph::Value v = g.value(src);
+  v.name += layout == Layout::kNhwc ? ":nhwc" : ":plain";
+  v.layout = layout;
+  v.producer = graph::NodeId{};
+  graph::ValueId out = g.AddValue(std::move(v));
+  graph::Node n;
+  n.name = g.value(out).name;
+  n.op_type = "plateau.Reorder";
+  n.inputs = {src};
+  n.outputs = {out};
+  n.attrs["layout"] = static_cast<int64_t>(layout == Layout::kNhwc ? 1 : 0);
+  pending.push_back(std::move(n));
+  cache[key] = out;
+  return out;
+}
+
+}  // namespace
+
+Status AssignLayouts(graph::Graph& g, bool use_nhwc) {
+  if (!use_nhwc) return Status::Ok();
+  PLATEAU_ASSIGN_OR_RETURN(std::vector<graph::NodeId> order, g.TopologicalOrder());
+  std::map<std::pair<int, int>, graph::ValueId> cache;
+  std::vector<graph::Node> pending;
+  std::vector<ops::onednn::TensorDesc> descs;
+  for (graph::NodeId id : order) {
+    // Nodes are appended while iterating, so re-fetch by id rather than holding a reference.
+    descs.clear();
+    for (graph::ValueId in : g.node(id).inputs) descs.push_back(DescOf(g, in));
+    bool nhwc = ops::onednn::SupportsNhwc(g.node(id), descs);
+    if (nhwc) {
+      // Only worth it when the node actually produces spatial data.
+      bool spatial_out = false;
+      for (graph::ValueId out : g.node(id).outputs) {
+        if (out.valid() && IsSpatial(g.value(out))) spatial_out = true;
+      }
+      nhwc = spatial_out;
+    }
+    Layout want = nhwc ? Layout::kNhwc : Layout::kPlain;
+    for (size_t i = 0; i < g.node(id).inputs.size(); ++i) {
+      graph::ValueId in = g.node(id).inputs[i];
+      if (!in.valid() || !IsSpatial(g.value(in))) continue;
+      if (g.value(in).layout == want) continue;
+      graph::ValueId r = Reordered(g, in, want, cache, pending);
+      graph::Node& node = g.node(id);
+      node.inputs[i] = r;
+      for (graph::PostOp& p : node.post_ops) {
+        if (p.operand == in) p.operand = r;
+      }
+    }
+    for (graph::ValueId out : g.node(id).outputs) {
+      if (out.valid() && IsSpatial(g.value(out))) g.value(out).layout = want;
+    }
+    for (graph::Node& n : pending) g.AddNode(std::move(n));
+    pending.clear();
+  }
+  for (graph::ValueId& out : g.outputs()) {
+    if (g.value(out).layout == Layout::kPlain) continue;
+    graph::ValueId r = Reordered(g, out, Layout::kPlain, cache, pending);
+    for (graph::Node& n : pending) g.AddNode(std::move(n));
+    pending.clear();
+    out = r;
+  }
+  return Status::Ok();
+}
+
+}  // namespace plateau::planner

@@ -1,0 +1,399 @@
+#include <omp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstring>
+
+#include "common/aligned_buffer.h"
+#include "common/lru_cache.h"
+#include "engine/graph/passes/passes.h"
+#include "engine/model_internals.h"
+#include "engine/ops/onednn/kernel.h"
+#include "engine/ops/onednn/runtime.h"
+#include "engine/ops/op.h"
+#include "engine/planner/execution_plan.h"
+#include "engine/planner/layout_assignment.h"
+#include "engine/planner/specialize.h"
+#include "plateau/engine.h"
+
+namespace plateau {
+namespace {
+
+constexpr int kMaxInputs = 4;
+// Ceiling on a plan's arena when the model sets none: 64 GiB or the machine's memory, whichever is less.
+size_t DefaultArenaCeiling() {
+  size_t ceiling = 64ull << 30;
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long page = sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page > 0) ceiling = std::min(ceiling, static_cast<size_t>(pages) * page);
+  return ceiling;
+}
+
+// Input shapes, stored inline so that looking a plan up allocates nothing.
+struct PlanKey {
+  int n = 0;
+  std::array<Shape, kMaxInputs> shapes;
+  bool operator==(const PlanKey& o) const {
+    if (n != o.n) return false;
+    for (int i = 0; i < n; ++i) {
+      if (shapes[i] != o.shapes[i]) return false;
+    }
+    return true;
+  }
+};
+
+struct PlanKeyHash {
+  size_t operator()(const PlanKey& k) const {
+    size_t h = static_cast<size_t>(k.n);
+    for (int i = 0; i < k.n; ++i) h = h * 1000003u ^ k.shapes[i].Hash();
+    return h;
+  }
+};
+
+}  // namespace
+
+// A plan together with the kernels created for it, bound to the session's arena.
+class PreparedPlan {
+ public:
+  planner::ExecutionPlan plan;
+  // One per step; null for view steps and in reference mode.
+  std::vector<std::unique_ptr<ops::onednn::Kernel>> kernels;
+  std::vector<const ops::OpDef*> defs;  // reference mode
+  // Pointers handed to the kernels (reused across rebinding).
+  std::vector<std::vector<void*>> in_ptrs, out_ptrs;
+  std::vector<std::vector<TensorView>> in_views, out_views;  // reference mode
+  void* bound_base = nullptr;
+  size_t bound_size = 0;
+
+  std::vector<Shape> output_shapes() const {
+    std::vector<Shape> shapes;
+    for (graph::ValueId out : plan.graph().outputs()) shapes.push_back(plan.graph().value(out).shape);
+    return shapes;
+  }
+};
+
+struct Session::State {
+  std::shared_ptr<const Model> model;
+  SessionOptions options;
+  LruCache<PlanKey, std::unique_ptr<PreparedPlan>, PlanKeyHash> cache;
+  AlignedBuffer arena;
+  std::unique_ptr<ops::onednn::OneDnnRuntime> runtime;
+  size_t arena_ceiling = 0;
+
+  explicit State(size_t capacity) : cache(capacity) {}
+
+  StatusOr<std::unique_ptr<PreparedPlan>> Build(const PlanKey& key);
+  StatusOr<PreparedPlan*> FindOrBuild(const PlanKey& key);
+  Status EnsureArena(PreparedPlan& p);
+  void Bind(PreparedPlan& p);
+  void FitArenaToCache();
+};
+
+namespace {
+
+ops::onednn::TensorDesc DescOf(const graph::Graph& g, graph::ValueId id) {
+  ops::onednn::TensorDesc d;
+  if (!id.valid()) {
+    d.present = false;
+    return d;
+  }
+  const graph::Value& v = g.value(id);
+  d.dtype = v.dtype;
+  d.shape = v.shape;
+  d.layout = v.layout;
+  d.constant = v.constant.get();
+  return d;
+}
+
+std::string KeyString(const PlanKey& key) {
+  std::string s;
+  for (int i = 0; i < key.n; ++i) s += (i ? ", " : "") + key.shapes[i].ToString();
+  return s;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<PreparedPlan>> Session::State::Build(const PlanKey& key) {
+  const bool reference = options.reference_kernels;
+  graph::Graph g = model->graph().Clone();
+  std::span<const Shape> shapes(key.shapes.data(), key.n);
+  PLATEAU_RETURN_IF_ERROR(planner::SpecializeShapes(g, shapes));
+  if (!reference) PLATEAU_RETURN_IF_ERROR(graph::passes::OptimizeForShapes(g));
+  PLATEAU_RETURN_IF_ERROR(planner::AssignLayouts(g, !reference));
+  PLATEAU_ASSIGN_OR_RETURN(std::vector<graph::NodeId> order, g.TopologicalOrder());
+
+  std::vector<planner::StepRequest> requests;
+  requests.reserve(order.size());
+  for (graph::NodeId id : order) {
+    const graph::Node& n = g.node(id);
+    const ops::OpDef* def = ops::FindOp(n.op_type);
+    if (def == nullptr) return Status::Internal("no op definition for " + n.Describe());
+    planner::StepRequest r;
+    r.node = id;
+    r.is_view = def->is_view;
+    requests.push_back(r);
+  }
+  // Check the memory bill before creating any kernel, so absurd shapes fail fast and cheaply.
+  {
+    auto trial = planner::ExecutionPlan::Build(g, requests, arena_ceiling);
+    if (!trial.ok()) return trial.status();
+  }
+
+  auto prepared = std::make_unique<PreparedPlan>();
+  prepared->kernels.resize(order.size());
+  prepared->defs.resize(order.size());
+  if (!reference) {
+    ops::onednn::KernelContext ctx;
+    ctx.engine = &runtime->engine();
+    ctx.weights = &model->internals().weights;
+    std::vector<ops::onednn::TensorDesc> ins, outs;
+    for (size_t s = 0; s < order.size(); ++s) {
+      if (requests[s].is_view) continue;
+      const graph::Node& n = g.node(order[s]);
+      ins.clear();
+      outs.clear();
+      for (graph::ValueId in : n.inputs) ins.push_back(DescOf(g, in));
+      for (graph::ValueId out : n.outputs) outs.push_back(DescOf(g, out));
+      auto kernel = ops::onednn::CreateKernel(n, ins, outs, ctx);
+      if (!kernel.ok()) return kernel.status();
+      requests[s].scratch_bytes = (*kernel)->scratch_bytes();
+      if (ops::onednn::CanRunInPlace(n)) requests[s].in_place_inputs.push_back(0);
+      for (const graph::PostOp& p : n.post_ops) {
+        if (p.kind != graph::PostOp::Kind::kSum) continue;
+        for (size_t i = 0; i < n.inputs.size(); ++i) {
+          if (n.inputs[i] == p.operand) requests[s].in_place_inputs.push_back(static_cast<int>(i));
+        }
+      }
+      prepared->kernels[s] = std::move(kernel).value();
+    }
+  } else {
+    for (size_t s = 0; s < order.size(); ++s) {
+      prepared->defs[s] = ops::FindOp(g.node(order[s]).op_type);
+      if (!requests[s].is_view && prepared->defs[s]->reference == nullptr) {
+        return Status::Unimplemented("no reference kernel for " + g.node(order[s]).Describe());
+      }
+    }
+  }
+  PLATEAU_ASSIGN_OR_RETURN(prepared->plan,
+                           planner::ExecutionPlan::Build(std::move(g), std::move(requests), arena_ceiling));
+  const auto& steps = prepared->plan.steps();
+  prepared->in_ptrs.resize(steps.size());
+  prepared->out_ptrs.resize(steps.size());
+  prepared->in_views.resize(steps.size());
+  prepared->out_views.resize(steps.size());
+  for (size_t s = 0; s < steps.size(); ++s) {
+    const graph::Node& n = prepared->plan.graph().node(steps[s].node);
+    prepared->in_ptrs[s].resize(n.inputs.size());
+    prepared->out_ptrs[s].resize(n.outputs.size());
+    prepared->in_views[s].resize(n.inputs.size());
+    prepared->out_views[s].resize(n.outputs.size());
+  }
+  return prepared;
+}
+
+void Session::State::Bind(PreparedPlan& p) {
+  char* base = static_cast<char*>(arena.data());
+  const graph::Graph& g = p.plan.graph();
+  auto pointer = [&](graph::ValueId id) -> void* {
+    if (!id.valid()) return nullptr;
+    const graph::Value& v = g.value(id);
+    if (v.constant) return v.constant->data();
+    const planner::PlannedValue& pv = p.plan.value(id);
+    return pv.has_storage ? base + pv.offset : nullptr;
+  };
+  const auto& steps = p.plan.steps();
+  for (size_t s = 0; s < steps.size(); ++s) {
+    if (steps[s].is_view) continue;
+    const graph::Node& n = g.node(steps[s].node);
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      p.in_ptrs[s][i] = pointer(n.inputs[i]);
+      if (n.inputs[i].valid()) {
+        const graph::Value& v = g.value(n.inputs[i]);
+        p.in_views[s][i] = TensorView{v.dtype, v.shape, p.in_ptrs[s][i]};
+      }
+    }
+    for (size_t i = 0; i < n.outputs.size(); ++i) {
+      p.out_ptrs[s][i] = pointer(n.outputs[i]);
+      if (n.outputs[i].valid()) {
+        const graph::Value& v = g.value(n.outputs[i]);
+        p.out_views[s][i] = TensorView{v.dtype, v.shape, p.out_ptrs[s][i]};
+      }
+    }
+    if (p.kernels[s]) {
+      void* scratch = steps[s].scratch_bytes > 0 ? base + steps[s].scratch_offset : nullptr;
+      p.kernels[s]->Bind(p.in_ptrs[s], p.out_ptrs[s], scratch);
+    }
+  }
+  p.bound_base = arena.data();
+  p.bound_size = arena.size();
+}
+
+Status Session::State::EnsureArena(PreparedPlan& p) {
+  size_t need = p.plan.arena_bytes();
+  if (arena.size() < need) {
+    if (!arena.Resize(need)) {
+      return Status::ResourceExhausted("could not allocate an arena of " + std::to_string(need) +
+                                       " bytes");
+    }
+  }
+  if (p.bound_base != arena.data() || p.bound_size != arena.size() || p.bound_base == nullptr) Bind(p);
+  return Status::Ok();
+}
+
+void Session::State::FitArenaToCache() {
+  size_t largest = 0;
+  cache.ForEach([&](const PlanKey&, const std::unique_ptr<PreparedPlan>& p) {
+    largest = std::max(largest, p->plan.arena_bytes());
+  });
+  // Give memory back when the plans that needed it are gone; growing happens lazily on the next run.
+  if (arena.size() > largest) arena.Resize(largest, /*shrink=*/true);
+}
+
+StatusOr<PreparedPlan*> Session::State::FindOrBuild(const PlanKey& key) {
+  if (std::unique_ptr<PreparedPlan>* hit = cache.Find(key)) return hit->get();
+  auto built = Build(key);
+  if (!built.ok()) {
+    return built.status().WithContext("planning " + model->path() + " for input shape " + KeyString(key));
+  }
+  size_t evictions = cache.stats().evictions;
+  std::unique_ptr<PreparedPlan>& stored = cache.Insert(key, std::move(built).value());
+  if (cache.stats().evictions != evictions) FitArenaToCache();
+  return stored.get();
+}
+
+Session::Session() = default;
+Session::~Session() = default;
+
+StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> model,
+                                                   const SessionOptions& options) {
+  if (model == nullptr) return Status::InvalidArgument("Session::Create: model is null");
+  if (options.plan_cache_capacity == 0) {
+    return Status::InvalidArgument("plan_cache_capacity must be at least 1");
+  }
+  if (options.threads < 0) {
+    return Status::InvalidArgument("threads must be >= 0 (0 = all cores), got " +
+                                   std::to_string(options.threads));
+  }
+  std::unique_ptr<Session> session(new Session());
+  session->state_ = std::make_unique<State>(options.plan_cache_capacity);
+  State& st = *session->state_;
+  st.model = std::move(model);
+  st.options = options;
+  if (st.options.threads == 0) st.options.threads = omp_get_num_procs();
+  st.arena_ceiling = st.model->options().max_arena_bytes > 0 ? st.model->options().max_arena_bytes
+                                                             : DefaultArenaCeiling();
+  PLATEAU_ASSIGN_OR_RETURN(st.runtime, ops::onednn::OneDnnRuntime::Create());
+  return session;
+}
+
+Status Session::Run(const std::vector<TensorView>& inputs, std::vector<TensorView>* outputs) {
+  State& st = *state_;
+  const graph::Graph& mg = st.model->graph();
+  if (inputs.size() != mg.inputs().size()) {
+    return Status::InvalidArgument(st.model->path() + ": model takes " +
+                                   std::to_string(mg.inputs().size()) + " inputs, got " +
+                                   std::to_string(inputs.size()));
+  }
+  if (inputs.size() > kMaxInputs) {
+    return Status::Unimplemented("models with more than " + std::to_string(kMaxInputs) +
+                                 " inputs are not supported");
+  }
+  PlanKey key;
+  key.n = static_cast<int>(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const graph::Value& decl = mg.value(mg.inputs()[i]);
+    if (inputs[i].dtype != decl.dtype) {
+      return Status::InvalidArgument("input '" + decl.name + "' must be " + DTypeName(decl.dtype) +
+                                     ", got " + DTypeName(inputs[i].dtype));
+    }
+    if (inputs[i].data == nullptr && inputs[i].shape.num_elements() > 0) {
+      return Status::InvalidArgument("input '" + decl.name + "' has no data");
+    }
+    key.shapes[i] = inputs[i].shape;
+  }
+  PLATEAU_ASSIGN_OR_RETURN(PreparedPlan * p, st.FindOrBuild(key));
+  PLATEAU_RETURN_IF_ERROR(st.EnsureArena(*p));
+
+  const graph::Graph& g = p->plan.graph();
+  char* base = static_cast<char*>(st.arena.data());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const planner::PlannedValue& pv = p->plan.value(g.inputs()[i]);
+    if (pv.has_storage) std::memcpy(base + pv.offset, inputs[i].data, inputs[i].byte_size());
+  }
+
+  omp_set_num_threads(st.options.threads);
+  const auto& steps = p->plan.steps();
+  if (profiling_) profile_.clear();
+  for (size_t s = 0; s < steps.size(); ++s) {
+    if (steps[s].is_view) continue;
+    auto t0 = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    Status status;
+    if (p->kernels[s]) {
+      status = p->kernels[s]->Execute(st.runtime->stream());
+      if (status.ok() && profiling_) status = st.runtime->Wait();
+    } else {
+      status = p->defs[s]->reference(g.node(steps[s].node), p->in_views[s], p->out_views[s]);
+    }
+    if (!status.ok()) return status.WithContext("running " + g.node(steps[s].node).Describe());
+    if (profiling_) {
+      const graph::Node& n = g.node(steps[s].node);
+      NodeProfile np;
+      np.node = n.name;
+      np.op_type = n.op_type;
+      np.impl = p->kernels[s] ? p->kernels[s]->impl_name() : "reference";
+      if (!n.outputs.empty() && n.outputs[0].valid()) np.output_shape = g.value(n.outputs[0]).shape;
+      np.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      profile_.push_back(std::move(np));
+    }
+  }
+  PLATEAU_RETURN_IF_ERROR(st.runtime->Wait());
+
+  outputs->clear();
+  for (graph::ValueId out : g.outputs()) {
+    const graph::Value& v = g.value(out);
+    const planner::PlannedValue& pv = p->plan.value(out);
+    outputs->push_back(TensorView{v.dtype, v.shape, base + pv.offset});
+  }
+  return Status::Ok();
+}
+
+StatusOr<PlanSummary> Session::Plan(const std::vector<Shape>& input_shapes) {
+  State& st = *state_;
+  if (input_shapes.size() > kMaxInputs) {
+    return Status::Unimplemented("models with more than " + std::to_string(kMaxInputs) +
+                                 " inputs are not supported");
+  }
+  PlanKey key;
+  key.n = static_cast<int>(input_shapes.size());
+  for (size_t i = 0; i < input_shapes.size(); ++i) key.shapes[i] = input_shapes[i];
+  PLATEAU_ASSIGN_OR_RETURN(PreparedPlan * p, st.FindOrBuild(key));
+  PlanSummary summary;
+  summary.input_shapes = input_shapes;
+  summary.output_shapes = p->output_shapes();
+  summary.arena_bytes = p->plan.arena_bytes();
+  summary.scratch_bytes = p->plan.scratch_bytes();
+  for (const auto& s : p->plan.steps()) summary.num_steps += s.is_view ? 0 : 1;
+  summary.text = p->plan.ToString();
+  return summary;
+}
+
+void Session::Trim() {
+  state_->cache.Clear();
+  state_->arena.Release();
+}
+
+SessionStats Session::stats() const {
+  const State& st = *state_;
+  SessionStats s;
+  s.arena_bytes = st.arena.size();
+  s.plans_cached = st.cache.size();
+  s.plan_cache_capacity = st.cache.capacity();
+  s.plan_hits = st.cache.stats().hits;
+  s.plan_misses = st.cache.stats().misses;
+  s.plan_evictions = st.cache.stats().evictions;
+  return s;
+}
+
+}  // namespace plateau
