@@ -1,0 +1,32 @@
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace {
+
+void Usage() {
+  std::cout << "plateau: document OCR with predictable memory\n\n"
+               "usage: plateau COMMAND [flags]   (plateau COMMAND --help for its flags)\n\n"
+               "engine commands:\n"
+               "  run_model   run one ONNX model on .npy inputs, write .npy outputs\n"
+               "  benchmark   time a model on a random input of a given shape\n"
+               "  plan        print the memory plan of a model for an input shape\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  if (args.size() < 2 || args[1] == "--help" || args[1] == "-h" || args[1] == "help") {
+    Usage();
+    return args.size() < 2 ? 2 : 0;
+  }
+  const std::string& cmd = args[1];
+  if (cmd == "run_model") return plateau::cli::RunModelCommand(args);
+  if (cmd == "benchmark") return plateau::cli::BenchmarkCommand(args);
+  if (cmd == "plan") return plateau::cli::PlanCommand(args);
+  std::cerr << "plateau: unknown command '" << cmd << "' (run plateau --help for the commands)\n";
+  return 2;
+}
