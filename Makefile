@@ -7,7 +7,7 @@ BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
 BUILD_TYPE ?= Release
 
-.PHONY: all deps build models test clean
+.PHONY: all deps build models ort test clean
 
 all: build
 
@@ -22,6 +22,9 @@ build: $(BUILD_DIR)/CMakeCache.txt
 
 models:
 	scripts/fetch-models.sh
+
+ort:
+	scripts/setup-ort.sh
 
 test: deps models build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure
