@@ -25,7 +25,7 @@ Model::~Model() = default;
 
 StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, const ModelOptions& options) {
   ConfigureOneDnnOnce();
-  PLATEAU_ASSIGN_OR_RETURN(graph::Graph g, LoadOnnxGraph(path));
+  PLATEAU_ASSIGN_OR_RETURN(graph::Graph g, model::LoadOnnxGraph(path));
   std::shared_ptr<Model> model(new Model());
   model->path_ = path;
   model->options_ = options;
@@ -40,7 +40,7 @@ StatusOr<std::shared_ptr<const Model>> Model::LoadFromBytes(const std::string& b
                                                             const std::string& label,
                                                             const ModelOptions& options) {
   ConfigureOneDnnOnce();
-  PLATEAU_ASSIGN_OR_RETURN(graph::Graph g, LoadOnnxGraphFromBytes(bytes, label));
+  PLATEAU_ASSIGN_OR_RETURN(graph::Graph g, model::LoadOnnxGraphFromBytes(bytes, label));
   std::shared_ptr<Model> model(new Model());
   model->path_ = label;
   model->options_ = options;

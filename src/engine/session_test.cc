@@ -1,0 +1,250 @@
+// Session behaviour on the real models: plan cache bounds, arena reuse, no heap allocation in steady
+// state, clear errors for bad inputs, and oneDNN kernels agreeing with the reference kernels.
+#include <gtest/gtest.h>
+#include <malloc.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <new>
+#include <random>
+
+#include "plateau/engine.h"
+
+// Counts every operator new in this test binary (all tests share it; only the steady-state test reads
+// it, around a region where nothing else runs).
+static std::atomic<long> g_news{0};
+void* operator new(size_t n) {
+  g_news.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t n) {
+  g_news.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+
+namespace plateau {
+namespace {
+
+std::string ModelPath(const std::string& file) { return std::string(PLATEAU_SOURCE_DIR) + "/models/" + file; }
+
+#define REQUIRE_MODEL(file)                                                            \
+  if (!std::filesystem::exists(ModelPath(file))) {                                     \
+    GTEST_SKIP() << "model " << file << " missing: run `make models` to fetch it";   \
+  }
+
+Tensor RandomInput(const Shape& s, unsigned seed) {
+  auto t = Tensor::Zeros(DType::kFloat32, s);
+  EXPECT_TRUE(t.ok());
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  for (int64_t i = 0; i < s.num_elements(); ++i) t->as<float>()[i] = dist(rng);
+  return std::move(t).value();
+}
+
+std::shared_ptr<const Model> LoadOrDie(const std::string& file) {
+  auto m = Model::Load(ModelPath(file));
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  return m.ok() ? *m : nullptr;
+}
+
+float MaxAbsDiff(const TensorView& a, const TensorView& b) {
+  EXPECT_EQ(a.shape, b.shape);
+  float m = 0;
+  for (int64_t i = 0; i < a.shape.num_elements(); ++i) {
+    m = std::max(m, std::abs(a.as<float>()[i] - b.as<float>()[i]));
+  }
+  return m;
+}
+
+// Runs both kernel sets on the same input and compares; oneDNN is the fast path, the reference kernels
+// are the naive yardstick.
+void ExpectMatchesReference(const std::string& file, const Shape& shape, float tol) {
+  auto model = LoadOrDie(file);
+  ASSERT_NE(model, nullptr);
+  auto fast = Session::Create(model, {.threads = 2});
+  ASSERT_TRUE(fast.ok()) << fast.status().ToString();
+  auto ref = Session::Create(model, {.threads = 1, .reference_kernels = true});
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  Tensor x = RandomInput(shape, 3);
+  std::vector<TensorView> out_fast, out_ref;
+  Status st = (*fast)->Run({x.view()}, &out_fast);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  st = (*ref)->Run({x.view()}, &out_ref);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(out_fast.size(), out_ref.size());
+  for (size_t i = 0; i < out_fast.size(); ++i) {
+    float d = MaxAbsDiff(out_fast[i], out_ref[i]);
+    EXPECT_LE(d, tol) << file << " at " << shape.ToString() << " output " << i;
+    std::printf("%s %s: max abs diff oneDNN vs reference %.3g\n", file.c_str(), shape.ToString().c_str(), d);
+  }
+}
+
+TEST(SessionTest, DetMatchesReferenceKernels) {
+  REQUIRE_MODEL("ch_PP-OCRv4_det_infer.onnx");
+  ExpectMatchesReference("ch_PP-OCRv4_det_infer.onnx", Shape{1, 3, 64, 96}, 5e-4f);
+}
+
+TEST(SessionTest, RecMatchesReferenceKernels) {
+  REQUIRE_MODEL("ch_PP-OCRv4_rec_infer.onnx");
+  ExpectMatchesReference("ch_PP-OCRv4_rec_infer.onnx", Shape{2, 3, 48, 80}, 1e-4f);
+}
+
+TEST(SessionTest, ClsMatchesReferenceKernels) {
+  REQUIRE_MODEL("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  ExpectMatchesReference("ch_ppocr_mobile_v2.0_cls_infer.onnx", Shape{3, 3, 48, 192}, 1e-4f);
+}
+
+TEST(SessionTest, PlanCacheEvictsLeastRecentlyUsedAndBoundsArena) {
+  REQUIRE_MODEL("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  auto model = LoadOrDie("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  ASSERT_NE(model, nullptr);
+  auto session = Session::Create(model, {.threads = 1, .plan_cache_capacity = 2});
+  ASSERT_TRUE(session.ok());
+  std::vector<size_t> arenas;
+  for (int b : {1, 2, 4}) {
+    auto plan = (*session)->Plan({Shape{b, 3, 48, 192}});
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    arenas.push_back(plan->arena_bytes);
+  }
+  SessionStats s = (*session)->stats();
+  EXPECT_EQ(s.plans_cached, 2u);
+  EXPECT_EQ(s.plan_evictions, 1u);
+  EXPECT_EQ(s.plan_misses, 3u);
+  // Batch 1 was evicted; asking again is a miss, batch 4 is a hit.
+  ASSERT_TRUE((*session)->Plan({Shape{4, 3, 48, 192}}).ok());
+  EXPECT_EQ((*session)->stats().plan_hits, 1u);
+  ASSERT_TRUE((*session)->Plan({Shape{1, 3, 48, 192}}).ok());
+  EXPECT_EQ((*session)->stats().plan_misses, 4u);
+  // Running each shape: the arena never holds more than the largest cached plan needs.
+  for (int round = 0; round < 3; ++round) {
+    for (int b : {1, 2, 4}) {
+      Tensor x = RandomInput(Shape{b, 3, 48, 192}, b);
+      std::vector<TensorView> out;
+      ASSERT_TRUE((*session)->Run({x.view()}, &out).ok());
+      EXPECT_LE((*session)->stats().arena_bytes, *std::max_element(arenas.begin(), arenas.end()));
+      EXPECT_LE((*session)->stats().plans_cached, 2u);
+    }
+  }
+  (*session)->Trim();
+  EXPECT_EQ((*session)->stats().arena_bytes, 0u);
+  EXPECT_EQ((*session)->stats().plans_cached, 0u);
+}
+
+TEST(SessionTest, ArenaIsSmallerThanTheSumOfActivations) {
+  REQUIRE_MODEL("ch_PP-OCRv4_det_infer.onnx");
+  auto model = LoadOrDie("ch_PP-OCRv4_det_infer.onnx");
+  ASSERT_NE(model, nullptr);
+  auto session = Session::Create(model, {.threads = 1});
+  ASSERT_TRUE(session.ok());
+  auto plan = (*session)->Plan({Shape{1, 3, 960, 736}});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  // The input alone is 8.5 MB; the output 2.8 MB. Reuse must keep the arena far below the sum of all
+  // activations (hundreds of MB for this model), and the listing must state the total.
+  EXPECT_GT(plan->arena_bytes, 3u * 960 * 736 * 4);
+  EXPECT_LT(plan->arena_bytes, 200u << 20);
+  EXPECT_NE(plan->text.find("arena:"), std::string::npos);
+  EXPECT_EQ(plan->output_shapes[0], (Shape{1, 1, 960, 736}));
+}
+
+TEST(SessionTest, SteadyStateRunAllocatesNothing) {
+  REQUIRE_MODEL("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  auto model = LoadOrDie("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  ASSERT_NE(model, nullptr);
+  auto session = Session::Create(model, {.threads = 2});
+  ASSERT_TRUE(session.ok());
+  Tensor x = RandomInput(Shape{6, 3, 48, 192}, 1);
+  std::vector<TensorView> inputs = {x.view()};
+  std::vector<TensorView> out;
+  out.reserve(4);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE((*session)->Run(inputs, &out).ok());  // warm-up
+  long before = g_news.load();
+#ifndef __SANITIZE_ADDRESS__
+  size_t heap_before = mallinfo2().uordblks;
+#endif
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE((*session)->Run(inputs, &out).ok());
+  long news = g_news.load() - before;
+#ifndef __SANITIZE_ADDRESS__
+  size_t heap_after = mallinfo2().uordblks;
+  EXPECT_EQ(heap_after, heap_before) << "heap bytes in use changed across 20 steady-state runs";
+#endif
+  EXPECT_EQ(news, 0) << "operator new called " << news << " times in 20 steady-state runs";
+}
+
+TEST(SessionTest, BadInputsGetClearErrorsAndTheSessionKeepsWorking) {
+  REQUIRE_MODEL("ch_PP-OCRv4_det_infer.onnx");
+  auto model = LoadOrDie("ch_PP-OCRv4_det_infer.onnx");
+  ASSERT_NE(model, nullptr);
+  auto session = Session::Create(model, {.threads = 1});
+  ASSERT_TRUE(session.ok());
+  std::vector<TensorView> out;
+
+  Tensor rank3 = RandomInput(Shape{3, 32, 32}, 1);
+  Status st = (*session)->Run({rank3.view()}, &out);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("rank 4"), std::string::npos) << st.message();
+
+  Tensor four_channels = RandomInput(Shape{1, 4, 32, 32}, 1);
+  st = (*session)->Run({four_channels.view()}, &out);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("dim 1 must be 3"), std::string::npos) << st.message();
+
+  // A zero dim never reaches a kernel.
+  TensorView zero{DType::kFloat32, Shape{1, 3, 0, 32}, four_channels.data()};
+  st = (*session)->Run({zero}, &out);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("must be positive"), std::string::npos) << st.message();
+
+  // Absurd dims are refused by the plan, with the bytes it would need, before any allocation.
+  auto plan = (*session)->Plan({Shape{1, 3, 100000, 100000}});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(plan.status().message().find("bytes"), std::string::npos) << plan.status().message();
+  EXPECT_NE(plan.status().message().find("1x3x100000x100000"), std::string::npos);
+
+  Tensor wrong_count = RandomInput(Shape{1, 3, 32, 32}, 1);
+  st = (*session)->Run({wrong_count.view(), wrong_count.view()}, &out);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+
+  // After all that, a good input works.
+  Tensor good = RandomInput(Shape{1, 3, 64, 64}, 2);
+  st = (*session)->Run({good.view()}, &out);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(out[0].shape, (Shape{1, 1, 64, 64}));
+}
+
+TEST(ModelTest, MissingAndCorruptFilesAreRefusedClearly) {
+  auto missing = Model::Load("/nonexistent/model.onnx");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("/nonexistent/model.onnx"), std::string::npos);
+
+  auto garbage = Model::LoadFromBytes(std::string("this is not an onnx model at all \x01\x02\xff", 38),
+                                      "garbage.onnx");
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_NE(garbage.status().message().find("garbage.onnx"), std::string::npos)
+      << garbage.status().message();
+}
+
+TEST(ModelTest, TruncatedRealModelIsRefused) {
+  REQUIRE_MODEL("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  std::string path = ModelPath("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  std::string bytes(100000, '\0');
+  size_t n = std::fread(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+  bytes.resize(n);
+  auto m = Model::LoadFromBytes(bytes, "cls-truncated.onnx");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("cls-truncated.onnx"), std::string::npos) << m.status().message();
+}
+
+}  // namespace
+}  // namespace plateau
