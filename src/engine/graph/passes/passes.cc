@@ -1,0 +1,28 @@
+#include "engine/graph/passes/passes.h"
+
+namespace plateau::graph::passes {
+
+Status OptimizeAtLoad(Graph& g) {
+  // Folding constants first turns shape arithmetic on constants into constants the later patterns can
+  // read. Layer norm is collapsed before the affine/activation passes so its Mul/Add tail is not taken
+  // for something else. Biases and batch norms fold into weights before activations fuse, because a
+  // post-op would block folding.
+  StatusOr<int> n = FoldConstantNodes(g);
+  if (!n.ok()) return n.status().WithContext("constant folding");
+  n = CollapseLayerNorm(g);
+  if (!n.ok()) return n.status().WithContext("layer-norm collapsing");
+  n = FoldBatchNormIntoConv(g);
+  if (!n.ok()) return n.status().WithContext("batch-norm folding");
+  n = FuseActivations(g);
+  if (!n.ok()) return n.status().WithContext("activation fusion");
+  g.RemoveDeadNodes();
+  return Status::Ok();
+}
+
+Status OptimizeForShapes(Graph& g) {
+  StatusOr<int> n = FuseResidualAdd(g);
+  if (!n.ok()) return n.status().WithContext("residual fusion");
+  return Status::Ok();
+}
+
+}  // namespace plateau::graph::passes
