@@ -1,0 +1,259 @@
+// Conv and ConvTranspose on oneDNN (de)convolution primitives.
+//
+// Source and destination keep the layout the planner chose (nchw or nhwc); the weights use the format
+// oneDNN prefers for that pair (format `any`), packed once into the Model's WeightStore, so no weight
+// reorder ever happens per call.
+
+#include <algorithm>
+#include <string>
+
+#include "engine/ops/onednn/primitive_kernel.h"
+
+namespace plateau::ops::onednn {
+
+using dnnl::memory;
+
+namespace {
+
+std::vector<int64_t> IntsOr(const graph::Node& node, const char* name, size_t n, int64_t dflt) {
+  std::vector<int64_t> v = node.GetInts(name);
+  if (v.empty()) v.assign(n, dflt);
+  return v;
+}
+
+}  // namespace
+
+StatusOr<Window> ReadWindow(const graph::Node& node, const Shape& in, const Shape& out, const memory::dims& kernel) {
+  const size_t n = kernel.size();
+  if (in.rank() != static_cast<int>(n) + 2 || out.rank() != static_cast<int>(n) + 2) {
+    return Status::InvalidArgument(node.Describe() + ": a window of " + std::to_string(n) +
+                                   " spatial dims needs rank-" + std::to_string(n + 2) + " input and output");
+  }
+  Window w;
+  w.kernel = kernel;
+  w.strides = IntsOr(node, "strides", n, 1);
+  std::vector<int64_t> dil = IntsOr(node, "dilations", n, 1);
+  std::vector<int64_t> pads = IntsOr(node, "pads", 2 * n, 0);
+  if (w.strides.size() != n || dil.size() != n || pads.size() != 2 * n) {
+    return Status::InvalidArgument(node.Describe() + ": strides/dilations/pads do not match " + std::to_string(n) +
+                                   " spatial dims");
+  }
+  std::string auto_pad = node.GetString("auto_pad", "NOTSET");
+  w.dilations.resize(n);
+  w.pad_l.resize(n);
+  w.pad_r.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t x = in[static_cast<int>(i) + 2];
+    int64_t y = out[static_cast<int>(i) + 2];
+    int64_t s = w.strides[i];
+    if (s < 1 || dil[i] < 1 || kernel[i] < 1) {
+      return Status::InvalidArgument(node.Describe() + ": strides, dilations and kernel must be positive");
+    }
+    w.dilations[i] = dil[i] - 1;
+    int64_t eff = (kernel[i] - 1) * dil[i] + 1;
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      int64_t total = std::max<int64_t>(0, (y - 1) * s + eff - x);
+      int64_t small = total / 2;
+      w.pad_l[i] = auto_pad == "SAME_UPPER" ? small : total - small;
+      w.pad_r[i] = total - w.pad_l[i];
+    } else if (auto_pad == "VALID") {
+      w.pad_l[i] = 0;
+      w.pad_r[i] = 0;
+    } else {
+      w.pad_l[i] = pads[i];
+      w.pad_r[i] = pads[i + n];
+    }
+    // Raise pad_r when the output is longer than the pads give (ceil_mode, SAME rounding).
+    int64_t need = (y - 1) * s + eff - x - w.pad_l[i];
+    if (need > w.pad_r[i]) w.pad_r[i] = need;
+    int64_t got = (x + w.pad_l[i] + w.pad_r[i] - eff) / s + 1;
+    if (got != y) {
+      return Status::InvalidArgument(node.Describe() + ": output spatial dim " + std::to_string(i) + " is " +
+                                     std::to_string(y) + ", expected " + std::to_string(got) +
+                                     " from the input, kernel, strides and pads");
+    }
+  }
+  return w;
+}
+
+KernelOr CreateConvKernel(const graph::Node& node, std::span<const TensorDesc> inputs,
+                          std::span<const TensorDesc> outputs, KernelContext& ctx) {
+  PLATEAU_RETURN_IF_ERROR(ExpectInputs(node, inputs, 2, 3));
+  const TensorDesc& x = inputs[0];
+  const TensorDesc& w = inputs[1];
+  const TensorDesc& out = outputs[0];
+  PLATEAU_RETURN_IF_ERROR(ExpectFloat(node, x, "input"));
+  PLATEAU_RETURN_IF_ERROR(ExpectFloat(node, w, "weights"));
+  const int rank = x.shape.rank();
+  if (rank < 3 || rank > 5 || w.shape.rank() != rank) {
+    return Status::Unimplemented(node.Describe() + ": input rank " + std::to_string(rank) + ", weights rank " +
+                                 std::to_string(w.shape.rank()) + "; expected equal ranks 3..5");
+  }
+  if (w.constant == nullptr) return Status::Unimplemented(node.Describe() + ": weights must be a constant");
+  const int64_t group = node.GetInt("group", 1);
+  const int64_t oc = w.shape[0];
+  const int64_t ic_per_group = w.shape[1];
+  if (group < 1 || x.shape[1] != ic_per_group * group || oc % group != 0 || out.shape[1] != oc) {
+    return Status::InvalidArgument(node.Describe() + ": input channels " + std::to_string(x.shape[1]) +
+                                   ", weights " + w.shape.ToString() + ", group " + std::to_string(group) +
+                                   " and output " + out.shape.ToString() + " do not agree");
+  }
+  memory::dims kernel(w.shape.dims().begin() + 2, w.shape.dims().end());
+  PLATEAU_ASSIGN_OR_RETURN(Window win, ReadWindow(node, x.shape, out.shape, kernel));
+
+  const bool has_bias = inputs.size() > 2 && inputs[2].present;
+  if (has_bias && (inputs[2].shape.num_elements() != oc || inputs[2].dtype != DType::kFloat32)) {
+    return Status::InvalidArgument(node.Describe() + ": bias " + inputs[2].shape.ToString() + " does not match " +
+                                   std::to_string(oc) + " output channels");
+  }
+  dnnl::post_ops ops;
+  int sum_input = -1;
+  PLATEAU_RETURN_IF_ERROR(BuildPostOps(node, &ops, &sum_input));
+
+  memory::dims wdims;
+  if (group > 1) wdims = {group, oc / group, ic_per_group};
+  else wdims = {oc, ic_per_group};
+  wdims.insert(wdims.end(), kernel.begin(), kernel.end());
+  const memory::desc src_md = MdOf(x);
+  const memory::desc dst_md = MdOf(out);
+  const memory::desc any_w(wdims, memory::data_type::f32, memory::format_tag::any);
+  const memory::desc bias_md = has_bias ? memory::desc({oc}, memory::data_type::f32, memory::format_tag::a)
+                                        : memory::desc();
+  dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                       src_md, any_w, bias_md, dst_md, win.strides, win.dilations, win.pad_l,
+                                       win.pad_r);
+  dnnl::convolution_forward::primitive_desc pd(desc, MakeAttr(&ops), *ctx.engine);
+
+  // ONNX weights [O, I/g, k...] are [g, O/g, I/g, k...] row-major.
+  const memory::desc onnx_w(wdims, memory::data_type::f32, PlainStrides(wdims));
+  const bool const_bias = has_bias && inputs[2].constant != nullptr;
+  const size_t bias_bytes = const_bias ? static_cast<size_t>(oc) * sizeof(float) : 0;
+  PLATEAU_ASSIGN_OR_RETURN(const void* packed,
+                           PackWeights(ctx, node, w.constant->data(), onnx_w, w.constant->data(), pd.weights_desc(),
+                                       const_bias ? inputs[2].constant->data() : nullptr, bias_bytes));
+
+  auto k = std::make_unique<PrimitiveKernel>(node, *ctx.engine);
+  memory src = k->AddMemory(src_md, BufferRole::kInput, 0);
+  memory wts = k->AddMemory(pd.weights_desc(), BufferRole::kFixed, -1, 0, packed);
+  memory dst = k->AddMemory(dst_md, BufferRole::kOutput, 0);
+  PLATEAU_RETURN_IF_ERROR(PrepareSumOperand(node, sum_input, inputs, out, k.get()));
+  if (has_bias) {
+    memory bias = const_bias
+                      ? k->AddMemory(bias_md, BufferRole::kFixed, -1, 0,
+                                     static_cast<const char*>(packed) + PackedBiasOffset(pd.weights_desc()))
+                      : k->AddMemory(bias_md, BufferRole::kInput, 2);
+    k->AddStep(pd, dnnl::convolution_forward(pd),
+               {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dst}});
+  } else {
+    k->AddStep(pd, dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_DST, dst}});
+  }
+  k->set_impl_name(pd.impl_info_str());
+  return std::unique_ptr<Kernel>(std::move(k));
+}
+
+KernelOr CreateConvTransposeKernel(const graph::Node& node, std::span<const TensorDesc> inputs,
+                                   std::span<const TensorDesc> outputs, KernelContext& ctx) {
+  PLATEAU_RETURN_IF_ERROR(ExpectInputs(node, inputs, 2, 3));
+  const TensorDesc& x = inputs[0];
+  const TensorDesc& w = inputs[1];
+  const TensorDesc& out = outputs[0];
+  PLATEAU_RETURN_IF_ERROR(ExpectFloat(node, x, "input"));
+  PLATEAU_RETURN_IF_ERROR(ExpectFloat(node, w, "weights"));
+  const int rank = x.shape.rank();
+  if (rank < 3 || rank > 5 || w.shape.rank() != rank || out.shape.rank() != rank) {
+    return Status::Unimplemented(node.Describe() + ": expected input, weights and output of equal rank 3..5");
+  }
+  if (w.constant == nullptr) return Status::Unimplemented(node.Describe() + ": weights must be a constant");
+  if (node.GetString("auto_pad", "NOTSET") != "NOTSET") {
+    return Status::Unimplemented(node.Describe() + ": auto_pad is not supported, expected explicit pads");
+  }
+  const int64_t group = node.GetInt("group", 1);
+  const int64_t ic = x.shape[1];
+  const int64_t oc_per_group = w.shape[1];
+  const int64_t oc = oc_per_group * group;
+  if (group < 1 || w.shape[0] != ic || ic % group != 0 || out.shape[1] != oc) {
+    return Status::InvalidArgument(node.Describe() + ": input channels " + std::to_string(ic) + ", weights " +
+                                   w.shape.ToString() + ", group " + std::to_string(group) + " and output " +
+                                   out.shape.ToString() + " do not agree");
+  }
+  const size_t n = static_cast<size_t>(rank - 2);
+  memory::dims kernel(w.shape.dims().begin() + 2, w.shape.dims().end());
+  std::vector<int64_t> strides = IntsOr(node, "strides", n, 1);
+  std::vector<int64_t> dil = IntsOr(node, "dilations", n, 1);
+  std::vector<int64_t> pads = IntsOr(node, "pads", 2 * n, 0);
+  if (strides.size() != n || dil.size() != n || pads.size() != 2 * n) {
+    return Status::InvalidArgument(node.Describe() + ": strides/dilations/pads do not match the spatial rank");
+  }
+  memory::dims dilations(n), pad_l(n), pad_r(n);
+  for (size_t i = 0; i < n; ++i) {
+    dilations[i] = dil[i] - 1;
+    pad_l[i] = pads[i];
+    // output_padding (and output_shape) only lengthen the end: whatever the output shape needs beyond
+    // the begin pad is taken off the end.
+    pad_r[i] = (x.shape[static_cast<int>(i) + 2] - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1 - pad_l[i] -
+               out.shape[static_cast<int>(i) + 2];
+  }
+  const bool has_bias = inputs.size() > 2 && inputs[2].present;
+  if (has_bias && (inputs[2].shape.num_elements() != oc || inputs[2].dtype != DType::kFloat32)) {
+    return Status::InvalidArgument(node.Describe() + ": bias " + inputs[2].shape.ToString() + " does not match " +
+                                   std::to_string(oc) + " output channels");
+  }
+  dnnl::post_ops ops;
+  int sum_input = -1;
+  PLATEAU_RETURN_IF_ERROR(BuildPostOps(node, &ops, &sum_input));
+
+  // oneDNN dims are {[g,] O/g, I/g, k...}; ONNX stores [I, O/g, k...] = [g, I/g, O/g, k...] row-major,
+  // i.e. the same numbers with the O/g and I/g strides swapped.
+  int64_t ksize = 1;
+  for (int64_t kd : kernel) ksize *= kd;
+  const int64_t ic_per_group = ic / group;
+  memory::dims wdims, wstrides;
+  if (group > 1) {
+    wdims = {group, oc_per_group, ic_per_group};
+    wstrides = {ic_per_group * oc_per_group * ksize, ksize, oc_per_group * ksize};
+  } else {
+    wdims = {oc, ic};
+    wstrides = {ksize, oc * ksize};
+  }
+  memory::dims kstrides = PlainStrides(kernel);
+  wdims.insert(wdims.end(), kernel.begin(), kernel.end());
+  wstrides.insert(wstrides.end(), kstrides.begin(), kstrides.end());
+
+  const memory::desc src_md = MdOf(x);
+  const memory::desc dst_md = MdOf(out);
+  const memory::desc any_w(wdims, memory::data_type::f32, memory::format_tag::any);
+  const memory::desc bias_md = has_bias ? memory::desc({oc}, memory::data_type::f32, memory::format_tag::a)
+                                        : memory::desc();
+  dnnl::deconvolution_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                         dnnl::algorithm::deconvolution_direct, src_md, any_w, bias_md, dst_md,
+                                         strides, dilations, pad_l, pad_r);
+  dnnl::deconvolution_forward::primitive_desc pd(desc, MakeAttr(&ops), *ctx.engine);
+
+  const memory::desc onnx_w(wdims, memory::data_type::f32, wstrides);
+  const bool const_bias = has_bias && inputs[2].constant != nullptr;
+  const size_t bias_bytes = const_bias ? static_cast<size_t>(oc) * sizeof(float) : 0;
+  PLATEAU_ASSIGN_OR_RETURN(const void* packed,
+                           PackWeights(ctx, node, w.constant->data(), onnx_w, w.constant->data(), pd.weights_desc(),
+                                       const_bias ? inputs[2].constant->data() : nullptr, bias_bytes));
+
+  auto k = std::make_unique<PrimitiveKernel>(node, *ctx.engine);
+  memory src = k->AddMemory(src_md, BufferRole::kInput, 0);
+  memory wts = k->AddMemory(pd.weights_desc(), BufferRole::kFixed, -1, 0, packed);
+  memory dst = k->AddMemory(dst_md, BufferRole::kOutput, 0);
+  PLATEAU_RETURN_IF_ERROR(PrepareSumOperand(node, sum_input, inputs, out, k.get()));
+  if (has_bias) {
+    memory bias = const_bias
+                      ? k->AddMemory(bias_md, BufferRole::kFixed, -1, 0,
+                                     static_cast<const char*>(packed) + PackedBiasOffset(pd.weights_desc()))
+                      : k->AddMemory(bias_md, BufferRole::kInput, 2);
+    k->AddStep(pd, dnnl::deconvolution_forward(pd),
+               {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dst}});
+  } else {
+    k->AddStep(pd, dnnl::deconvolution_forward(pd),
+               {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_DST, dst}});
+  }
+  k->set_impl_name(pd.impl_info_str());
+  return std::unique_ptr<Kernel>(std::move(k));
+}
+
+}  // namespace plateau::ops::onednn

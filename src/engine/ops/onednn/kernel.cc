@@ -1,0 +1,135 @@
+#include "engine/ops/onednn/kernel.h"
+
+#include <new>
+#include <string_view>
+
+#include "engine/ops/onednn/primitive_kernel.h"
+
+namespace plateau::ops::onednn {
+
+size_t WeightStore::bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_;
+}
+
+size_t WeightStore::entries() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return packed_.size();
+}
+
+namespace {
+
+// A node whose outputs hold no elements has nothing to compute.
+class EmptyKernel : public Kernel {
+ public:
+  void Bind(std::span<void* const>, std::span<void* const>, void*) override {}
+  Status Execute(dnnl::stream&) override { return Status::Ok(); }
+  std::string impl_name() const override { return "empty"; }
+};
+
+bool IsUnaryEltwise(std::string_view op) {
+  return op == "Relu" || op == "LeakyRelu" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
+         op == "Clip" || op == "Sqrt" || op == "Exp" || op == "Log" || op == "Tanh" || op == "Abs" ||
+         op == "Neg" || op == "Pow" || op == "Elu";
+}
+
+bool IsBinary(std::string_view op) {
+  return op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Max" || op == "Min";
+}
+
+bool IsReduce(std::string_view op) {
+  return op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" || op == "ReduceMin";
+}
+
+bool IsPlain(std::string_view op) {
+  return op == "Slice" || op == "Cast" || op == "Gather" || op == "Shape" || op == "Constant" ||
+         op == "Identity" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Flatten";
+}
+
+KernelOr Dispatch(const graph::Node& node, std::span<const TensorDesc> inputs, std::span<const TensorDesc> outputs,
+                  KernelContext& ctx) {
+  std::string_view op = node.op_type;
+  if (op == "Conv") return CreateConvKernel(node, inputs, outputs, ctx);
+  if (op == "ConvTranspose") return CreateConvTransposeKernel(node, inputs, outputs, ctx);
+  if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+    return CreatePoolingKernel(node, inputs, outputs, ctx);
+  }
+  if (IsUnaryEltwise(op)) return CreateEltwiseKernel(node, inputs, outputs, ctx);
+  if (IsBinary(op)) return CreateBinaryKernel(node, inputs, outputs, ctx);
+  if (op == "MatMul") return CreateMatMulKernel(node, inputs, outputs, ctx);
+  if (op == "Gemm") return CreateGemmKernel(node, inputs, outputs, ctx);
+  if (op == "Softmax") return CreateSoftmaxKernel(node, inputs, outputs, ctx);
+  if (op == "Resize") return CreateResizeKernel(node, inputs, outputs, ctx);
+  if (op == "Concat") return CreateConcatKernel(node, inputs, outputs, ctx);
+  if (op == "Transpose") return CreateTransposeKernel(node, inputs, outputs, ctx);
+  if (op == "plateau.Reorder") return CreateReorderKernel(node, inputs, outputs, ctx);
+  if (op == "plateau.LayerNorm") return CreateLayerNormKernel(node, inputs, outputs, ctx);
+  if (op == "BatchNormalization") return CreateBatchNormKernel(node, inputs, outputs, ctx);
+  if (IsReduce(op)) return CreateReduceKernel(node, inputs, outputs, ctx);
+  if (IsPlain(op)) return CreatePlainKernel(node, inputs, outputs, ctx);
+  return Status::Unimplemented(node.Describe() + ": no oneDNN kernel for op type " + node.op_type);
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Kernel>> CreateKernel(const graph::Node& node, std::span<const TensorDesc> inputs,
+                                               std::span<const TensorDesc> outputs, KernelContext& ctx) {
+  if (ctx.engine == nullptr || ctx.weights == nullptr) {
+    return Status::FailedPrecondition(node.Describe() + ": kernel context has no engine or weight store");
+  }
+  if (outputs.empty()) return Status::InvalidArgument(node.Describe() + ": has no outputs");
+  bool empty = true;
+  for (const TensorDesc& out : outputs) empty = empty && out.shape.num_elements() == 0;
+  if (empty) return std::unique_ptr<Kernel>(std::make_unique<EmptyKernel>());
+  try {
+    return Dispatch(node, inputs, outputs, ctx);
+  } catch (const dnnl::error& e) {
+    std::string what = node.Describe() + ": oneDNN: " + e.what();
+    if (e.status == dnnl_unimplemented) return Status::Unimplemented(what);
+    return Status::Internal(what);
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted(node.Describe() + ": out of memory while creating the kernel");
+  }
+}
+
+bool CanRunInPlace(const graph::Node& node) {
+  std::string_view op = node.op_type;
+  // A fused sum copies its operand into the output before the op runs, which would overwrite input 0.
+  for (const graph::PostOp& p : node.post_ops) {
+    if (p.kind == graph::PostOp::Kind::kSum) return false;
+  }
+  // Element-wise ops read each element before writing the same position. Pow and Clip read constant
+  // extra inputs only. Binary ops are in place only when input 0 has the output's shape, which the
+  // planner checks by size.
+  return IsUnaryEltwise(op) || IsBinary(op) || op == "BatchNormalization";
+}
+
+bool SupportsNhwc(const graph::Node& node, std::span<const TensorDesc> inputs) {
+  std::string_view op = node.op_type;
+  if (inputs.empty() || !inputs[0].present) return false;
+  const TensorDesc& x = inputs[0];
+  bool float4 = x.dtype == DType::kFloat32 && x.shape.rank() == 4;
+  if (op == "Conv" || op == "ConvTranspose" || op == "MaxPool" || op == "AveragePool" ||
+      op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "BatchNormalization" || op == "Resize") {
+    return float4;
+  }
+  if (IsUnaryEltwise(op)) return float4;
+  if (IsBinary(op)) {
+    // The output is rank 4 when some input is; rank-4 inputs are then NHWC, lower-rank ones broadcast.
+    bool any4 = false;
+    for (const TensorDesc& in : inputs) {
+      if (!in.present || in.dtype != DType::kFloat32 || in.shape.rank() > 4) return false;
+      any4 = any4 || in.shape.rank() == 4;
+    }
+    return any4;
+  }
+  if (op == "Concat") {
+    for (const TensorDesc& in : inputs) {
+      if (in.dtype != DType::kFloat32 || in.shape.rank() != 4) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+}  // namespace plateau::ops::onednn
