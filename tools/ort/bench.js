@@ -14,12 +14,12 @@ function parseShape(text) {
   return text.split('x').map(Number);
 }
 
-// Deterministic input: a small linear congruential generator, values in [0, 1).
+// Deterministic input: a small linear congruential generator, values in [-1, 1) like plateau's.
 function fillRandom(array, seed) {
   let s = seed >>> 0;
   for (let i = 0; i < array.length; i++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    array[i] = s / 4294967296;
+    array[i] = (s / 4294967296) * 2 - 1;
   }
 }
 

@@ -10,13 +10,12 @@ const { readNpy, writeNpy } = require('./npy');
 const { parseArgs, fail, positiveInt } = require('./args');
 
 const USAGE = `usage: node reference.js --model F.onnx --input NAME=in.npy [--input ...] --output DIR [--threads 1]
-  Output names are sanitised for the file system: characters other than letters, digits, '.', '_'
-  and '-' become '_'.
+  Output names are made safe for the file system: '/', '\\', ':' and ' ' become '_'.
 `;
 
 // Same rule as plateau's CLI uses for output file names.
 function sanitise(name) {
-  return name.replace(/[^A-Za-z0-9._-]/g, '_');
+  return name.replace(/[/\\: ]/g, '_');
 }
 
 async function main() {
