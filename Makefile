@@ -1,13 +1,19 @@
-# plateau's front door. The C++ build itself is described in CMakeLists.txt; this file only
-# strings the steps together. Every target is idempotent: running it twice does little the second time.
+# plateau's front door. The C++ build itself is described in CMakeLists.txt; this file strings the
+# steps together. Every target is idempotent: a second run does little work.
+#
+#   make demo    build, fetch the models and run the detection model on a sample receipt
+#   make test    everything CI checks: unit tests and golden tests against ONNX Runtime
 
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
 BUILD_TYPE ?= Release
+EVAL_DIR ?= ../shared/eval
+# Golden tests under the sanitizers are slow; `make asan-test ASAN_GOLDENS=1` includes them.
+ASAN_GOLDENS ?= 0
 
-.PHONY: all deps build models ort test clean
+.PHONY: all deps build models ort goldens test asan-test demo bench-engine format clean distclean
 
 all: build
 
@@ -26,8 +32,39 @@ models:
 ort:
 	scripts/setup-ort.sh
 
-test: deps models build
+goldens: models ort build
+	PLATEAU_BUILD_DIR=$(abspath $(BUILD_DIR)) PLATEAU_EVAL_DIR=$(abspath $(EVAL_DIR)) scripts/make-goldens.sh
+
+test: deps models ort build goldens
 	ctest --test-dir $(BUILD_DIR) --output-on-failure
+
+$(ASAN_DIR)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DPLATEAU_SANITIZE=ON
+
+asan-test: deps models $(ASAN_DIR)/CMakeCache.txt
+	cmake --build $(ASAN_DIR) -j $(JOBS) --target plateau_tests
+	OMP_NUM_THREADS=2 $(ASAN_DIR)/plateau_tests \
+	  $(if $(filter 1,$(ASAN_GOLDENS)),,--gtest_filter='-PpOcrV4/GoldenTest.*')
+
+# For now the demonstration is the detection model on one receipt; it becomes `plateau ocr` later.
+demo: deps models build
+	@mkdir -p $(BUILD_DIR)/demo
+	$(BUILD_DIR)/plateau_golden_inputs --det-image $(EVAL_DIR)/sroie/img/000.jpg --out $(BUILD_DIR)/demo/det_input.npy
+	$(BUILD_DIR)/plateau run_model --model models/ch_PP-OCRv4_det_infer.onnx \
+	  --input x=$(BUILD_DIR)/demo/det_input.npy --output $(BUILD_DIR)/demo
+	@node tools/ort/npy_summary.js --file $(BUILD_DIR)/demo/sigmoid_0.tmp_0.npy --threshold 0.3 | \
+	  node -e 'const s = JSON.parse(require("fs").readFileSync(0, "utf8")); \
+	    console.log(`text probability map ${s.shape}: ${(100 * s.fraction_above).toFixed(1)}% of pixels are text (p > ${s.threshold})`)'
+
+bench-engine: models ort build
+	PLATEAU_BUILD_DIR=$(abspath $(BUILD_DIR)) tools/bench_engine.sh
+
+format:
+	find src include tests tools -name '*.cc' -o -name '*.h' | grep -v node_modules | xargs clang-format -i
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+
+# Also forgets the fetched models and the ONNX Runtime install.
+distclean: clean
+	rm -rf models tools/ort/node_modules tools/ort/package-lock.json

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Engine benchmark: plateau and ONNX Runtime side by side, in one run, on the same machine and shapes.
+# For each model/shape/thread count it runs `plateau benchmark` and then tools/ort/bench.js (alternating,
+# so drifting machine load hits both), and prints a markdown table for docs/BENCHMARKS.md.
+#
+#   tools/bench_engine.sh            # ITERATIONS=20 THREADS="1 2" by default
+#   ITERATIONS=50 THREADS="1 2 4" tools/bench_engine.sh
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${PLATEAU_BUILD_DIR:-$root/build}"
+plateau="$build/plateau"
+models="$root/models"
+iterations="${ITERATIONS:-20}"
+threads_list="${THREADS:-1 2}"
+
+cases=(
+  "det ch_PP-OCRv4_det_infer.onnx 1x3x960x736"
+  "rec ch_PP-OCRv4_rec_infer.onnx 1x3x48x320"
+  "rec ch_PP-OCRv4_rec_infer.onnx 8x3x48x320"
+  "cls ch_ppocr_mobile_v2.0_cls_infer.onnx 1x3x48x192"
+)
+
+for need in "$plateau" "$models/ch_PP-OCRv4_det_infer.onnx" "$root/tools/ort/node_modules/onnxruntime-node"; do
+  if [ ! -e "$need" ]; then
+    echo "bench-engine: $need is missing (run: make build models ort)" >&2
+    exit 1
+  fi
+done
+
+# field JSON NAME: prints one numeric field of a JSON object, or '-' if absent or not JSON.
+field() {
+  node -e '
+    let o; try { o = JSON.parse(process.argv[1]); } catch (e) { console.log("-"); process.exit(0); }
+    const v = o[process.argv[2]];
+    console.log(typeof v === "number" ? v : "-");' "$1" "$2"
+}
+fmt_ms() { [ "$1" = "-" ] && echo "-" || printf '%.2f' "$1"; }
+fmt_mib() { [ "$1" = "-" ] && echo "-" || awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
+ratio() {
+  if [ "$1" = "-" ] || [ "$2" = "-" ]; then echo "-"; else awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; fi
+}
+
+echo "Engine benchmark, $(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),"
+echo "$iterations timed iterations after one warm-up run; ONNX Runtime: onnxruntime-node $(cd "$root/tools/ort" && node -p "require('onnxruntime-node/package.json').version")."
+echo
+echo "| model | shape | threads | plateau median ms | ORT median ms | plateau/ORT | plateau first ms | ORT first ms | plateau peak RSS MiB | ORT peak RSS MiB |"
+echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
+failures=()
+errlog="$(mktemp)"
+trap 'rm -f "$errlog"' EXIT
+for c in "${cases[@]}"; do
+  read -r kind model shape <<<"$c"
+  for t in $threads_list; do
+    p_json="$("$plateau" benchmark --model "$models/$model" --shape "$shape" --threads "$t" \
+      --iterations "$iterations" 2>"$errlog" | tail -n1 || true)"
+    [ "$(field "$p_json" median_ms)" != "-" ] || failures+=("plateau $kind $shape threads $t: $(tail -n3 "$errlog" | tr '\n' ' ')")
+    o_json="$(node "$root/tools/ort/bench.js" --model "$models/$model" --shape "$shape" --threads "$t" \
+      --iterations "$iterations" 2>"$errlog" | tail -n1 || true)"
+    [ "$(field "$o_json" median_ms)" != "-" ] || failures+=("ORT $kind $shape threads $t: $(tail -n3 "$errlog" | tr '\n' ' ')")
+    p_med="$(field "$p_json" median_ms)"
+    o_med="$(field "$o_json" median_ms)"
+    echo "| $kind | $shape | $t | $(fmt_ms "$p_med") | $(fmt_ms "$o_med") | $(ratio "$p_med" "$o_med") |" \
+         "$(fmt_ms "$(field "$p_json" first_ms)") | $(fmt_ms "$(field "$o_json" first_ms)") |" \
+         "$(fmt_mib "$(field "$p_json" peak_rss_bytes)") | $(fmt_mib "$(field "$o_json" peak_rss_bytes)") |"
+  done
+done
+echo
+echo "Peak RSS is the whole process: for ONNX Runtime it includes the Node.js runtime (about 40 MiB)."
+if [ ${#failures[@]} -gt 0 ]; then
+  echo
+  echo "Failed runs ('-' in the table):"
+  for f in "${failures[@]}"; do echo "- $f"; done
+fi
