@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/check.h"
 #include "engine/graph/graph.h"
 #include "engine/ops/op.h"
 #include "plateau/status.h"
@@ -15,19 +16,22 @@
 
 namespace plateau::ops::testing {
 
-inline Tensor MakeTensor(DType dtype, const Shape& shape, const void* data) {
+// Aborts on a count mismatch, which is a mistake in the test itself.
+inline Tensor MakeTensor(DType dtype, const Shape& shape, const void* data, size_t count) {
+  PLATEAU_CHECK(static_cast<int64_t>(count) == shape.num_elements());
   StatusOr<Tensor> t = Tensor::Zeros(dtype, shape);
-  if (t->byte_size() > 0) std::memcpy(t->data(), data, t->byte_size());
+  PLATEAU_CHECK(t.ok());
+  if (data != nullptr && count > 0) std::memcpy(t->data(), data, t->byte_size());
   return std::move(t).value();
 }
 inline Tensor Floats(const Shape& shape, const std::vector<float>& v) {
-  return MakeTensor(DType::kFloat32, shape, v.data());
+  return MakeTensor(DType::kFloat32, shape, v.data(), v.size());
 }
 inline Tensor Int64s(const Shape& shape, const std::vector<int64_t>& v) {
-  return MakeTensor(DType::kInt64, shape, v.data());
+  return MakeTensor(DType::kInt64, shape, v.data(), v.size());
 }
 inline Tensor Int32s(const Shape& shape, const std::vector<int32_t>& v) {
-  return MakeTensor(DType::kInt32, shape, v.data());
+  return MakeTensor(DType::kInt32, shape, v.data(), v.size());
 }
 template <typename T>
 std::vector<T> Values(const Tensor& t) {
