@@ -111,7 +111,7 @@ Status ReferenceSoftmax(const Node& node, std::span<const TensorView> in, std::s
       y[base + i] = static_cast<float>(std::exp(static_cast<double>(x[base + i]) - max_value) / sum);
     }
   }
-  return Status::Ok();
+  return ApplyPostOpsReference(node, in, out[0]);
 }
 
 // ---------------------------------------------------------------------------------------------------

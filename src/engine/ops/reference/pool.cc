@@ -44,7 +44,7 @@ Status ReferenceGlobalPool(const Node& node, std::span<const TensorView> in,
     for (int64_t i = 0; i < inner; ++i) sum += x[p * inner + i];
     y[p] = static_cast<float>(sum / static_cast<double>(inner));
   }
-  return Status::Ok();
+  return ApplyPostOpsReference(node, in, out[0]);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ Status ReferencePool(const Node& node, std::span<const TensorView> in, std::span
       }
     }
   }
-  return Status::Ok();
+  return ApplyPostOpsReference(node, in, out[0]);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -255,7 +255,7 @@ Status ReferenceReduceMean(const Node& node, std::span<const TensorView> in,
   const double count = static_cast<double>(xs.num_elements()) / static_cast<double>(kept.num_elements());
   float* y = out[0].as<float>();
   for (size_t i = 0; i < acc.size(); ++i) y[i] = static_cast<float>(acc[i] / count);
-  return Status::Ok();
+  return ApplyPostOpsReference(node, in, out[0]);
 }
 
 constexpr OpDef kPoolOps[] = {

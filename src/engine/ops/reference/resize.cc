@@ -253,7 +253,7 @@ Status ReferenceResize(const Node& node, std::span<const TensorView> in, std::sp
       for (int d = 0; d < rank; ++d) off += source_index[d][it.index()[d]] * strides[d];
       y[i] = x[off];
     }
-    return Status::Ok();
+    return ApplyPostOpsReference(node, in, out[0]);
   }
 
   PLATEAU_RETURN_IF_ERROR(CheckLinearDims(a, xs, ys));
@@ -287,7 +287,7 @@ Status ReferenceResize(const Node& node, std::span<const TensorView> in, std::sp
       }
     }
   }
-  return Status::Ok();
+  return ApplyPostOpsReference(node, in, out[0]);
 }
 
 constexpr OpDef kResizeOps[] = {

@@ -92,7 +92,7 @@ Status ReferenceConcat(const Node& node, std::span<const TensorView> in, std::sp
     for (int64_t o = 0; o < outer; ++o) std::memcpy(dst + o * out_row + offset, src + o * row, row);
     offset += row;
   }
-  return Status::Ok();
+  return ApplyPostOpsReference(node, in, out[0]);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -283,7 +283,7 @@ Status ReferenceTranspose(const Node& node, std::span<const TensorView> in, std:
   for (int64_t i = 0; i < out[0].shape.num_elements(); ++i, it.Next()) {
     std::memcpy(dst + i * elem, ByteAt(in[0], it.Offset(strides)), elem);
   }
-  return Status::Ok();
+  return ApplyPostOpsReference(node, in, out[0]);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -410,7 +410,7 @@ Status ReferenceSlice(const Node& node, std::span<const TensorView> in, std::spa
     for (int d = 0; d < xs.rank(); ++d) off += (g.start[d] + it.index()[d] * g.step[d]) * strides[d];
     std::memcpy(dst + i * elem, ByteAt(in[0], off), elem);
   }
-  return Status::Ok();
+  return ApplyPostOpsReference(node, in, out[0]);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -503,7 +503,7 @@ Status ReferenceCast(const Node& node, std::span<const TensorView> in, std::span
       CastFrom<uint8_t>(in[0], out[0]);
       break;
   }
-  return Status::Ok();
+  return ApplyPostOpsReference(node, in, out[0]);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -564,7 +564,7 @@ Status ReferenceGather(const Node& node, std::span<const TensorView> in, std::sp
       std::memcpy(dst + (o * n + k) * inner_bytes, src + (o * xs[axis] + i) * inner_bytes, inner_bytes);
     }
   }
-  return Status::Ok();
+  return ApplyPostOpsReference(node, in, out[0]);
 }
 
 // ---------------------------------------------------------------------------------------------------
