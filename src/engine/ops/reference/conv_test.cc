@@ -202,5 +202,37 @@ TEST(ReferencePostOpsTest, EltwiseChainWithBiasPresent) {
   EXPECT_THAT(Values<float>(run->outputs[0]), ElementsAre(1, 9, 13));
 }
 
+TEST(ReferencePostOpsTest, SumOperandAfterBiasIsNotTakenForAnInput) {
+  graph::Node node = MakeNode("Conv");
+  graph::PostOp sum;
+  sum.kind = graph::PostOp::Kind::kSum;
+  sum.operand = graph::ValueId{3};
+  node.post_ops = {sum};
+  node.inputs = {graph::ValueId{0}, graph::ValueId{1}, graph::ValueId{2}, graph::ValueId{3}};
+  auto run = RunOp(node, {Runtime(Floats({1, 1, 1, 2}, {1, 2})), Constant(Floats({1, 1, 1, 1}, {3})),
+                          Constant(Floats({1}, {1})), Runtime(Floats({1, 1, 1, 2}, {100, 200}))});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  // 3x + 1 + operand.
+  EXPECT_THAT(Values<float>(run->outputs[0]), ElementsAre(104, 207));
+}
+
+TEST(ReferencePostOpsTest, MissingSumOperandIsAnError) {
+  graph::Node node = MakeNode("Conv");
+  node.name = "c1";
+  node.inputs = {graph::ValueId{0}, graph::ValueId{1}};
+  graph::PostOp sum;
+  sum.kind = graph::PostOp::Kind::kSum;
+  sum.operand = graph::ValueId{7};
+  node.post_ops = {sum};
+  Tensor x = Floats({1, 1, 1, 1}, {1});
+  Tensor w = Floats({1, 1, 1, 1}, {1});
+  Tensor y = Floats({1, 1, 1, 1}, {0});
+  std::vector<TensorView> in = {x.view(), w.view()};
+  Status st = ApplyPostOpsReference(node, in, y.view());
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), StatusCode::kInternal);
+  EXPECT_THAT(st.message(), HasSubstr("Conv 'c1'"));
+}
+
 }  // namespace
 }  // namespace plateau::ops
