@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct GoldenCase {
   const char* model;  // file in models/
   double tolerance;   // max abs difference allowed against ONNX Runtime
 };
+
+// Names the case in failure messages instead of dumping its bytes.
+void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.name; }
 
 constexpr char kDet[] = "ch_PP-OCRv4_det_infer.onnx";
 constexpr char kRec[] = "ch_PP-OCRv4_rec_infer.onnx";

@@ -6,9 +6,9 @@
 const { readNpy } = require('./npy');
 const { parseArgs, fail } = require('./args');
 
-const USAGE = 'usage: node npy_summary.js --file F.npy [--threshold 0.3]\n';
+const USAGE = 'usage: node npy_summary.js --file F.npy [--threshold 0.3] [--json 1]\n';
 
-const args = parseArgs(process.argv.slice(2), { file: undefined, threshold: '0.3' }, USAGE);
+const args = parseArgs(process.argv.slice(2), { file: undefined, threshold: '0.3', json: '0' }, USAGE);
 const threshold = Number(args.threshold);
 if (!Number.isFinite(threshold)) fail(`--threshold must be a number, got '${args.threshold}'`, USAGE);
 
@@ -30,7 +30,7 @@ for (const raw of t.data) {
   if (v > threshold) above++;
 }
 const n = t.data.length;
-process.stdout.write(JSON.stringify({
+const summary = {
   file: args.file,
   dtype: t.type,
   shape: t.dims.join('x'),
@@ -39,4 +39,10 @@ process.stdout.write(JSON.stringify({
   mean: n ? sum / n : null,
   threshold,
   fraction_above: n ? above / n : 0,
-}) + '\n');
+};
+if (args.json === '1') {
+  process.stdout.write(JSON.stringify(summary) + '\n');
+} else {
+  process.stdout.write(`${summary.file}: ${summary.dtype} ${summary.shape}, values ${summary.min} .. ${summary.max}, ` +
+      `mean ${n ? summary.mean.toFixed(4) : '-'}; ${(100 * summary.fraction_above).toFixed(2)}% above ${threshold}\n`);
+}
