@@ -181,24 +181,24 @@ KernelOr CreateBinaryKernel(const graph::Node& node, std::span<const TensorDesc>
   }
   const int first = full0 ? 0 : 1;
   const int second = 1 - first;
-  dnnl::post_ops ops;
-  if (first == 1 && op == BinOp::kSub) ops.append_eltwise(1.f, algorithm::eltwise_linear, -1.f, 0.f);
-  if (first == 1 && op == BinOp::kDiv) ops.append_eltwise(1.f, algorithm::eltwise_pow, 1.f, -1.f);
-  int sum_input = -1;
-  PLATEAU_RETURN_IF_ERROR(BuildPostOps(node, &ops, &sum_input));
+  std::vector<EltwiseEntry> fixup;
+  if (first == 1 && op == BinOp::kSub) fixup.push_back({algorithm::eltwise_linear, -1.f, 0.f});
+  if (first == 1 && op == BinOp::kDiv) fixup.push_back({algorithm::eltwise_pow, 1.f, -1.f});
+  PLATEAU_ASSIGN_OR_RETURN(FusedPostOps fused, FusePostOps(node, fixup));
 
   const memory::desc src0_md = OperandMd(inputs[first], out);
   const memory::desc src1_md = OperandMd(inputs[second], out);
   const memory::desc dst_md = MdOf(out);
   dnnl::binary::desc desc(AlgOf(op), src0_md, src1_md, dst_md);
-  dnnl::binary::primitive_desc pd(desc, MakeAttr(&ops), *ctx.engine);
+  dnnl::binary::primitive_desc pd(desc, MakeAttr(&fused.ops), *ctx.engine);
   auto k = std::make_unique<PrimitiveKernel>(node, *ctx.engine);
   auto initial = [](const TensorDesc& d) -> const void* { return d.constant ? d.constant->data() : nullptr; };
   memory src0 = k->AddMemory(src0_md, BufferRole::kInput, first, 0, initial(inputs[first]));
   memory src1 = k->AddMemory(src1_md, BufferRole::kInput, second, 0, initial(inputs[second]));
   memory dst = k->AddMemory(dst_md, BufferRole::kOutput, 0);
-  PLATEAU_RETURN_IF_ERROR(PrepareSumOperand(node, sum_input, inputs, out, k.get()));
+  PLATEAU_RETURN_IF_ERROR(PrepareSumOperand(node, fused.sum_input, inputs, out, k.get()));
   k->AddStep(pd, dnnl::binary(pd), {{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}});
+  PLATEAU_RETURN_IF_ERROR(AppendPostOpSteps(node, inputs, out, k.get(), fused.first_unfused));
   k->set_impl_name(pd.impl_info_str());
   return std::unique_ptr<Kernel>(std::move(k));
 }

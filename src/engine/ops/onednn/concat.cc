@@ -47,6 +47,9 @@ class PlainConcatKernel : public Kernel {
 
 KernelOr CreateConcatKernel(const graph::Node& node, std::span<const TensorDesc> inputs,
                             std::span<const TensorDesc> outputs, KernelContext& ctx) {
+  // Fused sum operands (appended by the fusion pass) are not concatenated.
+  const std::span<const TensorDesc> all_inputs = inputs;
+  inputs = inputs.first(std::min(OwnInputCount(node), inputs.size()));
   if (inputs.empty()) return Status::InvalidArgument(node.Describe() + ": Concat needs at least one input");
   const TensorDesc& out = outputs[0];
   const int rank = out.shape.rank();
@@ -96,7 +99,7 @@ KernelOr CreateConcatKernel(const graph::Node& node, std::span<const TensorDesc>
   memory dst = k->AddMemory(dst_md, BufferRole::kOutput, 0);
   k->AddStep(pd, dnnl::concat(pd), {{DNNL_ARG_DST, dst}});
   for (size_t i = 0; i < srcs.size(); ++i) k->AddStepArg(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), srcs[i]);
-  PLATEAU_RETURN_IF_ERROR(AppendPostOpSteps(node, inputs, out, k.get()));
+  PLATEAU_RETURN_IF_ERROR(AppendPostOpSteps(node, all_inputs, out, k.get()));
   k->set_impl_name(pd.impl_info_str());
   return std::unique_ptr<Kernel>(std::move(k));
 }

@@ -101,14 +101,12 @@ KernelOr CreateConvKernel(const graph::Node& node, std::span<const TensorDesc> i
   memory::dims kernel(w.shape.dims().begin() + 2, w.shape.dims().end());
   PLATEAU_ASSIGN_OR_RETURN(Window win, ReadWindow(node, x.shape, out.shape, kernel));
 
-  const bool has_bias = inputs.size() > 2 && inputs[2].present;
+  const bool has_bias = OwnInputCount(node) > 2 && inputs[2].present;
   if (has_bias && (inputs[2].shape.num_elements() != oc || inputs[2].dtype != DType::kFloat32)) {
     return Status::InvalidArgument(node.Describe() + ": bias " + inputs[2].shape.ToString() + " does not match " +
                                    std::to_string(oc) + " output channels");
   }
-  dnnl::post_ops ops;
-  int sum_input = -1;
-  PLATEAU_RETURN_IF_ERROR(BuildPostOps(node, &ops, &sum_input));
+  PLATEAU_ASSIGN_OR_RETURN(FusedPostOps fused, FusePostOps(node));
 
   memory::dims wdims;
   if (group > 1) wdims = {group, oc / group, ic_per_group};
@@ -122,7 +120,7 @@ KernelOr CreateConvKernel(const graph::Node& node, std::span<const TensorDesc> i
   dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                                        src_md, any_w, bias_md, dst_md, win.strides, win.dilations, win.pad_l,
                                        win.pad_r);
-  dnnl::convolution_forward::primitive_desc pd(desc, MakeAttr(&ops), *ctx.engine);
+  dnnl::convolution_forward::primitive_desc pd(desc, MakeAttr(&fused.ops), *ctx.engine);
 
   // ONNX weights [O, I/g, k...] are [g, O/g, I/g, k...] row-major.
   const memory::desc onnx_w(wdims, memory::data_type::f32, PlainStrides(wdims));
@@ -136,7 +134,7 @@ KernelOr CreateConvKernel(const graph::Node& node, std::span<const TensorDesc> i
   memory src = k->AddMemory(src_md, BufferRole::kInput, 0);
   memory wts = k->AddMemory(pd.weights_desc(), BufferRole::kFixed, -1, 0, packed);
   memory dst = k->AddMemory(dst_md, BufferRole::kOutput, 0);
-  PLATEAU_RETURN_IF_ERROR(PrepareSumOperand(node, sum_input, inputs, out, k.get()));
+  PLATEAU_RETURN_IF_ERROR(PrepareSumOperand(node, fused.sum_input, inputs, out, k.get()));
   if (has_bias) {
     memory bias = const_bias
                       ? k->AddMemory(bias_md, BufferRole::kFixed, -1, 0,
@@ -147,6 +145,7 @@ KernelOr CreateConvKernel(const graph::Node& node, std::span<const TensorDesc> i
   } else {
     k->AddStep(pd, dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_DST, dst}});
   }
+  PLATEAU_RETURN_IF_ERROR(AppendPostOpSteps(node, inputs, out, k.get(), fused.first_unfused));
   k->set_impl_name(pd.impl_info_str());
   return std::unique_ptr<Kernel>(std::move(k));
 }
@@ -193,14 +192,12 @@ KernelOr CreateConvTransposeKernel(const graph::Node& node, std::span<const Tens
     pad_r[i] = (x.shape[static_cast<int>(i) + 2] - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1 - pad_l[i] -
                out.shape[static_cast<int>(i) + 2];
   }
-  const bool has_bias = inputs.size() > 2 && inputs[2].present;
+  const bool has_bias = OwnInputCount(node) > 2 && inputs[2].present;
   if (has_bias && (inputs[2].shape.num_elements() != oc || inputs[2].dtype != DType::kFloat32)) {
     return Status::InvalidArgument(node.Describe() + ": bias " + inputs[2].shape.ToString() + " does not match " +
                                    std::to_string(oc) + " output channels");
   }
-  dnnl::post_ops ops;
-  int sum_input = -1;
-  PLATEAU_RETURN_IF_ERROR(BuildPostOps(node, &ops, &sum_input));
+  PLATEAU_ASSIGN_OR_RETURN(FusedPostOps fused, FusePostOps(node));
 
   // oneDNN dims are {[g,] O/g, I/g, k...}; ONNX stores [I, O/g, k...] = [g, I/g, O/g, k...] row-major,
   // i.e. the same numbers with the O/g and I/g strides swapped.
@@ -227,7 +224,7 @@ KernelOr CreateConvTransposeKernel(const graph::Node& node, std::span<const Tens
   dnnl::deconvolution_forward::desc desc(dnnl::prop_kind::forward_inference,
                                          dnnl::algorithm::deconvolution_direct, src_md, any_w, bias_md, dst_md,
                                          strides, dilations, pad_l, pad_r);
-  dnnl::deconvolution_forward::primitive_desc pd(desc, MakeAttr(&ops), *ctx.engine);
+  dnnl::deconvolution_forward::primitive_desc pd(desc, MakeAttr(&fused.ops), *ctx.engine);
 
   const memory::desc onnx_w(wdims, memory::data_type::f32, wstrides);
   const bool const_bias = has_bias && inputs[2].constant != nullptr;
@@ -240,7 +237,7 @@ KernelOr CreateConvTransposeKernel(const graph::Node& node, std::span<const Tens
   memory src = k->AddMemory(src_md, BufferRole::kInput, 0);
   memory wts = k->AddMemory(pd.weights_desc(), BufferRole::kFixed, -1, 0, packed);
   memory dst = k->AddMemory(dst_md, BufferRole::kOutput, 0);
-  PLATEAU_RETURN_IF_ERROR(PrepareSumOperand(node, sum_input, inputs, out, k.get()));
+  PLATEAU_RETURN_IF_ERROR(PrepareSumOperand(node, fused.sum_input, inputs, out, k.get()));
   if (has_bias) {
     memory bias = const_bias
                       ? k->AddMemory(bias_md, BufferRole::kFixed, -1, 0,
@@ -252,6 +249,7 @@ KernelOr CreateConvTransposeKernel(const graph::Node& node, std::span<const Tens
     k->AddStep(pd, dnnl::deconvolution_forward(pd),
                {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_DST, dst}});
   }
+  PLATEAU_RETURN_IF_ERROR(AppendPostOpSteps(node, inputs, out, k.get(), fused.first_unfused));
   k->set_impl_name(pd.impl_info_str());
   return std::unique_ptr<Kernel>(std::move(k));
 }

@@ -22,7 +22,7 @@ struct EltwiseStep {
 // One scalar from an optional constant input (Clip's min/max, Pow's exponent).
 StatusOr<float> ScalarInput(const graph::Node& node, std::span<const TensorDesc> inputs, size_t index,
                             float dflt, const char* what) {
-  if (index >= inputs.size() || !inputs[index].present) return dflt;
+  if (index >= OwnInputCount(node) || !inputs[index].present) return dflt;
   PLATEAU_ASSIGN_OR_RETURN(std::vector<float> v, ConstantFloats(node, inputs[index], what));
   if (v.size() != 1) {
     return Status::Unimplemented(node.Describe() + ": " + what + " must be a scalar, got shape " +
@@ -58,7 +58,7 @@ StatusOr<std::vector<EltwiseStep>> StepsFor(const graph::Node& node, std::span<c
     return std::vector<EltwiseStep>{{algorithm::eltwise_clip, lo, hi}};
   }
   if (op == "Pow") {
-    if (inputs.size() != 2 || !inputs[1].present) {
+    if (OwnInputCount(node) != 2 || !inputs[1].present) {
       return Status::InvalidArgument(node.Describe() + ": Pow needs an exponent input");
     }
     PLATEAU_ASSIGN_OR_RETURN(float e, ScalarInput(node, inputs, 1, 1.f, "exponent"));

@@ -75,15 +75,13 @@ KernelOr CreateMatMulKernel(const graph::Node& node, std::span<const TensorDesc>
       dd = {batch * m, n};
     }
   }
-  dnnl::post_ops ops;
-  int sum_input = -1;
-  PLATEAU_RETURN_IF_ERROR(BuildPostOps(node, &ops, &sum_input));
+  PLATEAU_ASSIGN_OR_RETURN(FusedPostOps fused, FusePostOps(node));
   const memory::desc a_md(ad, memory::data_type::f32, PlainStrides(ad));
   const memory::desc b_plain(bd, memory::data_type::f32, PlainStrides(bd));
   const memory::desc d_md(dd, memory::data_type::f32, PlainStrides(dd));
   const bool packed_b = b.constant != nullptr;
   const memory::desc b_md = packed_b ? memory::desc(bd, memory::data_type::f32, memory::format_tag::any) : b_plain;
-  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, d_md), MakeAttr(&ops), *ctx.engine);
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, d_md), MakeAttr(&fused.ops), *ctx.engine);
 
   auto k = std::make_unique<PrimitiveKernel>(node, *ctx.engine);
   memory src = k->AddMemory(a_md, BufferRole::kInput, 0);
@@ -96,8 +94,9 @@ KernelOr CreateMatMulKernel(const graph::Node& node, std::span<const TensorDesc>
     wts = k->AddMemory(b_plain, BufferRole::kInput, 1);
   }
   memory dst = k->AddMemory(d_md, BufferRole::kOutput, 0);
-  PLATEAU_RETURN_IF_ERROR(PrepareSumOperand(node, sum_input, inputs, out, k.get()));
+  PLATEAU_RETURN_IF_ERROR(PrepareSumOperand(node, fused.sum_input, inputs, out, k.get()));
   k->AddStep(pd, dnnl::matmul(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_DST, dst}});
+  PLATEAU_RETURN_IF_ERROR(AppendPostOpSteps(node, inputs, out, k.get(), fused.first_unfused));
   k->set_impl_name(pd.impl_info_str());
   return std::unique_ptr<Kernel>(std::move(k));
 }
@@ -129,7 +128,7 @@ KernelOr CreateGemmKernel(const graph::Node& node, std::span<const TensorDesc> i
   if (alpha != 1.f && b.constant == nullptr) {
     return Status::Unimplemented(node.Describe() + ": alpha != 1 needs a constant B");
   }
-  const bool has_c = inputs.size() > 2 && inputs[2].present && beta != 0.f;
+  const bool has_c = OwnInputCount(node) > 2 && inputs[2].present && beta != 0.f;
   memory::dims cd;
   if (has_c) {
     const TensorDesc& c = inputs[2];
@@ -144,9 +143,7 @@ KernelOr CreateGemmKernel(const graph::Node& node, std::span<const TensorDesc> i
       return Status::Unimplemented(node.Describe() + ": beta != 1 needs a constant C");
     }
   }
-  dnnl::post_ops ops;
-  int sum_input = -1;
-  PLATEAU_RETURN_IF_ERROR(BuildPostOps(node, &ops, &sum_input));
+  PLATEAU_ASSIGN_OR_RETURN(FusedPostOps fused, FusePostOps(node));
   const memory::desc a_md({m, kdim}, memory::data_type::f32, ta ? memory::dims{1, m} : memory::dims{kdim, 1});
   const memory::desc b_plain({kdim, n}, memory::data_type::f32, tb ? memory::dims{1, kdim} : memory::dims{n, 1});
   const memory::desc d_md({m, n}, memory::data_type::f32, memory::dims{n, 1});
@@ -154,7 +151,7 @@ KernelOr CreateGemmKernel(const graph::Node& node, std::span<const TensorDesc> i
   const bool packed_b = b.constant != nullptr;
   const memory::desc b_md =
       packed_b ? memory::desc({kdim, n}, memory::data_type::f32, memory::format_tag::any) : b_plain;
-  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md, d_md), MakeAttr(&ops), *ctx.engine);
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md, d_md), MakeAttr(&fused.ops), *ctx.engine);
 
   auto k = std::make_unique<PrimitiveKernel>(node, *ctx.engine);
   memory src = k->AddMemory(a_md, BufferRole::kInput, 0);
@@ -189,13 +186,14 @@ KernelOr CreateGemmKernel(const graph::Node& node, std::span<const TensorDesc> i
                         inputs[2].constant ? inputs[2].constant->data() : nullptr);
   }
   memory dst = k->AddMemory(d_md, BufferRole::kOutput, 0);
-  PLATEAU_RETURN_IF_ERROR(PrepareSumOperand(node, sum_input, inputs, out, k.get()));
+  PLATEAU_RETURN_IF_ERROR(PrepareSumOperand(node, fused.sum_input, inputs, out, k.get()));
   if (has_c) {
     k->AddStep(pd, dnnl::matmul(pd),
                {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dst}});
   } else {
     k->AddStep(pd, dnnl::matmul(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_DST, dst}});
   }
+  PLATEAU_RETURN_IF_ERROR(AppendPostOpSteps(node, inputs, out, k.get(), fused.first_unfused));
   k->set_impl_name(pd.impl_info_str());
   return std::unique_ptr<Kernel>(std::move(k));
 }

@@ -31,10 +31,11 @@ KernelOr CreateLayerNormKernel(const graph::Node& node, std::span<const TensorDe
                                  "; only the last dim is supported");
   }
   const int64_t c = x.shape[rank - 1];
-  const bool has_scale = inputs.size() > 1 && inputs[1].present;
-  const bool has_shift = inputs.size() > 2 && inputs[2].present;
+  const size_t own = OwnInputCount(node);
+  const bool has_scale = own > 1 && inputs[1].present;
+  const bool has_shift = own > 2 && inputs[2].present;
   for (int i = 1; i <= 2; ++i) {
-    if (static_cast<int>(inputs.size()) > i && inputs[i].present &&
+    if (static_cast<int>(own) > i && inputs[i].present &&
         (inputs[i].shape.num_elements() != c || inputs[i].dtype != DType::kFloat32)) {
       return Status::InvalidArgument(node.Describe() + ": scale/shift " + inputs[i].shape.ToString() +
                                      " must hold " + std::to_string(c) + " floats");

@@ -207,15 +207,16 @@ KernelOr CreateSlice(const graph::Node& node, std::span<const TensorDesc> inputs
   const TensorDesc& x = inputs[0];
   const int rank = x.shape.rank();
   std::vector<int64_t> starts, ends, axes, steps;
-  if (inputs.size() > 1) {
+  const size_t own = OwnInputCount(node);
+  if (own > 1) {
     // Opset 10+: starts, ends, axes, steps are inputs; they fix the output shape, so they are constants.
     PLATEAU_ASSIGN_OR_RETURN(starts, ConstantInts(node, inputs[1], "starts"));
-    if (inputs.size() < 3) return Status::InvalidArgument(node.Describe() + ": Slice needs ends");
+    if (own < 3) return Status::InvalidArgument(node.Describe() + ": Slice needs ends");
     PLATEAU_ASSIGN_OR_RETURN(ends, ConstantInts(node, inputs[2], "ends"));
-    if (inputs.size() > 3 && inputs[3].present) {
+    if (own > 3 && inputs[3].present) {
       PLATEAU_ASSIGN_OR_RETURN(axes, ConstantInts(node, inputs[3], "axes"));
     }
-    if (inputs.size() > 4 && inputs[4].present) {
+    if (own > 4 && inputs[4].present) {
       PLATEAU_ASSIGN_OR_RETURN(steps, ConstantInts(node, inputs[4], "steps"));
     }
   } else {

@@ -1,5 +1,6 @@
 #include "engine/ops/onednn/primitive_kernel.h"
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 
@@ -164,43 +165,86 @@ int InputIndexOf(const graph::Node& node, graph::ValueId id) {
   return -1;
 }
 
-// Appends the oneDNN form of one eltwise function (one or two eltwise entries).
-void AppendEltwise(const graph::PostOp& p, dnnl::post_ops* ops) {
+// The oneDNN form of one eltwise function (one or two entries).
+std::vector<EltwiseEntry> EntriesOf(const graph::PostOp& p) {
   using dnnl::algorithm;
   switch (p.alg) {
-    case graph::Eltwise::kRelu: ops->append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f); break;
-    case graph::Eltwise::kClip: ops->append_eltwise(1.f, algorithm::eltwise_clip, p.alpha, p.beta); break;
-    case graph::Eltwise::kLinear: ops->append_eltwise(1.f, algorithm::eltwise_linear, p.alpha, p.beta); break;
+    case graph::Eltwise::kRelu: return {{algorithm::eltwise_relu}};
+    case graph::Eltwise::kClip: return {{algorithm::eltwise_clip, p.alpha, p.beta}};
+    case graph::Eltwise::kLinear: return {{algorithm::eltwise_linear, p.alpha, p.beta}};
     case graph::Eltwise::kHardSigmoid:
-      ops->append_eltwise(1.f, algorithm::eltwise_linear, p.alpha, p.beta);
-      ops->append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 1.f);
-      break;
-    case graph::Eltwise::kHardSwish: ops->append_eltwise(1.f, algorithm::eltwise_hardswish, 0.f, 0.f); break;
-    case graph::Eltwise::kSigmoid: ops->append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f); break;
-    case graph::Eltwise::kSwish: ops->append_eltwise(1.f, algorithm::eltwise_swish, p.alpha, 0.f); break;
+      return {{algorithm::eltwise_linear, p.alpha, p.beta}, {algorithm::eltwise_clip, 0.f, 1.f}};
+    case graph::Eltwise::kHardSwish: return {{algorithm::eltwise_hardswish}};
+    case graph::Eltwise::kSigmoid: return {{algorithm::eltwise_logistic}};
+    case graph::Eltwise::kSwish: return {{algorithm::eltwise_swish, p.alpha, 0.f}};
   }
+  return {};
+}
+
+bool Parametrised(dnnl::algorithm alg) {
+  return alg != dnnl::algorithm::eltwise_relu && alg != dnnl::algorithm::eltwise_hardswish &&
+         alg != dnnl::algorithm::eltwise_logistic;
 }
 
 }  // namespace
 
-Status BuildPostOps(const graph::Node& node, dnnl::post_ops* ops, int* sum_input) {
-  *sum_input = -1;
-  for (const graph::PostOp& p : node.post_ops) {
-    if (p.kind == graph::PostOp::Kind::kEltwise) {
-      AppendEltwise(p, ops);
+StatusOr<FusedPostOps> FusePostOps(const graph::Node& node, std::span<const EltwiseEntry> prefix) {
+  // An entry of the chain being built: an eltwise, or the sum (alg unused).
+  struct Entry {
+    bool sum;
+    EltwiseEntry e;
+  };
+  std::vector<Entry> chain;
+  for (const EltwiseEntry& e : prefix) chain.push_back({false, e});
+  // Appends `e`, merging it into a directly preceding linear; false if it would repeat a parametrised
+  // algorithm with other parameters.
+  auto try_add = [](std::vector<Entry>& c, const EltwiseEntry& e) {
+    if (e.alg == dnnl::algorithm::eltwise_linear && !c.empty() && !c.back().sum &&
+        c.back().e.alg == dnnl::algorithm::eltwise_linear) {
+      // a2 (a1 x + b1) + b2
+      EltwiseEntry& prev = c.back().e;
+      prev = {prev.alg, e.alpha * prev.alpha, e.alpha * prev.beta + e.beta};
+      return true;
+    }
+    if (Parametrised(e.alg)) {
+      for (const Entry& x : c) {
+        if (!x.sum && x.e.alg == e.alg && (x.e.alpha != e.alpha || x.e.beta != e.beta)) return false;
+      }
+    }
+    c.push_back({false, e});
+    return true;
+  };
+  FusedPostOps fused;
+  size_t i = 0;
+  for (; i < node.post_ops.size(); ++i) {
+    const graph::PostOp& p = node.post_ops[i];
+    if (p.kind == graph::PostOp::Kind::kSum) {
+      if (fused.sum_input >= 0) return Status::Unimplemented(node.Describe() + ": more than one fused sum post-op");
+      int index = InputIndexOf(node, p.operand);
+      if (index < 0) {
+        return Status::InvalidArgument(node.Describe() + ": the operand of a sum post-op is not among the inputs");
+      }
+      fused.sum_input = index;
+      chain.push_back({true, {}});
       continue;
     }
-    if (*sum_input >= 0) {
-      return Status::Unimplemented(node.Describe() + ": more than one fused sum post-op");
-    }
-    int index = InputIndexOf(node, p.operand);
-    if (index < 0) {
-      return Status::InvalidArgument(node.Describe() + ": the operand of a sum post-op is not among the inputs");
-    }
-    *sum_input = index;
-    ops->append_sum(1.f);
+    std::vector<Entry> trial = chain;
+    bool ok = true;
+    for (const EltwiseEntry& e : EntriesOf(p)) ok = ok && try_add(trial, e);
+    if (!ok) break;
+    chain = std::move(trial);
   }
-  return Status::Ok();
+  fused.first_unfused = i;
+  for (size_t j = i; j < node.post_ops.size(); ++j) {
+    if (node.post_ops[j].kind == graph::PostOp::Kind::kSum) {
+      return Status::Unimplemented(node.Describe() + ": this post-op chain cannot be fused before its sum");
+    }
+  }
+  for (const Entry& x : chain) {
+    if (x.sum) fused.ops.append_sum(1.f);
+    else fused.ops.append_eltwise(1.f, x.e.alg, x.e.alpha, x.e.beta);
+  }
+  return fused;
 }
 
 Status PrepareSumOperand(const graph::Node& node, int sum_input, std::span<const TensorDesc> inputs,
@@ -222,27 +266,23 @@ Status PrepareSumOperand(const graph::Node& node, int sum_input, std::span<const
 }
 
 Status AppendPostOpSteps(const graph::Node& node, std::span<const TensorDesc> inputs, const TensorDesc& out,
-                         PrimitiveKernel* kernel) {
-  if (node.post_ops.empty()) return Status::Ok();
+                         PrimitiveKernel* kernel, size_t first) {
+  if (first >= node.post_ops.size()) return Status::Ok();
   if (out.dtype != DType::kFloat32) {
     return Status::Unimplemented(node.Describe() + ": post-ops on a non-float output");
   }
   const memory::desc dst_md = MdOf(out);
   memory dst;
-  for (const graph::PostOp& p : node.post_ops) {
+  for (size_t i = first; i < node.post_ops.size(); ++i) {
+    const graph::PostOp& p = node.post_ops[i];
     if (p.kind == graph::PostOp::Kind::kEltwise) {
       // Element-wise on the flat buffer: layout does not matter.
-      dnnl::post_ops ops;
-      AppendEltwise(p, &ops);
       memory::desc flat = FlatMd(out.shape.num_elements(), memory::data_type::f32);
       memory flat_dst = kernel->AddMemory(flat, BufferRole::kOutput, 0);
-      for (int i = 0; i < ops.len(); ++i) {
-        dnnl::algorithm alg;
-        float scale, alpha, beta;
-        ops.get_params_eltwise(i, scale, alg, alpha, beta);
+      for (const EltwiseEntry& e : EntriesOf(p)) {
         dnnl::eltwise_forward::primitive_desc pd(
-            dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, alg, flat, alpha, beta), MakeAttr(),
-            kernel->engine());
+            dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, e.alg, flat, e.alpha, e.beta),
+            MakeAttr(), kernel->engine());
         kernel->AddStep(pd, dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, flat_dst}, {DNNL_ARG_DST, flat_dst}});
       }
       continue;
@@ -266,9 +306,25 @@ Status AppendPostOpSteps(const graph::Node& node, std::span<const TensorDesc> in
   return Status::Ok();
 }
 
+size_t OwnInputCount(const graph::Node& node) {
+  std::vector<graph::ValueId> operands;
+  for (const graph::PostOp& p : node.post_ops) {
+    if (p.kind == graph::PostOp::Kind::kSum) operands.push_back(p.operand);
+  }
+  size_t n = node.inputs.size();
+  while (n > 0 && !operands.empty()) {
+    auto it = std::find(operands.begin(), operands.end(), node.inputs[n - 1]);
+    if (it == operands.end()) break;
+    operands.erase(it);
+    --n;
+  }
+  return n;
+}
+
 Status ExpectInputs(const graph::Node& node, std::span<const TensorDesc> inputs, size_t min, size_t max) {
-  if (inputs.size() < min || inputs.size() > max) {
-    return Status::InvalidArgument(node.Describe() + ": has " + std::to_string(inputs.size()) +
+  const size_t own = std::min(OwnInputCount(node), inputs.size());
+  if (own < min || own > max) {
+    return Status::InvalidArgument(node.Describe() + ": has " + std::to_string(own) +
                                    " inputs, expected " + std::to_string(min) + ".." + std::to_string(max));
   }
   for (size_t i = 0; i < min; ++i) {

@@ -99,14 +99,29 @@ class PrimitiveKernel : public Kernel {
   void* sum_dst_ = nullptr;
 };
 
-// The fused post-ops of `node` as oneDNN post-ops. A kSum becomes append_sum and `*sum_input` the index
-// in node.inputs of its operand (-1 when there is none). Unimplemented for more than one kSum.
-Status BuildPostOps(const graph::Node& node, dnnl::post_ops* ops, int* sum_input);
+// One oneDNN eltwise entry.
+struct EltwiseEntry {
+  dnnl::algorithm alg;
+  float alpha = 0.f;
+  float beta = 0.f;
+};
 
-// For ops whose primitive does not take the post-ops natively: appends one in-place step per post-op on
-// output 0 (`out`), after the steps already added.
+// node.post_ops split into what the primitive fuses and what runs after it as separate steps.
+struct FusedPostOps {
+  dnnl::post_ops ops;
+  int sum_input = -1;  // index in node.inputs of the fused kSum operand, -1 if none
+  size_t first_unfused = 0;  // node.post_ops[first_unfused..] go to AppendPostOpSteps
+};
+// Builds the fused chain, after `prefix` entries of the kernel's own. Consecutive linears are merged.
+// oneDNN 2.6's jit:avx2 convolution (nhwc) computes wrong results when one chain holds the same
+// parametrised eltwise (linear, clip, ...) twice with different parameters, so the chain stops before
+// such a repeat. Unimplemented when a kSum would fall after the stop, or for more than one kSum.
+StatusOr<FusedPostOps> FusePostOps(const graph::Node& node, std::span<const EltwiseEntry> prefix = {});
+
+// Appends one in-place step per post-op node.post_ops[first..] on output 0 (`out`), after the steps
+// already added: for ops whose primitive does not fuse them.
 Status AppendPostOpSteps(const graph::Node& node, std::span<const TensorDesc> inputs, const TensorDesc& out,
-                         PrimitiveKernel* kernel);
+                         PrimitiveKernel* kernel, size_t first = 0);
 
 // Wires a native sum post-op: checks the operand matches output 0 and arranges the copy into dst.
 Status PrepareSumOperand(const graph::Node& node, int sum_input, std::span<const TensorDesc> inputs,
@@ -156,7 +171,11 @@ PLATEAU_ONEDNN_CREATE_FN(CreateBatchNormKernel);
 PLATEAU_ONEDNN_CREATE_FN(CreateReduceKernel);
 PLATEAU_ONEDNN_CREATE_FN(CreatePlainKernel);  // Slice, Cast, Gather, Shape, Constant, copies
 
-// Checks shared by creation functions; errors name the node.
+// Inputs of the op itself: node.inputs without the trailing operands of fused sum post-ops (the fusion
+// pass appends them).
+size_t OwnInputCount(const graph::Node& node);
+
+// Checks shared by creation functions; errors name the node. ExpectInputs counts own inputs only.
 Status ExpectInputs(const graph::Node& node, std::span<const TensorDesc> inputs, size_t min, size_t max);
 Status ExpectFloat(const graph::Node& node, const TensorDesc& desc, const char* what);
 // Normalises a possibly negative axis into [0, rank).

@@ -156,9 +156,10 @@ KernelOr CreateResizeKernel(const graph::Node& node, std::span<const TensorDesc>
     return Status::Unimplemented(node.Describe() + ": mode '" + mode + "' is not supported");
   }
   // Opset 10: (X, scales); opset 11: (X, roi, scales, sizes).
-  const size_t scales_index = inputs.size() == 2 ? 1 : 2;
+  const size_t own = OwnInputCount(node);
+  const size_t scales_index = own == 2 ? 1 : 2;
   std::vector<float> scales;
-  if (scales_index < inputs.size() && inputs[scales_index].present &&
+  if (scales_index < own && inputs[scales_index].present &&
       inputs[scales_index].shape.num_elements() > 0) {
     PLATEAU_ASSIGN_OR_RETURN(scales, ConstantFloats(node, inputs[scales_index], "scales"));
     if (scales.size() != 4) {
