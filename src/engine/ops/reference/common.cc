@@ -2,23 +2,71 @@
 
 #include <algorithm>
 #include <limits>
+#include <variant>
 
 namespace plateau::ops::reference {
 
 size_t OwnInputCount(const graph::Node& node) {
-  std::vector<graph::ValueId> operands;
-  for (const graph::PostOp& op : node.post_ops) {
-    if (op.kind == graph::PostOp::Kind::kSum) operands.push_back(op.operand);
-  }
+  // Each sum operand is stripped at most once, so an operand that is also a genuine input stays counted.
+  // A bit per post-op marks the ones already matched (no heap: this runs inside kernels).
+  uint64_t matched = 0;
+  const size_t num_post_ops = std::min<size_t>(node.post_ops.size(), 64);
   size_t n = node.inputs.size();
-  // Each operand is stripped at most once, so an operand that is also a genuine input stays counted.
-  while (n > 0 && !operands.empty()) {
-    auto it = std::find(operands.begin(), operands.end(), node.inputs[n - 1]);
-    if (it == operands.end()) break;
-    operands.erase(it);
+  while (n > 0) {
+    bool found = false;
+    for (size_t k = 0; k < num_post_ops && !found; ++k) {
+      const graph::PostOp& op = node.post_ops[k];
+      if (op.kind == graph::PostOp::Kind::kSum && !((matched >> k) & 1) && op.operand == node.inputs[n - 1]) {
+        matched |= uint64_t{1} << k;
+        found = true;
+      }
+    }
+    if (!found) break;
     --n;
   }
   return n;
+}
+
+const graph::AttrValue* FindAttr(const graph::Node& node, std::string_view name) {
+  for (const auto& [key, value] : node.attrs) {
+    if (key == name) return &value;
+  }
+  return nullptr;
+}
+
+int64_t AttrInt(const graph::Node& node, std::string_view name, int64_t dflt) {
+  const graph::AttrValue* v = FindAttr(node, name);
+  const int64_t* p = v ? std::get_if<int64_t>(v) : nullptr;
+  return p ? *p : dflt;
+}
+
+float AttrFloat(const graph::Node& node, std::string_view name, float dflt) {
+  const graph::AttrValue* v = FindAttr(node, name);
+  const float* p = v ? std::get_if<float>(v) : nullptr;
+  return p ? *p : dflt;
+}
+
+std::string_view AttrString(const graph::Node& node, std::string_view name, std::string_view dflt) {
+  const graph::AttrValue* v = FindAttr(node, name);
+  const std::string* p = v ? std::get_if<std::string>(v) : nullptr;
+  return p ? std::string_view(*p) : dflt;
+}
+
+std::span<const int64_t> AttrInts(const graph::Node& node, std::string_view name) {
+  const graph::AttrValue* v = FindAttr(node, name);
+  const std::vector<int64_t>* p = v ? std::get_if<std::vector<int64_t>>(v) : nullptr;
+  return p ? std::span<const int64_t>(*p) : std::span<const int64_t>();
+}
+
+int64_t IntAt(const TensorView& t, int64_t i) {
+  return t.dtype == DType::kInt64 ? t.as<const int64_t>()[i] : t.as<const int32_t>()[i];
+}
+
+Status RequireInts(const TensorView& t, const std::string& what) {
+  if (t.dtype != DType::kInt64 && t.dtype != DType::kInt32) {
+    return Status::InvalidArgument(what + " has dtype " + DTypeName(t.dtype) + ", expected int64");
+  }
+  return Status::Ok();
 }
 
 bool HasInput(const graph::Node& node, size_t i) { return i < OwnInputCount(node) && node.inputs[i].valid(); }
@@ -177,14 +225,7 @@ StatusOr<std::vector<float>> ConstantFloats(const ValueInfo& info, const std::st
                                  " must be a constant known at plan time, but it is computed at "
                                  "run time");
   }
-  return ReadFloats(info.constant->view(), what);
-}
-
-StatusOr<std::vector<int64_t>> ReadInts(const TensorView& t, const std::string& what) {
-  return IntsOf(t, what);
-}
-
-StatusOr<std::vector<float>> ReadFloats(const TensorView& t, const std::string& what) {
+  const TensorView t = info.constant->view();
   if (t.dtype != DType::kFloat32) {
     return Status::InvalidArgument(what + " has dtype " + DTypeName(t.dtype) + ", expected float32");
   }
@@ -199,7 +240,7 @@ Status RequireFloat(DType dtype, const std::string& what) {
   return Status::Ok();
 }
 
-std::string DimsToString(const std::vector<int64_t>& dims) {
+std::string DimsToString(std::span<const int64_t> dims) {
   std::string s = "[";
   for (size_t i = 0; i < dims.size(); ++i) {
     if (i) s += ", ";

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/graph/graph.h"
@@ -14,6 +15,25 @@
 #include "plateau/tensor.h"
 
 namespace plateau::ops::reference {
+
+// Attribute access that never allocates, for reference kernels, which run on the steady-state path
+// (graph::Node's getters take std::string names and return copies). Defaults apply when the attribute
+// is absent or has another type.
+const graph::AttrValue* FindAttr(const graph::Node& node, std::string_view name);
+inline bool HasAttribute(const graph::Node& node, std::string_view name) {
+  return FindAttr(node, name) != nullptr;
+}
+int64_t AttrInt(const graph::Node& node, std::string_view name, int64_t dflt);
+float AttrFloat(const graph::Node& node, std::string_view name, float dflt);
+std::string_view AttrString(const graph::Node& node, std::string_view name, std::string_view dflt);
+// Empty when absent.
+std::span<const int64_t> AttrInts(const graph::Node& node, std::string_view name);
+
+// Element i of an int64/int32 tensor (the caller checked the dtype) and of a float32 tensor.
+int64_t IntAt(const TensorView& t, int64_t i);
+inline float FloatAt(const TensorView& t, int64_t i) { return t.as<const float>()[i]; }
+// Fails unless `t` holds int64 or int32; `what` names it.
+Status RequireInts(const TensorView& t, const std::string& what);
 
 // Highest default-domain opset any op here is checked against.
 inline constexpr int kMaxOpset = 13;
@@ -84,15 +104,11 @@ class IndexCounter {
 StatusOr<std::vector<int64_t>> ConstantInts(const ValueInfo& info, const std::string& what);
 // Float contents of a constant float32 value.
 StatusOr<std::vector<float>> ConstantFloats(const ValueInfo& info, const std::string& what);
-// Integer contents of an int64/int32 tensor at run time.
-StatusOr<std::vector<int64_t>> ReadInts(const TensorView& t, const std::string& what);
-// Float contents of a float32 tensor at run time.
-StatusOr<std::vector<float>> ReadFloats(const TensorView& t, const std::string& what);
 
 // Fails unless `dtype` is float32; `what` names the input.
 Status RequireFloat(DType dtype, const std::string& what);
 
 // "1x2x3" style text for dims lists in messages.
-std::string DimsToString(const std::vector<int64_t>& dims);
+std::string DimsToString(std::span<const int64_t> dims);
 
 }  // namespace plateau::ops::reference

@@ -1,6 +1,7 @@
 // Conv and ConvTranspose with 2-D spatial dims, groups, dilations and explicit pads.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/ops/reference/common.h"
@@ -21,16 +22,17 @@ struct ConvAttrs {
   int64_t output_padding[2] = {0, 0};
 };
 
-Status ReadPair(const Node& node, const std::string& name, int64_t min_value, int64_t (&dst)[2]) {
-  if (!node.HasAttr(name)) return Status::Ok();
-  std::vector<int64_t> v = node.GetInts(name);
+// Attribute parsing runs inside the kernels too, so it reads attributes without copying them.
+Status ReadPair(const Node& node, std::string_view name, int64_t min_value, int64_t (&dst)[2]) {
+  if (FindAttr(node, name) == nullptr) return Status::Ok();
+  std::span<const int64_t> v = AttrInts(node, name);
   if (v.size() != 2) {
-    return Status::Unimplemented(name + " has " + std::to_string(v.size()) +
+    return Status::Unimplemented(std::string(name) + " has " + std::to_string(v.size()) +
                                  " values; only 2-D convolutions are supported (expected 2)");
   }
   for (int i = 0; i < 2; ++i) {
     if (v[i] < min_value) {
-      return Status::InvalidArgument(name + " " + DimsToString(v) + " has a value below " +
+      return Status::InvalidArgument(std::string(name) + " " + DimsToString(v) + " has a value below " +
                                      std::to_string(min_value));
     }
     dst[i] = v[i];
@@ -40,18 +42,18 @@ Status ReadPair(const Node& node, const std::string& name, int64_t min_value, in
 
 StatusOr<ConvAttrs> ParseConvAttrs(const Node& node, bool transposed) {
   ConvAttrs a;
-  std::string auto_pad = node.GetString("auto_pad", "NOTSET");
+  const std::string_view auto_pad = AttrString(node, "auto_pad", "NOTSET");
   if (auto_pad != "NOTSET") {
-    return Status::Unimplemented("auto_pad '" + auto_pad +
+    return Status::Unimplemented("auto_pad '" + std::string(auto_pad) +
                                  "' is not supported (expected NOTSET with explicit pads)");
   }
-  a.group = node.GetInt("group", 1);
+  a.group = AttrInt(node, "group", 1);
   if (a.group < 1) return Status::InvalidArgument("group " + std::to_string(a.group) + " is below 1");
   PLATEAU_RETURN_IF_ERROR(ReadPair(node, "kernel_shape", 1, a.kernel));
   PLATEAU_RETURN_IF_ERROR(ReadPair(node, "strides", 1, a.stride));
   PLATEAU_RETURN_IF_ERROR(ReadPair(node, "dilations", 1, a.dilation));
-  if (node.HasAttr("pads")) {
-    std::vector<int64_t> p = node.GetInts("pads");
+  if (FindAttr(node, "pads") != nullptr) {
+    std::span<const int64_t> p = AttrInts(node, "pads");
     if (p.size() != 4) {
       return Status::Unimplemented("pads has " + std::to_string(p.size()) +
                                    " values; only 2-D convolutions are supported (expected 4)");
@@ -65,7 +67,7 @@ StatusOr<ConvAttrs> ParseConvAttrs(const Node& node, bool transposed) {
     a.pad_end[1] = p[3];
   }
   if (transposed) {
-    if (node.HasAttr("output_shape")) {
+    if (FindAttr(node, "output_shape") != nullptr) {
       return Status::Unimplemented(
           "ConvTranspose attribute output_shape is not supported (expected pads "
           "and output_padding)");
@@ -77,7 +79,7 @@ StatusOr<ConvAttrs> ParseConvAttrs(const Node& node, bool transposed) {
                                        " must be smaller than the stride or the dilation");
       }
     }
-  } else if (node.HasAttr("output_padding") || node.HasAttr("output_shape")) {
+  } else if (FindAttr(node, "output_padding") != nullptr || FindAttr(node, "output_shape") != nullptr) {
     return Status::InvalidArgument("Conv does not take output_padding/output_shape");
   }
   return a;
@@ -215,7 +217,6 @@ Status InferConvTranspose(const Node& node, std::span<const ValueInfo> in, std::
   return Status::Ok();
 }
 
-// Scatter form: every input pixel adds its weighted kernel footprint into the output.
 Status ReferenceConvTranspose(const Node& node, std::span<const TensorView> in,
                               std::span<const TensorView> out) {
   PLATEAU_ASSIGN_OR_RETURN(ConvAttrs a, ParseConvAttrs(node, true));
@@ -230,13 +231,15 @@ Status ReferenceConvTranspose(const Node& node, std::span<const TensorView> in,
   const int64_t m_out = ys[1], h_out = ys[2], w_out = ys[3];
   const int64_t kh = ws[2], kw = ws[3];
   const int64_t c_per_group = c_in / a.group, m_per_group = ws[1];
-  std::vector<double> acc(static_cast<size_t>(ys.num_elements()), 0.0);
+  // Start from the bias and scatter every input pixel's weighted kernel footprint into the output.
+  const int64_t plane = h_out * w_out;
+  for (int64_t i = 0; i < ys.num_elements(); ++i) y[i] = b ? b[(i / plane) % m_out] : 0.f;
   for (int64_t n = 0; n < n_batch; ++n) {
     for (int64_t c = 0; c < c_in; ++c) {
       const int64_t g = c / c_per_group;
       for (int64_t ih = 0; ih < h_in; ++ih) {
         for (int64_t iw = 0; iw < w_in; ++iw) {
-          const double xv = x[((n * c_in + c) * h_in + ih) * w_in + iw];
+          const float xv = x[((n * c_in + c) * h_in + ih) * w_in + iw];
           for (int64_t mg = 0; mg < m_per_group; ++mg) {
             const int64_t m = g * m_per_group + mg;
             for (int64_t i = 0; i < kh; ++i) {
@@ -245,7 +248,7 @@ Status ReferenceConvTranspose(const Node& node, std::span<const TensorView> in,
               for (int64_t j = 0; j < kw; ++j) {
                 const int64_t ow = iw * a.stride[1] - a.pad_begin[1] + j * a.dilation[1];
                 if (ow < 0 || ow >= w_out) continue;
-                acc[((n * m_out + m) * h_out + oh) * w_out + ow] +=
+                y[((n * m_out + m) * h_out + oh) * w_out + ow] +=
                     xv * w[((c * m_per_group + mg) * kh + i) * kw + j];
               }
             }
@@ -253,11 +256,6 @@ Status ReferenceConvTranspose(const Node& node, std::span<const TensorView> in,
         }
       }
     }
-  }
-  const int64_t plane = h_out * w_out;
-  for (int64_t i = 0; i < ys.num_elements(); ++i) {
-    const int64_t m = (i / plane) % m_out;
-    y[i] = static_cast<float>(acc[i] + (b ? b[m] : 0.0));
   }
   return ApplyPostOpsReference(node, in, out[0]);
 }

@@ -19,7 +19,7 @@ enum class Binary { kAdd, kSub, kMul, kDiv, kPow };
 // Binary
 
 Status ValidateBinary(const Node& node, int opset) {
-  if (node.HasAttr("broadcast") || node.HasAttr("axis")) {
+  if (HasAttribute(node, "broadcast") || HasAttribute(node, "axis")) {
     return Status::Unimplemented("legacy 'broadcast'/'axis' attributes (opset < 7) are not supported");
   }
   return CheckArity(node, 2, 2, 1);
@@ -110,8 +110,8 @@ Status ReferenceUnary(const Node& node, std::span<const TensorView> in, std::spa
   const float* x = in[0].as<const float>();
   float* y = out[0].as<float>();
   const int64_t n = out[0].shape.num_elements();
-  const float alpha = node.GetFloat("alpha", 0.2f);
-  const float beta = node.GetFloat("beta", 0.5f);
+  const float alpha = AttrFloat(node, "alpha", 0.2f);
+  const float beta = AttrFloat(node, "beta", 0.5f);
   for (int64_t i = 0; i < n; ++i) {
     float v = x[i];
     if constexpr (kOp == Unary::kSqrt) v = std::sqrt(v);
@@ -134,7 +134,7 @@ Status ValidateClip(const Node& node, int opset) {
       return Status::InvalidArgument("Clip before opset 11 takes one input (min/max are attributes), got " +
                                      std::to_string(OwnInputCount(node)));
     }
-  } else if (node.HasAttr("min") || node.HasAttr("max")) {
+  } else if (HasAttribute(node, "min") || HasAttribute(node, "max")) {
     return Status::InvalidArgument("Clip from opset 11 takes min/max as inputs, not attributes");
   }
   return CheckArity(node, 1, 3, 1);
@@ -157,8 +157,8 @@ Status InferClip(const Node& node, std::span<const ValueInfo> in, std::span<Valu
 }
 
 Status ReferenceClip(const Node& node, std::span<const TensorView> in, std::span<const TensorView> out) {
-  float lo = node.GetFloat("min", std::numeric_limits<float>::lowest());
-  float hi = node.GetFloat("max", std::numeric_limits<float>::max());
+  float lo = AttrFloat(node, "min", std::numeric_limits<float>::lowest());
+  float hi = AttrFloat(node, "max", std::numeric_limits<float>::max());
   if (HasInput(node, 1)) lo = in[1].as<const float>()[0];
   if (HasInput(node, 2)) hi = in[2].as<const float>()[0];
   const float* x = in[0].as<const float>();

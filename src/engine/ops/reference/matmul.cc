@@ -89,7 +89,7 @@ Status ReferenceMatMul(const Node& node, std::span<const TensorView> in, std::sp
 
 Status ValidateGemm(const Node& node, int opset) {
   PLATEAU_RETURN_IF_ERROR(CheckArity(node, 2, 3, 1));
-  if (opset < 7 && node.HasAttr("broadcast")) {
+  if (opset < 7 && HasAttribute(node, "broadcast")) {
     return Status::Unimplemented("legacy Gemm attribute broadcast (opset < 7) is not supported");
   }
   return Status::Ok();
@@ -106,8 +106,8 @@ StatusOr<GemmGeometry> MakeGemmGeometry(const Node& node, const Shape& a, const 
                                    " must both be rank 2");
   }
   GemmGeometry g;
-  g.trans_a = node.GetInt("transA", 0) != 0;
-  g.trans_b = node.GetInt("transB", 0) != 0;
+  g.trans_a = AttrInt(node, "transA", 0) != 0;
+  g.trans_b = AttrInt(node, "transB", 0) != 0;
   g.m = g.trans_a ? a[1] : a[0];
   g.k = g.trans_a ? a[0] : a[1];
   const int64_t kb = g.trans_b ? b[1] : b[0];
@@ -141,8 +141,8 @@ Status InferGemm(const Node& node, std::span<const ValueInfo> in, std::span<Valu
 
 Status ReferenceGemm(const Node& node, std::span<const TensorView> in, std::span<const TensorView> out) {
   PLATEAU_ASSIGN_OR_RETURN(GemmGeometry g, MakeGemmGeometry(node, in[0].shape, in[1].shape));
-  const double alpha = node.GetFloat("alpha", 1.f);
-  const double beta = node.GetFloat("beta", 1.f);
+  const double alpha = AttrFloat(node, "alpha", 1.f);
+  const double beta = AttrFloat(node, "beta", 1.f);
   const float* a = in[0].as<const float>();
   const float* b = in[1].as<const float>();
   const bool has_c = HasInput(node, 2);

@@ -20,10 +20,10 @@ Status ValidateBatchNorm(const Node& node, int opset) {
     return Status::Unimplemented("BatchNormalization with " + std::to_string(node.outputs.size()) +
                                  " outputs (training mode) is not supported; expected 1 output");
   }
-  if (node.GetInt("spatial", 1) != 1) {
+  if (AttrInt(node, "spatial", 1) != 1) {
     return Status::Unimplemented("BatchNormalization spatial=0 is not supported");
   }
-  if (node.GetInt("training_mode", 0) != 0) {
+  if (AttrInt(node, "training_mode", 0) != 0) {
     return Status::Unimplemented("BatchNormalization training_mode=1 is not supported");
   }
   return CheckOutputs(node, 1);
@@ -49,7 +49,7 @@ Status InferBatchNorm(const Node& node, std::span<const ValueInfo> in, std::span
 }
 
 Status ReferenceBatchNorm(const Node& node, std::span<const TensorView> in, std::span<const TensorView> out) {
-  const float eps = node.GetFloat("epsilon", 1e-5f);
+  const float eps = AttrFloat(node, "epsilon", 1e-5f);
   const Shape& xs = in[0].shape;
   const int64_t channels = xs[1];
   const int64_t inner = xs.num_elements() / (xs[0] * channels);
@@ -87,7 +87,7 @@ Status ValidateSoftmax(const Node& node, int opset) {
 Status InferSoftmax(const Node& node, std::span<const ValueInfo> in, std::span<ValueInfo> out) {
   PLATEAU_RETURN_IF_ERROR(RequireFloat(in[0].dtype, "input"));
   const int rank = in[0].shape.rank();
-  PLATEAU_RETURN_IF_ERROR(NormalizeAxis(node.GetInt("axis", 1), rank == 0 ? 1 : rank, "axis").status());
+  PLATEAU_RETURN_IF_ERROR(NormalizeAxis(AttrInt(node, "axis", 1), rank == 0 ? 1 : rank, "axis").status());
   out[0].dtype = DType::kFloat32;
   out[0].shape = in[0].shape;
   return Status::Ok();
@@ -96,7 +96,7 @@ Status InferSoftmax(const Node& node, std::span<const ValueInfo> in, std::span<V
 Status ReferenceSoftmax(const Node& node, std::span<const TensorView> in, std::span<const TensorView> out) {
   const Shape& xs = in[0].shape;
   PLATEAU_ASSIGN_OR_RETURN(int axis,
-                           NormalizeAxis(node.GetInt("axis", 1), xs.rank() == 0 ? 1 : xs.rank(), "axis"));
+                           NormalizeAxis(AttrInt(node, "axis", 1), xs.rank() == 0 ? 1 : xs.rank(), "axis"));
   const int64_t total = xs.num_elements();
   int64_t row = 1;
   for (int i = axis; i < xs.rank(); ++i) row *= xs[i];
@@ -123,7 +123,7 @@ Status InferLayerNorm(const Node& node, std::span<const ValueInfo> in, std::span
   PLATEAU_RETURN_IF_ERROR(RequireFloat(in[0].dtype, "input"));
   const Shape& x = in[0].shape;
   if (x.rank() == 0) return Status::InvalidArgument("input is a scalar, expected rank >= 1");
-  PLATEAU_ASSIGN_OR_RETURN(int axis, NormalizeAxis(node.GetInt("axis", -1), x.rank(), "axis"));
+  PLATEAU_ASSIGN_OR_RETURN(int axis, NormalizeAxis(AttrInt(node, "axis", -1), x.rank(), "axis"));
   PLATEAU_ASSIGN_OR_RETURN(int64_t norm_size, CheckedProduct(x, axis, x.rank()));
   for (size_t i = 1; i < 3; ++i) {
     if (!HasInput(node, i)) continue;
@@ -143,8 +143,8 @@ Status InferLayerNorm(const Node& node, std::span<const ValueInfo> in, std::span
 
 Status ReferenceLayerNorm(const Node& node, std::span<const TensorView> in, std::span<const TensorView> out) {
   const Shape& xs = in[0].shape;
-  PLATEAU_ASSIGN_OR_RETURN(int axis, NormalizeAxis(node.GetInt("axis", -1), xs.rank(), "axis"));
-  const float eps = node.GetFloat("epsilon", 1e-5f);
+  PLATEAU_ASSIGN_OR_RETURN(int axis, NormalizeAxis(AttrInt(node, "axis", -1), xs.rank(), "axis"));
+  const float eps = AttrFloat(node, "epsilon", 1e-5f);
   int64_t row = 1;
   for (int i = axis; i < xs.rank(); ++i) row *= xs[i];
   const float* x = in[0].as<const float>();

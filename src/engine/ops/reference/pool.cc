@@ -1,7 +1,10 @@
 // Pooling and reductions: GlobalAveragePool, AveragePool, MaxPool (2-D windows) and ReduceMean.
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/ops/reference/common.h"
@@ -60,56 +63,56 @@ struct PoolAttrs {
   bool count_include_pad = false;
 };
 
+// Copies the attribute `name` into dst[0..count) when present; runs inside kernels, so no heap.
+Status ReadPoolInts(const Node& node, std::string_view name, size_t count, int64_t min_value, int64_t* dst) {
+  if (!HasAttribute(node, name)) return Status::Ok();
+  std::span<const int64_t> v = AttrInts(node, name);
+  if (v.size() != count) {
+    return Status::Unimplemented(std::string(name) + " has " + std::to_string(v.size()) +
+                                 " values; only 2-D pooling is supported (expected " + std::to_string(count) +
+                                 ")");
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (v[i] < min_value) {
+      return Status::InvalidArgument(std::string(name) + " " + DimsToString(v) + " has a value below " +
+                                     std::to_string(min_value));
+    }
+    dst[i] = v[i];
+  }
+  return Status::Ok();
+}
+
 StatusOr<PoolAttrs> ParsePoolAttrs(const Node& node, bool is_max) {
   PoolAttrs a;
-  std::string auto_pad = node.GetString("auto_pad", "NOTSET");
+  const std::string_view auto_pad = AttrString(node, "auto_pad", "NOTSET");
   if (auto_pad != "NOTSET") {
-    return Status::Unimplemented("auto_pad '" + auto_pad +
+    return Status::Unimplemented("auto_pad '" + std::string(auto_pad) +
                                  "' is not supported (expected NOTSET with explicit pads)");
   }
-  auto read = [&](const std::string& name, size_t count, int64_t min_value,
-                  std::vector<int64_t>* dst) -> Status {
-    if (!node.HasAttr(name)) return Status::Ok();
-    *dst = node.GetInts(name);
-    if (dst->size() != count) {
-      return Status::Unimplemented(name + " has " + std::to_string(dst->size()) +
-                                   " values; only 2-D pooling is supported (expected " +
-                                   std::to_string(count) + ")");
-    }
-    for (int64_t v : *dst) {
-      if (v < min_value) {
-        return Status::InvalidArgument(name + " " + DimsToString(*dst) + " has a value below " +
-                                       std::to_string(min_value));
-      }
-    }
-    return Status::Ok();
-  };
-  if (!node.HasAttr("kernel_shape")) return Status::InvalidArgument("attribute kernel_shape is required");
-  std::vector<int64_t> kernel{1, 1}, stride{1, 1}, dilation{1, 1}, pads{0, 0, 0, 0};
-  PLATEAU_RETURN_IF_ERROR(read("kernel_shape", 2, 1, &kernel));
-  PLATEAU_RETURN_IF_ERROR(read("strides", 2, 1, &stride));
-  PLATEAU_RETURN_IF_ERROR(read("dilations", 2, 1, &dilation));
-  PLATEAU_RETURN_IF_ERROR(read("pads", 4, 0, &pads));
-  if (!is_max && (dilation[0] != 1 || dilation[1] != 1)) {
+  if (!HasAttribute(node, "kernel_shape"))
+    return Status::InvalidArgument("attribute kernel_shape is required");
+  int64_t pads[4] = {0, 0, 0, 0};
+  PLATEAU_RETURN_IF_ERROR(ReadPoolInts(node, "kernel_shape", 2, 1, a.kernel));
+  PLATEAU_RETURN_IF_ERROR(ReadPoolInts(node, "strides", 2, 1, a.stride));
+  PLATEAU_RETURN_IF_ERROR(ReadPoolInts(node, "dilations", 2, 1, a.dilation));
+  PLATEAU_RETURN_IF_ERROR(ReadPoolInts(node, "pads", 4, 0, pads));
+  if (!is_max && (a.dilation[0] != 1 || a.dilation[1] != 1)) {
     return Status::Unimplemented("AveragePool dilations other than 1 are not supported");
   }
-  if (is_max && node.GetInt("storage_order", 0) != 0) {
+  if (is_max && AttrInt(node, "storage_order", 0) != 0) {
     return Status::Unimplemented("MaxPool storage_order=1 is not supported (expected 0, row major)");
   }
   for (int i = 0; i < 2; ++i) {
-    a.kernel[i] = kernel[i];
-    a.stride[i] = stride[i];
-    a.dilation[i] = dilation[i];
     a.pad_begin[i] = pads[i];
     a.pad_end[i] = pads[i + 2];
-    if (a.pad_begin[i] >= (a.kernel[i] - 1) * a.dilation[i] + 1 ||
-        a.pad_end[i] >= (a.kernel[i] - 1) * a.dilation[i] + 1) {
+    const int64_t extent = (a.kernel[i] - 1) * a.dilation[i] + 1;
+    if (a.pad_begin[i] >= extent || a.pad_end[i] >= extent) {
       return Status::InvalidArgument("pads " + DimsToString(pads) + " must be smaller than the kernel " +
-                                     DimsToString(kernel));
+                                     DimsToString(a.kernel));
     }
   }
-  a.ceil_mode = node.GetInt("ceil_mode", 0) != 0;
-  a.count_include_pad = node.GetInt("count_include_pad", 0) != 0;
+  a.ceil_mode = AttrInt(node, "ceil_mode", 0) != 0;
+  a.count_include_pad = AttrInt(node, "count_include_pad", 0) != 0;
   return a;
 }
 
@@ -207,14 +210,16 @@ Status ReferencePool(const Node& node, std::span<const TensorView> in, std::span
 
 Status ValidateReduceMean(const Node& node, int opset) { return CheckArity(node, 1, 1, 1); }
 
-// Marks the reduced dims of `x`.
-StatusOr<std::vector<bool>> ReducedDims(const Node& node, const Shape& x) {
-  std::vector<bool> reduced(static_cast<size_t>(x.rank()), !node.HasAttr("axes"));
-  for (int64_t axis : node.GetInts("axes")) {
+// Bit d set when dim d of `x` is reduced (all dims when axes is absent).
+StatusOr<uint32_t> ReducedDims(const Node& node, const Shape& x) {
+  if (!HasAttribute(node, "axes")) return (uint32_t{1} << x.rank()) - 1;
+  uint32_t reduced = 0;
+  for (int64_t axis : AttrInts(node, "axes")) {
     PLATEAU_ASSIGN_OR_RETURN(int a, NormalizeAxis(axis, x.rank(), "axes entry"));
-    if (reduced[a])
-      return Status::InvalidArgument("axes " + DimsToString(node.GetInts("axes")) + " repeats an axis");
-    reduced[a] = true;
+    if ((reduced >> a) & 1) {
+      return Status::InvalidArgument("axes " + DimsToString(AttrInts(node, "axes")) + " repeats an axis");
+    }
+    reduced |= uint32_t{1} << a;
   }
   return reduced;
 }
@@ -223,11 +228,11 @@ Status InferReduceMean(const Node& node, std::span<const ValueInfo> in, std::spa
   PLATEAU_RETURN_IF_ERROR(RequireFloat(in[0].dtype, "input"));
   const Shape& x = in[0].shape;
   PLATEAU_RETURN_IF_ERROR(CheckPositiveDims(x, "input"));
-  PLATEAU_ASSIGN_OR_RETURN(std::vector<bool> reduced, ReducedDims(node, x));
-  const bool keepdims = node.GetInt("keepdims", 1) != 0;
+  PLATEAU_ASSIGN_OR_RETURN(uint32_t reduced, ReducedDims(node, x));
+  const bool keepdims = AttrInt(node, "keepdims", 1) != 0;
   Shape y;
   for (int i = 0; i < x.rank(); ++i) {
-    if (!reduced[i]) {
+    if (!((reduced >> i) & 1)) {
       y.push_back(x[i]);
     } else if (keepdims) {
       y.push_back(1);
@@ -241,20 +246,21 @@ Status InferReduceMean(const Node& node, std::span<const ValueInfo> in, std::spa
 Status ReferenceReduceMean(const Node& node, std::span<const TensorView> in,
                            std::span<const TensorView> out) {
   const Shape& xs = in[0].shape;
-  PLATEAU_ASSIGN_OR_RETURN(std::vector<bool> reduced, ReducedDims(node, xs));
+  PLATEAU_ASSIGN_OR_RETURN(uint32_t reduced, ReducedDims(node, xs));
   // Accumulate into the keepdims-shaped result, which has out's element order either way.
   Shape kept = xs;
   for (int i = 0; i < xs.rank(); ++i) {
-    if (reduced[i]) kept[i] = 1;
+    if ((reduced >> i) & 1) kept[i] = 1;
   }
   const auto strides = BroadcastStrides(kept, xs);
-  std::vector<double> acc(static_cast<size_t>(kept.num_elements()), 0.0);
   const float* x = in[0].as<const float>();
-  IndexCounter it(xs);
-  for (int64_t i = 0; i < xs.num_elements(); ++i, it.Next()) acc[it.Offset(strides)] += x[i];
-  const double count = static_cast<double>(xs.num_elements()) / static_cast<double>(kept.num_elements());
   float* y = out[0].as<float>();
-  for (size_t i = 0; i < acc.size(); ++i) y[i] = static_cast<float>(acc[i] / count);
+  const int64_t n_out = kept.num_elements();
+  for (int64_t i = 0; i < n_out; ++i) y[i] = 0.f;
+  IndexCounter it(xs);
+  for (int64_t i = 0; i < xs.num_elements(); ++i, it.Next()) y[it.Offset(strides)] += x[i];
+  const float count = static_cast<float>(xs.num_elements() / n_out);
+  for (int64_t i = 0; i < n_out; ++i) y[i] /= count;
   return ApplyPostOpsReference(node, in, out[0]);
 }
 

@@ -6,10 +6,10 @@
 //   3-4 inputs (11+):    X, roi, scales, sizes. Exactly one of scales/sizes is non-empty.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
-#include <utility>
-#include <vector>
+#include <string_view>
 
 #include "engine/ops/reference/common.h"
 #include "engine/ops/reference/op_groups.h"
@@ -30,20 +30,22 @@ struct ResizeAttrs {
 
 bool IsOpset10Form(const Node& node) { return OwnInputCount(node) == 2; }
 
+// Runs inside the kernel too, so attribute strings are compared in place, never copied.
 StatusOr<ResizeAttrs> ParseResizeAttrs(const Node& node) {
   ResizeAttrs a;
-  const std::string mode = node.GetString("mode", "nearest");
+  const std::string_view mode = AttrString(node, "mode", "nearest");
   if (mode == "linear") {
     a.linear = true;
   } else if (mode != "nearest") {
-    return Status::Unimplemented("Resize mode '" + mode + "' is not supported (expected nearest or linear)");
+    return Status::Unimplemented("Resize mode '" + std::string(mode) +
+                                 "' is not supported (expected nearest or linear)");
   }
   if (IsOpset10Form(node)) {
     a.coord = Coord::kAsymmetric;
     a.nearest = Nearest::kOpset10;
     return a;
   }
-  const std::string coord = node.GetString("coordinate_transformation_mode", "half_pixel");
+  const std::string_view coord = AttrString(node, "coordinate_transformation_mode", "half_pixel");
   if (coord == "half_pixel") {
     a.coord = Coord::kHalfPixel;
   } else if (coord == "asymmetric") {
@@ -55,11 +57,11 @@ StatusOr<ResizeAttrs> ParseResizeAttrs(const Node& node) {
   } else if (coord == "tf_half_pixel_for_nn") {
     a.coord = Coord::kTfHalfPixelForNn;
   } else {
-    return Status::Unimplemented("Resize coordinate_transformation_mode '" + coord +
+    return Status::Unimplemented("Resize coordinate_transformation_mode '" + std::string(coord) +
                                  "' is not supported (expected half_pixel, asymmetric, align_corners, "
                                  "pytorch_half_pixel or tf_half_pixel_for_nn)");
   }
-  const std::string nearest = node.GetString("nearest_mode", "round_prefer_floor");
+  const std::string_view nearest = AttrString(node, "nearest_mode", "round_prefer_floor");
   if (nearest == "round_prefer_floor") {
     a.nearest = Nearest::kRoundPreferFloor;
   } else if (nearest == "round_prefer_ceil") {
@@ -69,7 +71,7 @@ StatusOr<ResizeAttrs> ParseResizeAttrs(const Node& node) {
   } else if (nearest == "ceil") {
     a.nearest = Nearest::kCeil;
   } else {
-    return Status::InvalidArgument("Resize nearest_mode '" + nearest +
+    return Status::InvalidArgument("Resize nearest_mode '" + std::string(nearest) +
                                    "' is unknown (expected round_prefer_floor, round_prefer_ceil, floor or "
                                    "ceil)");
   }
@@ -91,53 +93,52 @@ Status ValidateResize(const Node& node, int opset) {
 
 // Per-dim scale and output size, from whichever of scales/sizes the node uses.
 struct ResizeGeometry {
-  std::vector<double> scale;
+  std::array<double, Shape::kMaxRank> scale{};
   Shape out;
 };
 
-StatusOr<ResizeGeometry> MakeGeometry(const Shape& x, const std::vector<float>* scales,
-                                      const std::vector<int64_t>* sizes) {
+// `source` holds sizes (int64) when `is_sizes`, else scales (float32).
+StatusOr<ResizeGeometry> MakeGeometry(const Shape& x, const TensorView& source, bool is_sizes) {
   ResizeGeometry g;
   g.out = x;
-  const size_t rank = static_cast<size_t>(x.rank());
-  if (sizes != nullptr) {
-    if (sizes->size() != rank) {
-      return Status::InvalidArgument("sizes " + DimsToString(*sizes) + " has " +
-                                     std::to_string(sizes->size()) + " entries, expected " +
-                                     std::to_string(rank) + " (the input rank)");
-    }
-    for (size_t i = 0; i < rank; ++i) {
-      g.out[static_cast<int>(i)] = (*sizes)[i];
-      g.scale.push_back(static_cast<double>((*sizes)[i]) / static_cast<double>(x[static_cast<int>(i)]));
-    }
-  } else {
-    if (scales->size() != rank) {
-      return Status::InvalidArgument("scales has " + std::to_string(scales->size()) + " entries, expected " +
-                                     std::to_string(rank) + " (the input rank)");
-    }
-    for (size_t i = 0; i < rank; ++i) {
-      const double s = (*scales)[i];
+  const int64_t count = source.shape.num_elements();
+  if (is_sizes) PLATEAU_RETURN_IF_ERROR(RequireInts(source, "sizes"));
+  if (!is_sizes) PLATEAU_RETURN_IF_ERROR(RequireFloat(source.dtype, "scales"));
+  if (count != x.rank()) {
+    return Status::InvalidArgument(std::string(is_sizes ? "sizes" : "scales") + " has " +
+                                   std::to_string(count) + " entries, expected " + std::to_string(x.rank()) +
+                                   " (the input rank)");
+  }
+  for (int i = 0; i < x.rank(); ++i) {
+    if (is_sizes) {
+      g.out[i] = IntAt(source, i);
+      g.scale[i] = static_cast<double>(g.out[i]) / static_cast<double>(x[i]);
+    } else {
+      const double s = FloatAt(source, i);
       if (!(s > 0)) return Status::InvalidArgument("scales entry " + std::to_string(i) + " is not positive");
-      g.scale.push_back(s);
-      g.out[static_cast<int>(i)] =
-          static_cast<int64_t>(std::floor(static_cast<double>(x[static_cast<int>(i)]) * s));
+      g.scale[i] = s;
+      g.out[i] = static_cast<int64_t>(std::floor(static_cast<double>(x[i]) * s));
     }
   }
   PLATEAU_RETURN_IF_ERROR(CheckPositiveDims(g.out, "output"));
   return g;
 }
 
-// Input index (node i) of the tensor that gives the output size, and whether it holds sizes.
-StatusOr<std::pair<size_t, bool>> SizeSource(const Node& node, std::span<const Shape> shapes) {
-  if (IsOpset10Form(node)) return std::make_pair(size_t{1}, false);
-  if (HasInput(node, 3) && shapes[3].num_elements() > 0) {
-    if (HasInput(node, 2) && shapes[2].num_elements() > 0) {
-      return Status::InvalidArgument("Resize has both scales and sizes; expected only one");
-    }
-    return std::make_pair(size_t{3}, true);
+// Which input gives the output size (1 or 2: scales, 3: sizes). `count2`/`count3` are the element
+// counts of inputs 2 and 3, 0 when omitted; an empty tensor also counts as omitted.
+StatusOr<size_t> SizeSource(const Node& node, int64_t count2, int64_t count3) {
+  if (IsOpset10Form(node)) return size_t{1};
+  if (count3 > 0) {
+    if (count2 > 0) return Status::InvalidArgument("Resize has both scales and sizes; expected only one");
+    return size_t{3};
   }
-  if (HasInput(node, 2) && shapes[2].num_elements() > 0) return std::make_pair(size_t{2}, false);
+  if (count2 > 0) return size_t{2};
   return Status::InvalidArgument("Resize has neither scales nor sizes");
+}
+
+template <typename T>
+int64_t InputCount(const Node& node, std::span<const T> in, size_t i) {
+  return HasInput(node, i) ? in[i].shape.num_elements() : 0;
 }
 
 Status CheckLinearDims(const ResizeAttrs& a, const Shape& x, const Shape& y) {
@@ -157,17 +158,14 @@ Status InferResize(const Node& node, std::span<const ValueInfo> in, std::span<Va
   PLATEAU_ASSIGN_OR_RETURN(ResizeAttrs a, ParseResizeAttrs(node));
   PLATEAU_RETURN_IF_ERROR(RequireFloat(in[0].dtype, "input"));
   PLATEAU_RETURN_IF_ERROR(CheckPositiveDims(in[0].shape, "input"));
-  std::vector<Shape> shapes;
-  for (const ValueInfo& info : in) shapes.push_back(info.shape);
-  PLATEAU_ASSIGN_OR_RETURN(auto source, SizeSource(node, shapes));
-  ResizeGeometry g;
-  if (source.second) {
-    PLATEAU_ASSIGN_OR_RETURN(std::vector<int64_t> sizes, ConstantInts(in[source.first], "sizes"));
-    PLATEAU_ASSIGN_OR_RETURN(g, MakeGeometry(in[0].shape, nullptr, &sizes));
-  } else {
-    PLATEAU_ASSIGN_OR_RETURN(std::vector<float> scales, ConstantFloats(in[source.first], "scales"));
-    PLATEAU_ASSIGN_OR_RETURN(g, MakeGeometry(in[0].shape, &scales, nullptr));
+  PLATEAU_ASSIGN_OR_RETURN(size_t source, SizeSource(node, InputCount(node, in, 2), InputCount(node, in, 3)));
+  const char* what = source == 3 ? "sizes" : "scales";
+  if (in[source].constant == nullptr) {
+    return Status::Unimplemented(std::string(what) +
+                                 " must be a constant known at plan time, but it is computed at run time");
   }
+  PLATEAU_ASSIGN_OR_RETURN(ResizeGeometry g,
+                           MakeGeometry(in[0].shape, in[source].constant->view(), source == 3));
   PLATEAU_RETURN_IF_ERROR(CheckLinearDims(a, in[0].shape, g.out));
   out[0].dtype = DType::kFloat32;
   out[0].shape = g.out;
@@ -215,20 +213,25 @@ int64_t NearestIndex(Nearest mode, double x, double scale, int64_t len_in) {
   return std::clamp(static_cast<int64_t>(r), int64_t{0}, len_in - 1);
 }
 
+// The two neighbours of a linear sample along one dim and the weight of the upper one.
+struct LinearTap {
+  int64_t lo, hi;
+  double w;
+};
+
+LinearTap MakeTap(Coord coord, int64_t o, double scale, int64_t len_in, int64_t len_out) {
+  const double c =
+      std::clamp(SourceCoordinate(coord, o, scale, len_in, len_out), 0.0, static_cast<double>(len_in - 1));
+  const int64_t lo = static_cast<int64_t>(std::floor(c));
+  return {lo, std::min(lo + 1, len_in - 1), c - static_cast<double>(lo)};
+}
+
+// Source coordinates are recomputed per element rather than tabulated, so the kernel needs no heap.
 Status ReferenceResize(const Node& node, std::span<const TensorView> in, std::span<const TensorView> out) {
   PLATEAU_ASSIGN_OR_RETURN(ResizeAttrs a, ParseResizeAttrs(node));
-  std::vector<Shape> shapes;
-  for (const TensorView& v : in) shapes.push_back(v.shape);
-  PLATEAU_ASSIGN_OR_RETURN(auto source, SizeSource(node, shapes));
+  PLATEAU_ASSIGN_OR_RETURN(size_t source, SizeSource(node, InputCount(node, in, 2), InputCount(node, in, 3)));
   const Shape& xs = in[0].shape;
-  ResizeGeometry g;
-  if (source.second) {
-    PLATEAU_ASSIGN_OR_RETURN(std::vector<int64_t> sizes, ReadInts(in[source.first], "sizes"));
-    PLATEAU_ASSIGN_OR_RETURN(g, MakeGeometry(xs, nullptr, &sizes));
-  } else {
-    PLATEAU_ASSIGN_OR_RETURN(std::vector<float> scales, ReadFloats(in[source.first], "scales"));
-    PLATEAU_ASSIGN_OR_RETURN(g, MakeGeometry(xs, &scales, nullptr));
-  }
+  PLATEAU_ASSIGN_OR_RETURN(ResizeGeometry g, MakeGeometry(xs, in[source], source == 3));
   if (g.out != out[0].shape) {
     return Status::Internal("Resize output buffer is " + out[0].shape.ToString() + ", expected " +
                             g.out.ToString());
@@ -239,48 +242,30 @@ Status ReferenceResize(const Node& node, std::span<const TensorView> in, std::sp
   const int rank = xs.rank();
 
   if (!a.linear) {
-    std::vector<std::vector<int64_t>> source_index(static_cast<size_t>(rank));
-    for (int d = 0; d < rank; ++d) {
-      for (int64_t o = 0; o < ys[d]; ++o) {
-        const double c = SourceCoordinate(a.coord, o, g.scale[d], xs[d], ys[d]);
-        source_index[d].push_back(NearestIndex(a.nearest, c, g.scale[d], xs[d]));
-      }
-    }
     const auto strides = Strides(xs);
     IndexCounter it(ys);
     for (int64_t i = 0; i < ys.num_elements(); ++i, it.Next()) {
       int64_t off = 0;
-      for (int d = 0; d < rank; ++d) off += source_index[d][it.index()[d]] * strides[d];
+      for (int d = 0; d < rank; ++d) {
+        const double c = SourceCoordinate(a.coord, it.index()[d], g.scale[d], xs[d], ys[d]);
+        off += NearestIndex(a.nearest, c, g.scale[d], xs[d]) * strides[d];
+      }
       y[i] = x[off];
     }
     return ApplyPostOpsReference(node, in, out[0]);
   }
 
   PLATEAU_RETURN_IF_ERROR(CheckLinearDims(a, xs, ys));
-  // Per output coordinate of each of the last two dims: the two neighbours and the weight of the upper.
-  struct Tap {
-    int64_t lo, hi;
-    double w;
-  };
-  std::vector<Tap> taps[2];
-  for (int k = 0; k < 2; ++k) {
-    const int d = rank - 2 + k;
-    for (int64_t o = 0; o < ys[d]; ++o) {
-      double c = SourceCoordinate(a.coord, o, g.scale[d], xs[d], ys[d]);
-      c = std::clamp(c, 0.0, static_cast<double>(xs[d] - 1));
-      const int64_t lo = static_cast<int64_t>(std::floor(c));
-      taps[k].push_back({lo, std::min(lo + 1, xs[d] - 1), c - static_cast<double>(lo)});
-    }
-  }
-  const int64_t h_in = xs[rank - 2], w_in = xs[rank - 1], h_out = ys[rank - 2], w_out = ys[rank - 1];
+  const int dh = rank - 2, dw = rank - 1;
+  const int64_t h_in = xs[dh], w_in = xs[dw], h_out = ys[dh], w_out = ys[dw];
   const int64_t planes = xs.num_elements() / (h_in * w_in);
   for (int64_t p = 0; p < planes; ++p) {
     const float* src = x + p * h_in * w_in;
     float* dst = y + p * h_out * w_out;
     for (int64_t oh = 0; oh < h_out; ++oh) {
-      const Tap& th = taps[0][oh];
+      const LinearTap th = MakeTap(a.coord, oh, g.scale[dh], h_in, h_out);
       for (int64_t ow = 0; ow < w_out; ++ow) {
-        const Tap& tw = taps[1][ow];
+        const LinearTap tw = MakeTap(a.coord, ow, g.scale[dw], w_in, w_out);
         const double top = src[th.lo * w_in + tw.lo] * (1 - tw.w) + src[th.lo * w_in + tw.hi] * tw.w;
         const double bottom = src[th.hi * w_in + tw.lo] * (1 - tw.w) + src[th.hi * w_in + tw.hi] * tw.w;
         dst[oh * w_out + ow] = static_cast<float>(top * (1 - th.w) + bottom * th.w);

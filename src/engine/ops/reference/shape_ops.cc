@@ -2,6 +2,8 @@
 // Cast, Gather and plateau.Reorder. They work on any dtype (shape arithmetic runs on int64/int32).
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -36,7 +38,8 @@ Status ReferenceCopy(const Node& node, std::span<const TensorView> in, std::span
 // Axes from the attribute (older opsets) or from constant input 1 (opset 13).
 StatusOr<std::vector<int64_t>> AxesOf(const Node& node, std::span<const ValueInfo> in) {
   if (HasInput(node, 1)) return ConstantInts(in[1], "axes");
-  return node.GetInts("axes");
+  std::span<const int64_t> axes = AttrInts(node, "axes");
+  return std::vector<int64_t>(axes.begin(), axes.end());
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -47,14 +50,14 @@ Status ValidateConcat(const Node& node, int opset) {
   for (size_t i = 0; i < OwnInputCount(node); ++i) {
     if (!node.inputs[i].valid()) return Status::InvalidArgument("input " + std::to_string(i) + " is missing");
   }
-  if (!node.HasAttr("axis")) return Status::InvalidArgument("attribute axis is required");
+  if (!HasAttribute(node, "axis")) return Status::InvalidArgument("attribute axis is required");
   return Status::Ok();
 }
 
 Status InferConcat(const Node& node, std::span<const ValueInfo> in, std::span<ValueInfo> out) {
   const size_t n = OwnInputCount(node);
   const Shape& first = in[0].shape;
-  PLATEAU_ASSIGN_OR_RETURN(int axis, NormalizeAxis(node.GetInt("axis", 0), first.rank(), "axis"));
+  PLATEAU_ASSIGN_OR_RETURN(int axis, NormalizeAxis(AttrInt(node, "axis", 0), first.rank(), "axis"));
   Shape y = first;
   for (size_t i = 1; i < n; ++i) {
     const Shape& s = in[i].shape;
@@ -80,7 +83,7 @@ Status InferConcat(const Node& node, std::span<const ValueInfo> in, std::span<Va
 Status ReferenceConcat(const Node& node, std::span<const TensorView> in, std::span<const TensorView> out) {
   const size_t n = OwnInputCount(node);
   const Shape& ys = out[0].shape;
-  PLATEAU_ASSIGN_OR_RETURN(int axis, NormalizeAxis(node.GetInt("axis", 0), ys.rank(), "axis"));
+  PLATEAU_ASSIGN_OR_RETURN(int axis, NormalizeAxis(AttrInt(node, "axis", 0), ys.rank(), "axis"));
   const int64_t elem = static_cast<int64_t>(DTypeSize(out[0].dtype));
   const int64_t outer = CheckedProduct(ys, 0, axis).value();
   const int64_t out_row = CheckedProduct(ys, axis, ys.rank()).value() * elem;
@@ -100,7 +103,7 @@ Status ReferenceConcat(const Node& node, std::span<const TensorView> in, std::sp
 
 Status ValidateReshape(const Node& node, int opset) {
   if (opset < 5) return Status::Unimplemented("Reshape with a shape attribute (opset < 5) is not supported");
-  if (node.GetInt("allowzero", 0) != 0) {
+  if (AttrInt(node, "allowzero", 0) != 0) {
     return Status::Unimplemented(
         "Reshape allowzero=1 is not supported (expected 0: a 0 copies the input dim)");
   }
@@ -159,7 +162,7 @@ Status ValidateFlatten(const Node& node, int opset) { return CheckArity(node, 1,
 Status InferFlatten(const Node& node, std::span<const ValueInfo> in, std::span<ValueInfo> out) {
   const Shape& x = in[0].shape;
   // Unlike most axes, axis may equal the rank (everything goes to the first dim).
-  const int64_t axis_attr = node.GetInt("axis", 1);
+  const int64_t axis_attr = AttrInt(node, "axis", 1);
   if (axis_attr < -x.rank() || axis_attr > x.rank()) {
     return Status::InvalidArgument("axis " + std::to_string(axis_attr) + " is out of range for rank " +
                                    std::to_string(x.rank()) + " (expected [" + std::to_string(-x.rank()) +
@@ -179,10 +182,10 @@ Status InferFlatten(const Node& node, std::span<const ValueInfo> in, std::span<V
 Status ValidateAxesForm(const Node& node, int opset, bool required) {
   if (opset < 13) {
     PLATEAU_RETURN_IF_ERROR(CheckArity(node, 1, 1, 1));
-    if (required && !node.HasAttr("axes")) return Status::InvalidArgument("attribute axes is required");
+    if (required && !HasAttribute(node, "axes")) return Status::InvalidArgument("attribute axes is required");
     return Status::Ok();
   }
-  if (node.HasAttr("axes")) {
+  if (HasAttribute(node, "axes")) {
     return Status::InvalidArgument("from opset 13 axes is an input, not an attribute");
   }
   return CheckArity(node, required ? 2 : 1, 2, 1);
@@ -194,7 +197,7 @@ Status InferSqueeze(const Node& node, std::span<const ValueInfo> in, std::span<V
   const Shape& x = in[0].shape;
   PLATEAU_ASSIGN_OR_RETURN(std::vector<int64_t> axes, AxesOf(node, in));
   std::vector<bool> drop(static_cast<size_t>(x.rank()), false);
-  if (axes.empty() && !HasInput(node, 1) && !node.HasAttr("axes")) {
+  if (axes.empty() && !HasInput(node, 1) && !HasAttribute(node, "axes")) {
     for (int i = 0; i < x.rank(); ++i) drop[i] = x[i] == 1;
   }
   for (int64_t a : axes) {
@@ -241,29 +244,36 @@ Status InferUnsqueeze(const Node& node, std::span<const ValueInfo> in, std::span
 
 Status ValidateTranspose(const Node& node, int opset) { return CheckArity(node, 1, 1, 1); }
 
-StatusOr<std::vector<int64_t>> PermOf(const Node& node, int rank) {
-  std::vector<int64_t> perm = node.GetInts("perm");
-  if (!node.HasAttr("perm")) {
-    for (int i = rank - 1; i >= 0; --i) perm.push_back(i);
+using DimArray = std::array<int64_t, Shape::kMaxRank>;
+
+// The permutation, checked; runs inside the kernel, so it lives in a fixed array.
+StatusOr<DimArray> PermOf(const Node& node, int rank) {
+  DimArray perm{};
+  if (!HasAttribute(node, "perm")) {
+    for (int i = 0; i < rank; ++i) perm[i] = rank - 1 - i;
+    return perm;
   }
-  if (static_cast<int>(perm.size()) != rank) {
-    return Status::InvalidArgument("perm " + DimsToString(perm) + " has " + std::to_string(perm.size()) +
+  std::span<const int64_t> attr = AttrInts(node, "perm");
+  if (static_cast<int>(attr.size()) != rank) {
+    return Status::InvalidArgument("perm " + DimsToString(attr) + " has " + std::to_string(attr.size()) +
                                    " entries, expected " + std::to_string(rank) + " (the input rank)");
   }
-  std::vector<bool> seen(static_cast<size_t>(rank), false);
-  for (int64_t p : perm) {
-    if (p < 0 || p >= rank || seen[p]) {
-      return Status::InvalidArgument("perm " + DimsToString(perm) + " is not a permutation of 0.." +
+  uint32_t seen = 0;
+  for (int i = 0; i < rank; ++i) {
+    const int64_t p = attr[i];
+    if (p < 0 || p >= rank || ((seen >> p) & 1)) {
+      return Status::InvalidArgument("perm " + DimsToString(attr) + " is not a permutation of 0.." +
                                      std::to_string(rank - 1));
     }
-    seen[p] = true;
+    seen |= uint32_t{1} << p;
+    perm[i] = p;
   }
   return perm;
 }
 
 Status InferTranspose(const Node& node, std::span<const ValueInfo> in, std::span<ValueInfo> out) {
   const Shape& x = in[0].shape;
-  PLATEAU_ASSIGN_OR_RETURN(std::vector<int64_t> perm, PermOf(node, x.rank()));
+  PLATEAU_ASSIGN_OR_RETURN(DimArray perm, PermOf(node, x.rank()));
   Shape y = x;
   for (int i = 0; i < x.rank(); ++i) y[i] = x[static_cast<int>(perm[i])];
   out[0].dtype = in[0].dtype;
@@ -273,9 +283,9 @@ Status InferTranspose(const Node& node, std::span<const ValueInfo> in, std::span
 
 Status ReferenceTranspose(const Node& node, std::span<const TensorView> in, std::span<const TensorView> out) {
   const Shape& xs = in[0].shape;
-  PLATEAU_ASSIGN_OR_RETURN(std::vector<int64_t> perm, PermOf(node, xs.rank()));
+  PLATEAU_ASSIGN_OR_RETURN(DimArray perm, PermOf(node, xs.rank()));
   const auto in_strides = Strides(xs);
-  std::array<int64_t, Shape::kMaxRank> strides{};
+  DimArray strides{};
   for (int i = 0; i < xs.rank(); ++i) strides[i] = in_strides[perm[i]];
   const size_t elem = DTypeSize(in[0].dtype);
   char* dst = static_cast<char*>(out[0].data);
@@ -292,51 +302,89 @@ Status ReferenceTranspose(const Node& node, std::span<const TensorView> in, std:
 Status ValidateSlice(const Node& node, int opset) {
   if (opset < 10) {
     PLATEAU_RETURN_IF_ERROR(CheckArity(node, 1, 1, 1));
-    if (!node.HasAttr("starts") || !node.HasAttr("ends")) {
+    if (!HasAttribute(node, "starts") || !HasAttribute(node, "ends")) {
       return Status::InvalidArgument("Slice before opset 10 needs attributes starts and ends");
     }
     return Status::Ok();
   }
-  if (node.HasAttr("starts") || node.HasAttr("ends") || node.HasAttr("axes")) {
+  if (HasAttribute(node, "starts") || HasAttribute(node, "ends") || HasAttribute(node, "axes")) {
     return Status::InvalidArgument("from opset 10 Slice takes starts/ends/axes as inputs, not attributes");
   }
   return CheckArity(node, 3, 5, 1);
 }
 
+// A starts/ends/axes/steps list. Each names at most one entry per dim, so a fixed array holds it.
+struct SliceList {
+  DimArray v{};
+  int size = 0;
+  bool present = false;
+  std::span<const int64_t> span() const { return {v.data(), static_cast<size_t>(size)}; }
+};
+
+Status FillList(std::span<const int64_t> values, const char* what, SliceList* list) {
+  if (values.size() > static_cast<size_t>(Shape::kMaxRank)) {
+    return Status::InvalidArgument(std::string(what) + " has " + std::to_string(values.size()) +
+                                   " entries, more than any supported rank");
+  }
+  list->size = static_cast<int>(values.size());
+  list->present = true;
+  std::copy(values.begin(), values.end(), list->v.begin());
+  return Status::Ok();
+}
+
+Status FillList(const TensorView& t, const char* what, SliceList* list) {
+  PLATEAU_RETURN_IF_ERROR(RequireInts(t, what));
+  const int64_t n = t.shape.num_elements();
+  if (n > Shape::kMaxRank) {
+    return Status::InvalidArgument(std::string(what) + " has " + std::to_string(n) +
+                                   " entries, more than any supported rank");
+  }
+  list->size = static_cast<int>(n);
+  list->present = true;
+  for (int64_t i = 0; i < n; ++i) list->v[i] = IntAt(t, i);
+  return Status::Ok();
+}
+
 struct SliceParams {
-  std::vector<int64_t> starts, ends, axes, steps;
+  SliceList starts, ends, axes, steps;
 };
 
 // Per-dim start and step plus the output shape, after clamping as ONNX specifies.
 struct SliceGeometry {
-  std::array<int64_t, Shape::kMaxRank> start{};
-  std::array<int64_t, Shape::kMaxRank> step{};
+  DimArray start{};
+  DimArray step{};
   Shape out;
 };
 
 StatusOr<SliceGeometry> MakeSliceGeometry(const Shape& x, SliceParams p) {
-  if (p.axes.empty()) {
-    for (size_t i = 0; i < p.starts.size(); ++i) p.axes.push_back(static_cast<int64_t>(i));
+  const int n = p.starts.size;
+  if (!p.axes.present) {
+    p.axes.size = n;
+    for (int i = 0; i < n; ++i) p.axes.v[i] = i;
   }
-  if (p.steps.empty()) p.steps.assign(p.starts.size(), 1);
-  if (p.ends.size() != p.starts.size() || p.axes.size() != p.starts.size() ||
-      p.steps.size() != p.starts.size()) {
-    return Status::InvalidArgument("starts " + DimsToString(p.starts) + ", ends " + DimsToString(p.ends) +
-                                   ", axes " + DimsToString(p.axes) + " and steps " + DimsToString(p.steps) +
-                                   " differ in length");
+  if (!p.steps.present) {
+    p.steps.size = n;
+    for (int i = 0; i < n; ++i) p.steps.v[i] = 1;
+  }
+  if (p.ends.size != n || p.axes.size != n || p.steps.size != n) {
+    return Status::InvalidArgument("starts " + DimsToString(p.starts.span()) + ", ends " +
+                                   DimsToString(p.ends.span()) + ", axes " + DimsToString(p.axes.span()) +
+                                   " and steps " + DimsToString(p.steps.span()) + " differ in length");
   }
   SliceGeometry g;
   g.out = x;
   for (int d = 0; d < x.rank(); ++d) g.step[d] = 1;
-  std::vector<bool> seen(static_cast<size_t>(x.rank()), false);
-  for (size_t i = 0; i < p.starts.size(); ++i) {
-    PLATEAU_ASSIGN_OR_RETURN(int d, NormalizeAxis(p.axes[i], x.rank(), "axes entry"));
-    if (seen[d]) return Status::InvalidArgument("axes " + DimsToString(p.axes) + " repeats an axis");
-    seen[d] = true;
+  uint32_t seen = 0;
+  for (int i = 0; i < n; ++i) {
+    PLATEAU_ASSIGN_OR_RETURN(int d, NormalizeAxis(p.axes.v[i], x.rank(), "axes entry"));
+    if ((seen >> d) & 1) {
+      return Status::InvalidArgument("axes " + DimsToString(p.axes.span()) + " repeats an axis");
+    }
+    seen |= uint32_t{1} << d;
     const int64_t dim = x[d];
-    const int64_t step = p.steps[i];
-    if (step == 0) return Status::InvalidArgument("steps " + DimsToString(p.steps) + " contains 0");
-    int64_t start = p.starts[i], end = p.ends[i];
+    const int64_t step = p.steps.v[i];
+    if (step == 0) return Status::InvalidArgument("steps " + DimsToString(p.steps.span()) + " contains 0");
+    int64_t start = p.starts.v[i], end = p.ends.v[i];
     if (start < 0) start += dim;
     if (end < 0) end += dim;
     int64_t count;
@@ -351,8 +399,9 @@ StatusOr<SliceGeometry> MakeSliceGeometry(const Shape& x, SliceParams p) {
     }
     if (count <= 0) {
       return Status::Unimplemented("Slice of " + x.ToString() + " along axis " + std::to_string(d) +
-                                   " from " + std::to_string(p.starts[i]) + " to " +
-                                   std::to_string(p.ends[i]) + " is empty; empty tensors are not supported");
+                                   " from " + std::to_string(p.starts.v[i]) + " to " +
+                                   std::to_string(p.ends.v[i]) +
+                                   " is empty; empty tensors are not supported");
     }
     g.start[d] = start;
     g.step[d] = step;
@@ -361,46 +410,48 @@ StatusOr<SliceGeometry> MakeSliceGeometry(const Shape& x, SliceParams p) {
   return g;
 }
 
-Status InferSlice(const Node& node, std::span<const ValueInfo> in, std::span<ValueInfo> out) {
+// Reads the attribute form, or the input form with `input(i)` giving the TensorView of input i (or
+// an error when it cannot be read).
+template <typename InputFn>
+StatusOr<SliceParams> ReadSliceParams(const Node& node, InputFn input) {
   SliceParams p;
   if (OwnInputCount(node) == 1) {
-    p.starts = node.GetInts("starts");
-    p.ends = node.GetInts("ends");
-    p.axes = node.GetInts("axes");
-  } else {
-    PLATEAU_ASSIGN_OR_RETURN(p.starts, ConstantInts(in[1], "starts"));
-    PLATEAU_ASSIGN_OR_RETURN(p.ends, ConstantInts(in[2], "ends"));
-    if (HasInput(node, 3)) {
-      PLATEAU_ASSIGN_OR_RETURN(p.axes, ConstantInts(in[3], "axes"));
-    }
-    if (HasInput(node, 4)) {
-      PLATEAU_ASSIGN_OR_RETURN(p.steps, ConstantInts(in[4], "steps"));
-    }
+    PLATEAU_RETURN_IF_ERROR(FillList(AttrInts(node, "starts"), "starts", &p.starts));
+    PLATEAU_RETURN_IF_ERROR(FillList(AttrInts(node, "ends"), "ends", &p.ends));
+    if (HasAttribute(node, "axes"))
+      PLATEAU_RETURN_IF_ERROR(FillList(AttrInts(node, "axes"), "axes", &p.axes));
+    return p;
   }
-  PLATEAU_ASSIGN_OR_RETURN(SliceGeometry g, MakeSliceGeometry(in[0].shape, std::move(p)));
+  static constexpr const char* kNames[] = {"", "starts", "ends", "axes", "steps"};
+  SliceList* lists[] = {nullptr, &p.starts, &p.ends, &p.axes, &p.steps};
+  for (size_t i = 1; i <= 4; ++i) {
+    if (!HasInput(node, i)) continue;
+    PLATEAU_ASSIGN_OR_RETURN(TensorView t, input(i, kNames[i]));
+    PLATEAU_RETURN_IF_ERROR(FillList(t, kNames[i], lists[i]));
+  }
+  return p;
+}
+
+Status InferSlice(const Node& node, std::span<const ValueInfo> in, std::span<ValueInfo> out) {
+  auto input = [&](size_t i, const char* what) -> StatusOr<TensorView> {
+    if (in[i].constant == nullptr) {
+      return Status::Unimplemented(std::string(what) +
+                                   " must be a constant known at plan time, but it is computed at run time");
+    }
+    return in[i].constant->view();
+  };
+  PLATEAU_ASSIGN_OR_RETURN(SliceParams p, ReadSliceParams(node, input));
+  PLATEAU_ASSIGN_OR_RETURN(SliceGeometry g, MakeSliceGeometry(in[0].shape, p));
   out[0].dtype = in[0].dtype;
   out[0].shape = g.out;
   return Status::Ok();
 }
 
 Status ReferenceSlice(const Node& node, std::span<const TensorView> in, std::span<const TensorView> out) {
-  SliceParams p;
-  if (OwnInputCount(node) == 1) {
-    p.starts = node.GetInts("starts");
-    p.ends = node.GetInts("ends");
-    p.axes = node.GetInts("axes");
-  } else {
-    PLATEAU_ASSIGN_OR_RETURN(p.starts, ReadInts(in[1], "starts"));
-    PLATEAU_ASSIGN_OR_RETURN(p.ends, ReadInts(in[2], "ends"));
-    if (HasInput(node, 3)) {
-      PLATEAU_ASSIGN_OR_RETURN(p.axes, ReadInts(in[3], "axes"));
-    }
-    if (HasInput(node, 4)) {
-      PLATEAU_ASSIGN_OR_RETURN(p.steps, ReadInts(in[4], "steps"));
-    }
-  }
+  auto input = [&](size_t i, const char*) -> StatusOr<TensorView> { return in[i]; };
+  PLATEAU_ASSIGN_OR_RETURN(SliceParams p, ReadSliceParams(node, input));
   const Shape& xs = in[0].shape;
-  PLATEAU_ASSIGN_OR_RETURN(SliceGeometry g, MakeSliceGeometry(xs, std::move(p)));
+  PLATEAU_ASSIGN_OR_RETURN(SliceGeometry g, MakeSliceGeometry(xs, p));
   const auto strides = Strides(xs);
   const size_t elem = DTypeSize(in[0].dtype);
   char* dst = static_cast<char*>(out[0].data);
@@ -437,7 +488,7 @@ Status ReferenceShape(const Node& node, std::span<const TensorView> in, std::spa
 // Cast between float32, int32, int64 and uint8 (ONNX TensorProto codes 1, 6, 7, 2).
 
 StatusOr<DType> CastTarget(const Node& node) {
-  switch (node.GetInt("to", -1)) {
+  switch (AttrInt(node, "to", -1)) {
     case 1:
       return DType::kFloat32;
     case 2:
@@ -447,7 +498,7 @@ StatusOr<DType> CastTarget(const Node& node) {
     case 7:
       return DType::kInt64;
     default:
-      return Status::Unimplemented("Cast to type " + std::to_string(node.GetInt("to", -1)) +
+      return Status::Unimplemented("Cast to type " + std::to_string(AttrInt(node, "to", -1)) +
                                    " is not supported (expected 1 float, 2 uint8, 6 int32 or 7 int64)");
   }
 }
@@ -511,8 +562,10 @@ Status ReferenceCast(const Node& node, std::span<const TensorView> in, std::span
 
 Status ValidateGather(const Node& node, int opset) { return CheckArity(node, 2, 2, 1); }
 
-Status CheckIndices(const std::vector<int64_t>& indices, int64_t dim) {
-  for (int64_t i : indices) {
+Status CheckIndices(const TensorView& indices, int64_t dim) {
+  PLATEAU_RETURN_IF_ERROR(RequireInts(indices, "indices"));
+  for (int64_t k = 0; k < indices.shape.num_elements(); ++k) {
+    const int64_t i = IntAt(indices, k);
     if (i < -dim || i >= dim) {
       return Status::OutOfRange("index " + std::to_string(i) + " is out of range for a dim of size " +
                                 std::to_string(dim));
@@ -529,14 +582,13 @@ Status InferGather(const Node& node, std::span<const ValueInfo> in, std::span<Va
                                    ", expected int64 or int32");
   }
   if (x.rank() == 0) return Status::InvalidArgument("data is a scalar, expected rank >= 1");
-  PLATEAU_ASSIGN_OR_RETURN(int axis, NormalizeAxis(node.GetInt("axis", 0), x.rank(), "axis"));
+  PLATEAU_ASSIGN_OR_RETURN(int axis, NormalizeAxis(AttrInt(node, "axis", 0), x.rank(), "axis"));
   if (x.rank() - 1 + idx.rank() > Shape::kMaxRank) {
     return Status::Unimplemented("Gather output rank exceeds the maximum of " +
                                  std::to_string(Shape::kMaxRank));
   }
   if (in[1].constant != nullptr) {
-    PLATEAU_ASSIGN_OR_RETURN(std::vector<int64_t> indices, ConstantInts(in[1], "indices"));
-    PLATEAU_RETURN_IF_ERROR(CheckIndices(indices, x[axis]));
+    PLATEAU_RETURN_IF_ERROR(CheckIndices(in[1].constant->view(), x[axis]));
   }
   Shape y;
   for (int i = 0; i < axis; ++i) y.push_back(x[i]);
@@ -549,18 +601,18 @@ Status InferGather(const Node& node, std::span<const ValueInfo> in, std::span<Va
 
 Status ReferenceGather(const Node& node, std::span<const TensorView> in, std::span<const TensorView> out) {
   const Shape& xs = in[0].shape;
-  PLATEAU_ASSIGN_OR_RETURN(int axis, NormalizeAxis(node.GetInt("axis", 0), xs.rank(), "axis"));
-  PLATEAU_ASSIGN_OR_RETURN(std::vector<int64_t> indices, ReadInts(in[1], "indices"));
+  PLATEAU_ASSIGN_OR_RETURN(int axis, NormalizeAxis(AttrInt(node, "axis", 0), xs.rank(), "axis"));
+  const TensorView& indices = in[1];
   PLATEAU_RETURN_IF_ERROR(CheckIndices(indices, xs[axis]));
   const int64_t outer = CheckedProduct(xs, 0, axis).value();
   const int64_t inner_bytes =
       CheckedProduct(xs, axis + 1, xs.rank()).value() * static_cast<int64_t>(DTypeSize(in[0].dtype));
   const char* src = static_cast<const char*>(in[0].data);
   char* dst = static_cast<char*>(out[0].data);
-  const int64_t n = static_cast<int64_t>(indices.size());
+  const int64_t n = indices.shape.num_elements();
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t k = 0; k < n; ++k) {
-      const int64_t i = indices[k] < 0 ? indices[k] + xs[axis] : indices[k];
+      const int64_t i = IntAt(indices, k) < 0 ? IntAt(indices, k) + xs[axis] : IntAt(indices, k);
       std::memcpy(dst + (o * n + k) * inner_bytes, src + (o * xs[axis] + i) * inner_bytes, inner_bytes);
     }
   }
@@ -572,7 +624,7 @@ Status ReferenceGather(const Node& node, std::span<const TensorView> in, std::sp
 
 Status ValidateReorder(const Node& node, int opset) {
   PLATEAU_RETURN_IF_ERROR(CheckArity(node, 1, 1, 1));
-  const int64_t layout = node.GetInt("layout", 0);
+  const int64_t layout = AttrInt(node, "layout", 0);
   if (layout != 0 && layout != 1) {
     return Status::InvalidArgument("layout " + std::to_string(layout) +
                                    " is unknown (expected 0 plain or 1 NHWC)");
@@ -581,7 +633,7 @@ Status ValidateReorder(const Node& node, int opset) {
 }
 
 Status InferReorder(const Node& node, std::span<const ValueInfo> in, std::span<ValueInfo> out) {
-  if (node.GetInt("layout", 0) == 1 && in[0].shape.rank() != 4) {
+  if (AttrInt(node, "layout", 0) == 1 && in[0].shape.rank() != 4) {
     return Status::InvalidArgument("NHWC layout needs a rank-4 value, got " + in[0].shape.ToString());
   }
   out[0].dtype = in[0].dtype;
