@@ -213,6 +213,30 @@ TEST(OnednnConvTest, ConvTransposeMatchesReference) {
   }
 }
 
+TEST(OnednnConvTest, ConvTransposePostOpsAndSumMatchReference) {
+  std::mt19937 rng(9);
+  for (bool bias : {false, true}) {
+    graph::Node node = MakeNode("ConvTranspose", {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}});
+    std::vector<Input> in = {Runtime(RandomFloats({2, 12, 5, 6}, rng)), Constant(RandomFloats({12, 7, 2, 2}, rng))};
+    if (bias) in.push_back(Constant(RandomFloats({7}, rng)));
+    const int operand = static_cast<int>(in.size());
+    in.push_back(Runtime(RandomFloats({2, 7, 10, 12}, rng)));
+    node.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kRelu, 0, 0, {}});
+    node.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kSum, graph::Eltwise::kRelu, 0, 0, {operand}});
+    node.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kHardSwish, 0, 0, {}});
+    for (bool nhwc : {false, true}) {
+      for (bool alias : {false, true}) {
+        RunOptions o;
+        o.nhwc = nhwc;
+        o.alias_output_to_input = alias ? operand : -1;
+        EXPECT_MATCHES_REFERENCE(CompareWithReference(node, in, o), std::string("deconv bias=") + (bias ? "1" : "0") +
+                                                                        (nhwc ? " nhwc" : " nchw") +
+                                                                        (alias ? " aliased" : ""));
+      }
+    }
+  }
+}
+
 TEST(OnednnConvTest, MismatchedChannelsIsAnErrorNamingTheNode) {
   std::mt19937 rng(6);
   graph::Node node = MakeNode("Conv", {{"kernel_shape", Ints{3, 3}}});
