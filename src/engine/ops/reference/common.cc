@@ -219,20 +219,6 @@ StatusOr<std::vector<int64_t>> ConstantInts(const ValueInfo& info, const std::st
   return IntsOf(info.constant->view(), what);
 }
 
-StatusOr<std::vector<float>> ConstantFloats(const ValueInfo& info, const std::string& what) {
-  if (info.constant == nullptr) {
-    return Status::Unimplemented(what +
-                                 " must be a constant known at plan time, but it is computed at "
-                                 "run time");
-  }
-  const TensorView t = info.constant->view();
-  if (t.dtype != DType::kFloat32) {
-    return Status::InvalidArgument(what + " has dtype " + DTypeName(t.dtype) + ", expected float32");
-  }
-  const float* p = t.as<const float>();
-  return std::vector<float>(p, p + t.shape.num_elements());
-}
-
 Status RequireFloat(DType dtype, const std::string& what) {
   if (dtype != DType::kFloat32) {
     return Status::Unimplemented(what + " has dtype " + DTypeName(dtype) + ", expected float32");

@@ -1,5 +1,9 @@
 // Helpers shared by the op definitions in this folder: input/attribute checks, axis normalisation,
 // broadcasting, overflow-safe shape arithmetic and plain-layout indexing. Internal to src/engine/ops.
+//
+// Contract of the reference kernels built on these: on success they do not touch the heap (a Session
+// with reference kernels reaches zero allocations per steady-state run); only error paths build strings.
+// validate/infer run at plan time and may allocate.
 #pragma once
 
 #include <array>
@@ -102,8 +106,6 @@ class IndexCounter {
 // Integer contents of a constant int64/int32 value, e.g. a shape or axes input. Fails (naming `what`)
 // when the value is not constant at plan time or has another dtype.
 StatusOr<std::vector<int64_t>> ConstantInts(const ValueInfo& info, const std::string& what);
-// Float contents of a constant float32 value.
-StatusOr<std::vector<float>> ConstantFloats(const ValueInfo& info, const std::string& what);
 
 // Fails unless `dtype` is float32; `what` names the input.
 Status RequireFloat(DType dtype, const std::string& what);
