@@ -78,6 +78,12 @@ StatusOr<std::unique_ptr<Kernel>> CreateKernel(const graph::Node& node, std::spa
     return Status::FailedPrecondition(node.Describe() + ": kernel context has no engine or weight store");
   }
   if (outputs.empty()) return Status::InvalidArgument(node.Describe() + ": has no outputs");
+  if (node.inputs.size() != inputs.size() || node.outputs.size() != outputs.size()) {
+    return Status::InvalidArgument(node.Describe() + ": " + std::to_string(inputs.size()) + " input and " +
+                                   std::to_string(outputs.size()) + " output descriptors for a node with " +
+                                   std::to_string(node.inputs.size()) + " inputs and " +
+                                   std::to_string(node.outputs.size()) + " outputs");
+  }
   bool empty = true;
   for (const TensorDesc& out : outputs) empty = empty && out.shape.num_elements() == 0;
   if (empty) return std::unique_ptr<Kernel>(std::make_unique<EmptyKernel>());
