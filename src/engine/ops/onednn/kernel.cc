@@ -114,20 +114,25 @@ bool SupportsNhwc(const graph::Node& node, std::span<const TensorDesc> inputs) {
   std::string_view op = node.op_type;
   if (inputs.empty() || !inputs[0].present) return false;
   const TensorDesc& x = inputs[0];
-  bool float4 = x.dtype == DType::kFloat32 && x.shape.rank() == 4;
-  if (op == "Conv" || op == "ConvTranspose" || op == "MaxPool" || op == "AveragePool" ||
-      op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "BatchNormalization" || op == "Resize") {
+  const bool float4 = x.dtype == DType::kFloat32 && x.shape.rank() == 4;
+  // Convolutions are where NHWC pays (oneDNN's direct jit kernels instead of gemm over nchw), so they
+  // always take it.
+  if (op == "Conv" || op == "ConvTranspose") return float4;
+  // The rest works in either layout and follows its producers: NHWC only when an input already is,
+  // so that e.g. rank-4 attention tensors in the recogniser are not reordered back and forth.
+  bool any_nhwc = false;
+  for (const TensorDesc& in : inputs) any_nhwc = any_nhwc || (in.present && in.layout == graph::Layout::kNhwc);
+  if (!any_nhwc) return false;
+  if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool" ||
+      op == "BatchNormalization" || op == "Resize" || IsUnaryEltwise(op)) {
     return float4;
   }
-  if (IsUnaryEltwise(op)) return float4;
   if (IsBinary(op)) {
-    // The output is rank 4 when some input is; rank-4 inputs are then NHWC, lower-rank ones broadcast.
-    bool any4 = false;
+    // The output is rank 4 when some input is; lower-rank inputs broadcast against it.
     for (const TensorDesc& in : inputs) {
       if (!in.present || in.dtype != DType::kFloat32 || in.shape.rank() > 4) return false;
-      any4 = any4 || in.shape.rank() == 4;
     }
-    return any4;
+    return true;
   }
   if (op == "Concat") {
     for (const TensorDesc& in : inputs) {

@@ -382,16 +382,25 @@ TEST(OnednnPlainOpsTest, SliceCastGatherShapeMatchReference) {
                            "Shape");
 }
 
-TEST(OnednnKernelTest, SupportsNhwcForSpatialOpsOnly) {
+TEST(OnednnKernelTest, ConvsTakeNhwcOtherOpsFollowTheirInputs) {
   TensorDesc x4{DType::kFloat32, Shape{1, 8, 4, 4}, graph::Layout::kPlain, nullptr, true};
+  TensorDesc n4{DType::kFloat32, Shape{1, 8, 4, 4}, graph::Layout::kNhwc, nullptr, true};
   TensorDesc x3{DType::kFloat32, Shape{1, 8, 4}, graph::Layout::kPlain, nullptr, true};
-  EXPECT_TRUE(SupportsNhwc(MakeNode("Conv"), std::span<const TensorDesc>(&x4, 1)));
-  EXPECT_TRUE(SupportsNhwc(MakeNode("Relu"), std::span<const TensorDesc>(&x4, 1)));
-  EXPECT_FALSE(SupportsNhwc(MakeNode("Relu"), std::span<const TensorDesc>(&x3, 1)));
-  EXPECT_FALSE(SupportsNhwc(MakeNode("Softmax"), std::span<const TensorDesc>(&x4, 1)));
-  EXPECT_FALSE(SupportsNhwc(MakeNode("MatMul"), std::span<const TensorDesc>(&x4, 1)));
-  const TensorDesc pair[] = {x4, x3};
-  EXPECT_TRUE(SupportsNhwc(MakeNode("Mul"), pair));
+  auto one = [](const TensorDesc& d) { return std::span<const TensorDesc>(&d, 1); };
+  EXPECT_TRUE(SupportsNhwc(MakeNode("Conv"), one(x4)));
+  EXPECT_TRUE(SupportsNhwc(MakeNode("ConvTranspose"), one(x4)));
+  EXPECT_FALSE(SupportsNhwc(MakeNode("Relu"), one(x4)));
+  EXPECT_TRUE(SupportsNhwc(MakeNode("Relu"), one(n4)));
+  EXPECT_TRUE(SupportsNhwc(MakeNode("GlobalAveragePool"), one(n4)));
+  EXPECT_FALSE(SupportsNhwc(MakeNode("Relu"), one(x3)));
+  EXPECT_FALSE(SupportsNhwc(MakeNode("Softmax"), one(n4)));
+  EXPECT_FALSE(SupportsNhwc(MakeNode("MatMul"), one(n4)));
+  const TensorDesc plain_pair[] = {x4, x4};
+  EXPECT_FALSE(SupportsNhwc(MakeNode("Mul"), plain_pair));
+  const TensorDesc mixed[] = {n4, x3};
+  EXPECT_TRUE(SupportsNhwc(MakeNode("Mul"), mixed));
+  const TensorDesc mixed2[] = {x4, n4};
+  EXPECT_TRUE(SupportsNhwc(MakeNode("Add"), mixed2));
 }
 
 TEST(OnednnKernelTest, UnsupportedOpIsUnimplementedNotACrash) {
