@@ -14,6 +14,7 @@ packages=(
   libcpp-httplib-dev
   libpoppler-cpp-dev
   nodejs
+  clang-format
 )
 
 missing=()
@@ -22,6 +23,12 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+
+# npm fetches the models and ONNX Runtime. Some Node.js builds ship it inside the nodejs package, and
+# Debian's separate npm package would conflict with those, so it is only asked for when absent.
+if ! command -v npm >/dev/null 2>&1 && ! dpkg-query -W -f='${Status}' npm 2>/dev/null | grep -q "install ok installed"; then
+  missing+=(npm)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
