@@ -22,6 +22,12 @@ Status OptimizeAtLoad(Graph& g) {
 Status OptimizeForShapes(Graph& g) {
   StatusOr<int> n = FuseResidualAdd(g);
   if (!n.ok()) return n.status().WithContext("residual fusion");
+  // An activation after a residual Add (Relu(conv + x)) can only fuse once the sum is a post-op.
+  if (*n > 0) {
+    n = FuseActivations(g);
+    if (!n.ok()) return n.status().WithContext("activation fusion after residual fusion");
+    g.RemoveDeadNodes();
+  }
   return Status::Ok();
 }
 

@@ -28,8 +28,9 @@ namespace plateau::graph::passes {
 // nobody reads any more stay in the value table, unreferenced.
 Status OptimizeAtLoad(Graph& g);
 
-// Rewrites that need concrete shapes; run on a specialised graph (every value has shape_known). Today:
-// FuseResidualAdd.
+// Rewrites that need concrete shapes; run on a specialised graph (every value has shape_known):
+// FuseResidualAdd, then FuseActivations again so an activation after a fused residual Add joins the
+// post-op chain after the sum.
 Status OptimizeForShapes(Graph& g);
 
 // Default size limit of one folded output.
