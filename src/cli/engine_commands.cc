@@ -29,7 +29,8 @@ std::string SanitizeFileName(const std::string& name) {
 }
 
 const std::vector<FlagSpec> kThreadsFlag = {
-    {"threads", "intra-op threads (0 = all cores)", false, false, {}}};
+    {"threads", "intra-op threads (0 = all cores)", false, false, {}},
+    {"reference", "use the naive reference kernels instead of oneDNN (slow; for checking)", false, true, {}}};
 
 std::vector<FlagSpec> With(std::vector<FlagSpec> a, const std::vector<FlagSpec>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -58,6 +59,7 @@ StatusOr<std::unique_ptr<Session>> OpenSession(const Flags& flags, std::shared_p
   PLATEAU_ASSIGN_OR_RETURN(*model, Model::Load(path));
   SessionOptions options;
   options.threads = static_cast<int>(threads);
+  options.reference_kernels = flags.Has("reference");
   return Session::Create(*model, options);
 }
 
@@ -226,10 +228,10 @@ int BenchmarkCommand(const std::vector<std::string>& args) {
 }
 
 int PlanCommand(const std::vector<std::string>& args) {
-  const std::vector<FlagSpec> specs = {
-      {"model", "ONNX model file", false, false, {}},
-      {"shape", "input shape NxCxHxW (one per model input)", true, false, {}},
-  };
+  const std::vector<FlagSpec> specs = With(
+      {{"model", "ONNX model file", false, false, {}},
+       {"shape", "input shape NxCxHxW (one per model input)", true, false, {}}},
+      kThreadsFlag);
   if (WantsHelp(args)) {
     std::cout << "usage: plateau plan --model F --shape NxCxHxW\n" << FlagsHelp(specs);
     return 0;

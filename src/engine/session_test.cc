@@ -174,32 +174,36 @@ TEST(SessionTest, SteadyStateRunAllocatesNothing) {
 
 // With oneDNN kernels, oneDNN's execute() builds a small per-call argument map internally (a few
 // allocations per primitive, all freed before it returns). What must hold: the count is the same on
-// every run and the heap in use does not grow.
+// every run and the heap in use does not grow. The in-use figure settles over the first few hundred
+// runs (about 6 KB of glibc and OpenMP bookkeeping, then flat for thousands of runs), so growth is judged
+// over 500 runs after 300 warm-up runs: a leak of even 16 bytes per run would add 8 KB, twice the
+// allowance.
 TEST(SessionTest, SteadyStateOneDnnRunsDoNotGrowTheHeap) {
   REQUIRE_MODEL("ch_ppocr_mobile_v2.0_cls_infer.onnx");
   auto model = LoadOrDie("ch_ppocr_mobile_v2.0_cls_infer.onnx");
   ASSERT_NE(model, nullptr);
   auto session = Session::Create(model, {.threads = 2});
   ASSERT_TRUE(session.ok());
-  Tensor x = RandomInput(Shape{6, 3, 48, 192}, 1);
+  Tensor x = RandomInput(Shape{2, 3, 48, 192}, 1);
   std::vector<TensorView> inputs = {x.view()};
   std::vector<TensorView> out;
   out.reserve(4);
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE((*session)->Run(inputs, &out).ok());  // warm-up
+  std::vector<long> per_run;
+  per_run.reserve(500);
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE((*session)->Run(inputs, &out).ok());  // warm-up
 #ifndef __SANITIZE_ADDRESS__
   size_t heap_before = mallinfo2().uordblks;
 #endif
-  std::vector<long> per_run;
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < 500; ++i) {
     long before = g_news.load();
     ASSERT_TRUE((*session)->Run(inputs, &out).ok());
     per_run.push_back(g_news.load() - before);
   }
 #ifndef __SANITIZE_ADDRESS__
-  size_t heap_after = mallinfo2().uordblks;
-  EXPECT_EQ(heap_after, heap_before) << "heap bytes in use changed across 20 steady-state runs";
+  long growth = static_cast<long>(mallinfo2().uordblks) - static_cast<long>(heap_before);
+  EXPECT_LT(growth, 4096) << "heap in use grew by " << growth << " bytes over 500 steady-state runs";
 #endif
-  for (long n : per_run) EXPECT_EQ(n, per_run[0]) << "allocations per run changed between runs";
+  for (long n : per_run) ASSERT_EQ(n, per_run[0]) << "allocations per run changed between runs";
   std::printf("operator new calls per steady-state run (inside oneDNN execute): %ld\n", per_run[0]);
 }
 
