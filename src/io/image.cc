@@ -1,0 +1,120 @@
+#include "io/image.h"
+
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <sstream>
+#include <vector>
+
+namespace plateau::io {
+namespace {
+
+bool IsJpeg(std::string_view b) {
+  return b.size() >= 3 && static_cast<unsigned char>(b[0]) == 0xFF &&
+         static_cast<unsigned char>(b[1]) == 0xD8 && static_cast<unsigned char>(b[2]) == 0xFF;
+}
+
+// Composites `color` (BGR, 8-bit) with `alpha` (8-bit) onto a background chosen so the visible content
+// keeps its contrast.
+cv::Mat Composite(const cv::Mat& color, const cv::Mat& alpha) {
+  cv::Mat grey;
+  cv::cvtColor(color, grey, cv::COLOR_BGR2GRAY);
+  cv::Mat opaque = alpha > 127;
+  double visible = cv::countNonZero(opaque);
+  double mean_visible = visible > 0 ? cv::mean(grey, opaque)[0] : 0.0;
+  const float background = (visible > 0 && mean_visible > 200.0) ? 0.f : 255.f;
+  cv::Mat out(color.size(), CV_8UC3);
+  for (int y = 0; y < color.rows; ++y) {
+    const cv::Vec3b* c = color.ptr<cv::Vec3b>(y);
+    const uint8_t* a = alpha.ptr<uint8_t>(y);
+    cv::Vec3b* o = out.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < color.cols; ++x) {
+      float w = a[x] / 255.f;
+      for (int k = 0; k < 3; ++k) {
+        o[x][k] = cv::saturate_cast<uint8_t>(c[x][k] * w + background * (1.f - w));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool LooksLikePdf(std::string_view bytes) { return bytes.substr(0, 5) == "%PDF-"; }
+
+StatusOr<cv::Mat> ToBgr8(const cv::Mat& image, const std::string& label) {
+  if (image.empty()) return Status::InvalidArgument(label + ": image is empty");
+  cv::Mat img = image;
+  if (img.depth() == CV_16U) {
+    img.convertTo(img, CV_8U, 1.0 / 257.0);
+  } else if (img.depth() == CV_32F || img.depth() == CV_64F) {
+    img.convertTo(img, CV_8U, 255.0);
+  } else if (img.depth() != CV_8U) {
+    return Status::InvalidArgument(label + ": unsupported pixel depth (expected 8 or 16 bit)");
+  }
+  switch (img.channels()) {
+    case 1: {
+      cv::Mat out;
+      cv::cvtColor(img, out, cv::COLOR_GRAY2BGR);
+      return out;
+    }
+    case 2: {
+      std::vector<cv::Mat> planes;
+      cv::split(img, planes);
+      cv::Mat bgr;
+      cv::cvtColor(planes[0], bgr, cv::COLOR_GRAY2BGR);
+      return Composite(bgr, planes[1]);
+    }
+    case 3:
+      return img.isContinuous() ? img : img.clone();
+    case 4: {
+      std::vector<cv::Mat> planes;
+      cv::split(img, planes);
+      cv::Mat bgr;
+      cv::merge(std::vector<cv::Mat>{planes[0], planes[1], planes[2]}, bgr);
+      return Composite(bgr, planes[3]);
+    }
+    default:
+      return Status::InvalidArgument(label + ": image has " + std::to_string(img.channels()) +
+                                     " channels (expected 1 to 4)");
+  }
+}
+
+StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const std::string& label, int64_t max_pixels) {
+  if (bytes.empty()) return Status::InvalidArgument(label + ": empty input (0 bytes), not an image");
+  if (LooksLikePdf(bytes)) {
+    return Status::InvalidArgument(label + ": this is a PDF, not an image");
+  }
+  cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
+  // Ask for the size before decoding: a 100000x100000 PNG header must not make us allocate 30 GB.
+  // OpenCV checks CV_IO_MAX_IMAGE_PIXELS itself (default 2^30); our own ceiling is applied below from
+  // the decoded size, and OpenCV's guard keeps the decoder from going past its own.
+  cv::Mat img;
+  try {
+    // JPEGs go through IMREAD_COLOR, which applies the EXIF orientation; they carry no alpha.
+    img = cv::imdecode(buf, IsJpeg(bytes) ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    return Status::InvalidArgument(label + ": could not decode the image: " + e.what());
+  }
+  if (img.empty()) {
+    return Status::InvalidArgument(label + ": not a readable image (corrupt, truncated, or a format " +
+                                   "OpenCV cannot decode; " + std::to_string(bytes.size()) + " bytes)");
+  }
+  if (static_cast<int64_t>(img.rows) * img.cols > max_pixels) {
+    return Status::InvalidArgument(label + ": image is " + std::to_string(img.cols) + "x" +
+                                   std::to_string(img.rows) + " pixels, more than the limit of " +
+                                   std::to_string(max_pixels));
+  }
+  return ToBgr8(img, label);
+}
+
+StatusOr<cv::Mat> ReadImage(const std::string& path, int64_t max_pixels) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": cannot open file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string bytes = ss.str();
+  return DecodeImage(bytes, path, max_pixels);
+}
+
+}  // namespace plateau::io

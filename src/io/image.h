@@ -1,0 +1,35 @@
+// Image decoding for the OCR pipeline: any format OpenCV reads, always returned as 8-bit BGR.
+//
+//   PLATEAU_ASSIGN_OR_RETURN(cv::Mat page, plateau::io::ReadImage("receipt.jpg"));
+//
+// - JPEG EXIF orientation is honoured (the pixels come back upright).
+// - Grey and 16-bit images are converted to 8-bit BGR.
+// - Alpha (RGBA, grey+alpha) is composited onto white; when the visible pixels are themselves light
+//   (white text on a transparent background), onto black instead, so the text stays readable.
+// - Empty, truncated or non-image bytes, and images with more than `max_pixels` pixels, are refused
+//   with an error naming the source; nothing is allocated for a refused image beyond its header.
+#pragma once
+
+#include <opencv2/core.hpp>
+#include <string>
+#include <string_view>
+
+#include "plateau/status.h"
+
+namespace plateau::io {
+
+// Default ceiling on decoded pixels (about 16k x 16k): a bigger "image" is almost surely an attack or a
+// mistake, and PaddleX-style resizing would throw most of it away anyway.
+inline constexpr int64_t kDefaultMaxImagePixels = 256ll << 20;
+
+StatusOr<cv::Mat> ReadImage(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels);
+// `label` names the source in errors (e.g. the request or the file it came from).
+StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const std::string& label,
+                              int64_t max_pixels = kDefaultMaxImagePixels);
+// Converts an already decoded image (1, 2, 3 or 4 channels; 8 or 16 bit) to 8-bit BGR as above.
+StatusOr<cv::Mat> ToBgr8(const cv::Mat& image, const std::string& label);
+
+// Whether the bytes start like a PDF file ("%PDF-").
+bool LooksLikePdf(std::string_view bytes);
+
+}  // namespace plateau::io
