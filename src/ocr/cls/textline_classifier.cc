@@ -1,0 +1,120 @@
+#include "ocr/cls/textline_classifier.h"
+
+#include <algorithm>
+#include <opencv2/core.hpp>
+#include <utility>
+
+#include "ocr/common/preprocess.h"
+
+namespace plateau::ocr {
+namespace {
+
+Status CheckBatchSize(int batch_size) {
+  if (batch_size >= 1) return Status::Ok();
+  return Status::InvalidArgument("textline orientation batch_size is " + std::to_string(batch_size) +
+                                 "; expected at least 1");
+}
+
+Status CheckOutput(const Shape& shape, int64_t n, const Model& model) {
+  if (shape.rank() == 2 && shape[0] == n && shape[1] == 2) return Status::Ok();
+  return Status::InvalidArgument("textline orientation model " + model.path() + " outputs " +
+                                 shape.ToString() + " for " + std::to_string(n) + " lines; expected " +
+                                 std::to_string(n) + "x2 (labels \"0\" and \"180\")");
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<TextlineClassifier>> TextlineClassifier::Create(
+    const TextlineClassifierOptions& options) {
+  PLATEAU_RETURN_IF_ERROR(CheckBatchSize(options.batch_size));
+  PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(options.model_path));
+  return Create(std::move(model), options);
+}
+
+StatusOr<std::unique_ptr<TextlineClassifier>> TextlineClassifier::Create(
+    std::shared_ptr<const Model> model, const TextlineClassifierOptions& options) {
+  PLATEAU_RETURN_IF_ERROR(CheckBatchSize(options.batch_size));
+  if (model == nullptr) return Status::InvalidArgument("textline classifier needs a model, got null");
+  if (options.threads < 0) {
+    return Status::InvalidArgument("textline orientation threads is " + std::to_string(options.threads) +
+                                   "; expected 0 (all cores) or more");
+  }
+  SessionOptions session_options;
+  session_options.threads = options.threads;
+  session_options.reference_kernels = options.reference_kernels;
+  PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, session_options));
+  PLATEAU_ASSIGN_OR_RETURN(PlanSummary plan, session->Plan({Shape({1, 3, kLineHeight, kClsWidth})}));
+  if (plan.output_shapes.size() != 1) {
+    return Status::InvalidArgument("textline orientation model " + model->path() + " has " +
+                                   std::to_string(plan.output_shapes.size()) + " outputs; expected 1");
+  }
+  PLATEAU_RETURN_IF_ERROR(CheckOutput(plan.output_shapes[0], 1, *model));
+  std::unique_ptr<TextlineClassifier> classifier(new TextlineClassifier());
+  classifier->options_ = options;
+  classifier->model_ = std::move(model);
+  classifier->session_ = std::move(session);
+  return classifier;
+}
+
+StatusOr<std::vector<TextlineOrientation>> TextlineClassifier::Classify(const std::vector<cv::Mat>& crops,
+                                                                        std::optional<int> batch_size) {
+  const int size = batch_size.value_or(options_.batch_size);
+  PLATEAU_RETURN_IF_ERROR(CheckBatchSize(size));
+  std::vector<TextlineOrientation> result(crops.size());
+  std::vector<cv::Mat> batch;
+  std::vector<TensorView> outputs;
+  for (size_t begin = 0; begin < crops.size(); begin += static_cast<size_t>(size)) {
+    const size_t end = std::min(crops.size(), begin + static_cast<size_t>(size));
+    batch.assign(crops.begin() + static_cast<std::ptrdiff_t>(begin),
+                 crops.begin() + static_cast<std::ptrdiff_t>(end));
+    StatusOr<Tensor> input = PrepareClsBatch(batch);
+    if (!input.ok()) {
+      // PrepareClsBatch numbers lines within the batch; say which crop of the caller's list it was.
+      for (size_t i = begin; i < end; ++i) {
+        if (crops[i].empty() || crops[i].type() != CV_8UC3) {
+          return Status::InvalidArgument("text line " + std::to_string(i) +
+                                         " is empty or not 8-bit BGR (CV_8UC3): " + input.status().message());
+        }
+      }
+      return input.status();
+    }
+    PLATEAU_RETURN_IF_ERROR(session_->Run({input->view()}, &outputs));
+    const int64_t n = static_cast<int64_t>(batch.size());
+    if (outputs.size() != 1 || outputs[0].dtype != DType::kFloat32) {
+      return Status::Internal("textline orientation model " + model_->path() +
+                              " did not return one float32 output");
+    }
+    PLATEAU_RETURN_IF_ERROR(CheckOutput(outputs[0].shape, n, *model_));
+    const float* probs = outputs[0].as<const float>();
+    for (int64_t j = 0; j < n; ++j) {
+      const float p0 = probs[2 * j];
+      const float p180 = probs[2 * j + 1];
+      TextlineOrientation& o = result[begin + static_cast<size_t>(j)];
+      // argmax keeps the first class on a tie.
+      o.label = p180 > p0 ? kTextline180 : kTextline0;
+      o.score = o.label == kTextline180 ? p180 : p0;
+    }
+  }
+  return result;
+}
+
+StatusOr<size_t> RotateUpsideDownLines(const std::vector<TextlineOrientation>& orientations,
+                                       std::vector<cv::Mat>* crops, float min_score) {
+  if (crops == nullptr || crops->size() != orientations.size()) {
+    return Status::InvalidArgument("rotating text lines: " + std::to_string(orientations.size()) +
+                                   " orientations for " +
+                                   (crops == nullptr ? std::string("no") : std::to_string(crops->size())) +
+                                   " crops; expected one per crop");
+  }
+  size_t turned = 0;
+  for (size_t i = 0; i < orientations.size(); ++i) {
+    if (orientations[i].label != kTextline180 || !(orientations[i].score > min_score)) continue;
+    cv::Mat flipped;
+    cv::rotate((*crops)[i], flipped, cv::ROTATE_180);
+    (*crops)[i] = std::move(flipped);
+    ++turned;
+  }
+  return turned;
+}
+
+}  // namespace plateau::ocr

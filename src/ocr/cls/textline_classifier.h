@@ -1,0 +1,87 @@
+// Text line orientation (0 or 180 degrees) of cropped text lines, with the ch_ppocr_mobile_v2.0_cls model
+// (input N x 3 x 48 x 192, output N x 2 probabilities for the labels "0" and "180"):
+//
+//   plateau::ocr::TextlineClassifierOptions options;
+//   options.model_path = "models/ch_ppocr_mobile_v2.0_cls_infer.onnx";
+//   PLATEAU_ASSIGN_OR_RETURN(auto classifier, plateau::ocr::TextlineClassifier::Create(options));
+//   PLATEAU_ASSIGN_OR_RETURN(auto orientations, classifier->Classify(crops));
+//   plateau::ocr::RotateUpsideDownLines(orientations, &crops);   // crops are now upright
+//
+// Each crop is resized to height 48 keeping its ratio (at most 192 wide), normalised to (x/255-0.5)/0.5
+// and zero padded to 192 (preprocess.h, PrepareClsBatch). Because every line has the same input width, a
+// line's result does not depend on its batch; crops are batched in input order.
+//
+// The label is the most probable class (the first on a tie) and the score its probability. The PaddleX
+// 3.x OCR pipeline turns a line whenever the label is "180", with no score threshold (its textline
+// orientation step keeps only class_ids[0]); PaddleOCR 2.x only turned lines whose "180" score exceeded
+// cls_thresh = 0.9. RotateUpsideDownLines follows PaddleX by default; pass min_score = 0.9 (compared with
+// >, as PaddleOCR 2.x) for the older behaviour.
+//
+// Defaults (PaddleX 3.x): batch_size 6 (TextLineOrientation batch_size /
+// textline_orientation_batch_size).
+//
+// Threads: one Session per classifier, not thread-safe; share the Model between classifiers instead.
+#pragma once
+
+#include <memory>
+#include <opencv2/core.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plateau/engine.h"
+#include "plateau/status.h"
+
+namespace plateau::ocr {
+
+inline constexpr int kDefaultTextlineOrientationBatchSize = 6;
+
+// Class indices of the orientation model.
+inline constexpr int kTextline0 = 0;
+inline constexpr int kTextline180 = 1;
+// Label names of the classes, as PaddleX reports them.
+inline constexpr const char* kTextlineLabelNames[2] = {"0", "180"};
+
+struct TextlineClassifierOptions {
+  std::string model_path;                                 // ch_ppocr_mobile_v2.0_cls_infer.onnx
+  int threads = 0;                                        // intra-op threads; 0 means all cores
+  int batch_size = kDefaultTextlineOrientationBatchSize;  // at least 1
+  bool reference_kernels = false;
+};
+
+struct TextlineOrientation {
+  int label = kTextline0;  // kTextline0 or kTextline180
+  float score = 0.0f;      // probability of `label`
+};
+
+class TextlineClassifier {
+ public:
+  // Loads the model. Fails on bad options and on a model whose output is not N x 2.
+  static StatusOr<std::unique_ptr<TextlineClassifier>> Create(const TextlineClassifierOptions& options);
+  // The same from a loaded model (shared between classifiers); options.model_path is ignored.
+  static StatusOr<std::unique_ptr<TextlineClassifier>> Create(std::shared_ptr<const Model> model,
+                                                              const TextlineClassifierOptions& options);
+
+  // One result per crop, in input order. `batch_size` overrides the option for this call. Fails, naming
+  // the crop's index, on an empty or non-BGR (CV_8UC3) crop; the classifier stays usable.
+  StatusOr<std::vector<TextlineOrientation>> Classify(const std::vector<cv::Mat>& crops,
+                                                      std::optional<int> batch_size = std::nullopt);
+
+  const TextlineClassifierOptions& options() const { return options_; }
+  Session& session() { return *session_; }
+
+ private:
+  TextlineClassifier() = default;
+  TextlineClassifierOptions options_;
+  std::shared_ptr<const Model> model_;
+  std::unique_ptr<Session> session_;
+};
+
+// Turns by 180 degrees (an exact pixel flip, cv::rotate) every crop whose orientation is kTextline180
+// with score > min_score; the default 0 turns every "180" line (a winning probability is at least 0.5),
+// as PaddleX 3.x.
+// Returns how many were turned. Fails if the two lists differ in length.
+StatusOr<size_t> RotateUpsideDownLines(const std::vector<TextlineOrientation>& orientations,
+                                       std::vector<cv::Mat>* crops, float min_score = 0.0f);
+
+}  // namespace plateau::ocr

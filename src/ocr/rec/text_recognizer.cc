@@ -1,0 +1,135 @@
+#include "ocr/rec/text_recognizer.h"
+
+#include <algorithm>
+#include <numeric>
+#include <span>
+#include <utility>
+
+#include "ocr/common/preprocess.h"
+#include "ocr/rec/rec_batch.h"
+
+namespace plateau::ocr {
+namespace {
+
+Status CheckOptions(const TextRecognizerOptions& options) {
+  if (options.batch_size < 1) {
+    return Status::InvalidArgument("text recognition batch_size is " + std::to_string(options.batch_size) +
+                                   "; expected at least 1");
+  }
+  if (options.threads < 0) {
+    return Status::InvalidArgument("text recognition threads is " + std::to_string(options.threads) +
+                                   "; expected 0 (all cores) or more");
+  }
+  return Status::Ok();
+}
+
+Status CheckOutputWidth(int64_t width, const Model& model, const CtcDecoder& decoder) {
+  if (width == decoder.num_classes()) return Status::Ok();
+  return Status::InvalidArgument("recognition model " + model.path() + " outputs " + std::to_string(width) +
+                                 " classes but dictionary " + decoder.origin() + " gives " +
+                                 std::to_string(decoder.num_classes()) + " (1 blank + " +
+                                 std::to_string(decoder.num_classes() - 2) +
+                                 " lines + 1 space); use the dictionary the model was " + "trained with");
+}
+
+}  // namespace
+
+std::vector<size_t> OrderByAspectRatio(const std::vector<cv::Mat>& crops) {
+  std::vector<double> ratio(crops.size(), 0.0);
+  for (size_t i = 0; i < crops.size(); ++i) {
+    if (crops[i].rows > 0) ratio[i] = static_cast<double>(crops[i].cols) / crops[i].rows;
+  }
+  std::vector<size_t> order(crops.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ratio[a] < ratio[b]; });
+  return order;
+}
+
+StatusOr<std::unique_ptr<TextRecognizer>> TextRecognizer::Create(const TextRecognizerOptions& options) {
+  PLATEAU_RETURN_IF_ERROR(CheckOptions(options));
+  PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(options.model_path));
+  PLATEAU_ASSIGN_OR_RETURN(CtcDecoder decoder, CtcDecoder::FromFile(options.dict_path));
+  return Create(std::move(model), std::make_shared<const CtcDecoder>(std::move(decoder)), options);
+}
+
+StatusOr<std::unique_ptr<TextRecognizer>> TextRecognizer::Create(std::shared_ptr<const Model> model,
+                                                                 std::shared_ptr<const CtcDecoder> decoder,
+                                                                 const TextRecognizerOptions& options) {
+  PLATEAU_RETURN_IF_ERROR(CheckOptions(options));
+  if (model == nullptr || decoder == nullptr) {
+    return Status::InvalidArgument("text recognizer needs a model and a decoder, got a null pointer");
+  }
+  SessionOptions session_options;
+  session_options.threads = options.threads;
+  session_options.plan_cache_capacity = options.plan_cache_capacity;
+  session_options.reference_kernels = options.reference_kernels;
+  PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, session_options));
+  // The output width is only known from a plan; the default line shape is the one most batches of
+  // short lines use, so the plan built here is rarely wasted.
+  PLATEAU_ASSIGN_OR_RETURN(PlanSummary plan, session->Plan({Shape({1, 3, kLineHeight, kRecDefaultWidth})}));
+  if (plan.output_shapes.size() != 1 || plan.output_shapes[0].rank() != 3) {
+    return Status::InvalidArgument(
+        "recognition model " + model->path() + " should have one output of rank 3 (N x T x classes), got " +
+        std::to_string(plan.output_shapes.size()) + " outputs, the first " +
+        (plan.output_shapes.empty() ? "missing" : plan.output_shapes[0].ToString()));
+  }
+  PLATEAU_RETURN_IF_ERROR(CheckOutputWidth(plan.output_shapes[0][2], *model, *decoder));
+  std::unique_ptr<TextRecognizer> recognizer(new TextRecognizer());
+  recognizer->options_ = options;
+  recognizer->model_ = std::move(model);
+  recognizer->decoder_ = std::move(decoder);
+  recognizer->session_ = std::move(session);
+  return recognizer;
+}
+
+StatusOr<std::vector<RecognizedLine>> TextRecognizer::Recognize(const std::vector<cv::Mat>& crops,
+                                                                const RecognizeOverrides& overrides) {
+  const int batch_size = overrides.batch_size.value_or(options_.batch_size);
+  const float score_thresh = overrides.score_thresh.value_or(options_.score_thresh);
+  if (batch_size < 1) {
+    return Status::InvalidArgument("text recognition batch_size is " + std::to_string(batch_size) +
+                                   "; expected at least 1");
+  }
+  // Checked here, before sorting, so that an error names the crop as the caller numbers it.
+  for (size_t i = 0; i < crops.size(); ++i) {
+    if (crops[i].empty() || crops[i].type() != CV_8UC3) {
+      return Status::InvalidArgument(
+          "text line " + std::to_string(i) + " is " +
+          (crops[i].empty() ? std::string("empty") : "of OpenCV type " + std::to_string(crops[i].type())) +
+          "; expected a non-empty 8-bit BGR image (CV_8UC3)");
+    }
+  }
+  std::vector<RecognizedLine> lines(crops.size());
+  const std::vector<size_t> order = OrderByAspectRatio(crops);
+  std::vector<cv::Mat> batch;
+  std::vector<TensorView> outputs;
+  for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(batch_size)) {
+    const size_t end = std::min(order.size(), begin + static_cast<size_t>(batch_size));
+    batch.clear();
+    for (size_t k = begin; k < end; ++k) batch.push_back(crops[order[k]]);
+    PLATEAU_ASSIGN_OR_RETURN(Tensor input, PrepareRecBatchPerLine(batch));
+    PLATEAU_RETURN_IF_ERROR(session_->Run({input.view()}, &outputs));
+    const int64_t n = static_cast<int64_t>(batch.size());
+    if (outputs.size() != 1 || outputs[0].dtype != DType::kFloat32 || outputs[0].shape.rank() != 3 ||
+        outputs[0].shape[0] != n) {
+      return Status::Internal("recognition model " + model_->path() + " returned " +
+                              (outputs.empty() ? std::string("no output") : outputs[0].shape.ToString()) +
+                              " for input " + input.shape().ToString() + "; expected float32 " +
+                              std::to_string(n) + " x T x " + std::to_string(decoder_->num_classes()));
+    }
+    PLATEAU_RETURN_IF_ERROR(CheckOutputWidth(outputs[0].shape[2], *model_, *decoder_));
+    const int64_t steps = outputs[0].shape[1];
+    const size_t per_line = static_cast<size_t>(steps * decoder_->num_classes());
+    const float* probs = outputs[0].as<const float>();
+    for (int64_t j = 0; j < n; ++j) {
+      DecodedText decoded = decoder_->Decode(std::span<const float>(probs + j * per_line, per_line), steps);
+      RecognizedLine& line = lines[order[begin + static_cast<size_t>(j)]];
+      line.text = std::move(decoded.text);
+      line.score = decoded.score;
+      line.accepted = decoded.score >= score_thresh;
+    }
+  }
+  return lines;
+}
+
+}  // namespace plateau::ocr

@@ -1,0 +1,108 @@
+// Text recognition (PP-OCRv4 rec, CTC) of cropped text lines, as the PaddleX 3.x OCR pipeline runs it:
+//
+//   plateau::ocr::TextRecognizerOptions options;
+//   options.model_path = "models/ch_PP-OCRv4_rec_infer.onnx";
+//   options.dict_path = "models/ppocr_keys_v1.txt";
+//   PLATEAU_ASSIGN_OR_RETURN(auto recognizer, plateau::ocr::TextRecognizer::Create(options));
+//   PLATEAU_ASSIGN_OR_RETURN(std::vector<plateau::ocr::RecognizedLine> lines, recognizer->Recognize(crops));
+//   // lines[i] belongs to crops[i]
+//
+// What Recognize does:
+//   1. orders the lines by aspect ratio w/h (stable, so equal ratios keep their input order), which puts
+//      lines of similar width together so that little of a batch is padding;
+//   2. cuts that order into batches of batch_size lines;
+//   3. prepares each batch as PaddleX does (see rec_batch.h: each line at height 48 and its own width
+//      int(48 * max(320/48, w/h)) up to 3200, zero padded to the batch's widest line);
+//   4. runs the network (output N x T x classes, softmax) and decodes each row greedily (ctc_decoder.h);
+//   5. returns one RecognizedLine per input crop, in input order, with `accepted` = score >= the score
+//      threshold (PaddleX drops lines below text_rec_score_thresh from its result; the caller decides).
+//
+// Defaults and where they come from (PaddleX 3.x, pipeline config "OCR"):
+//   batch_size   6    TextRecognition batch_size / PaddleOCR's text_recognition_batch_size
+//   score_thresh 0.0  TextRecognition score_thresh / text_rec_score_thresh (PaddleX keeps score >= it)
+//
+// The dictionary must match the model: 1 (blank) + dictionary lines + 1 (space) classes must equal the
+// width of the model's output, checked by Create (and again on every run); a mismatch is refused with
+// both numbers in the message.
+//
+// Threads: a TextRecognizer owns one Session and is not thread-safe. To recognise on several threads,
+// load the Model and the CtcDecoder once and Create one recogniser per thread from them (both are
+// immutable and shared).
+#pragma once
+
+#include <memory>
+#include <opencv2/core.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ocr/rec/ctc_decoder.h"
+#include "plateau/engine.h"
+#include "plateau/status.h"
+
+namespace plateau::ocr {
+
+inline constexpr int kDefaultTextRecognitionBatchSize = 6;
+inline constexpr float kDefaultTextRecScoreThresh = 0.0f;
+
+struct TextRecognizerOptions {
+  std::string model_path;  // ch_PP-OCRv4_rec_infer.onnx
+  std::string dict_path;   // ppocr_keys_v1.txt
+  // Intra-op threads of the session; 0 means all cores.
+  int threads = 0;
+  // Plans kept by the session; each distinct batch shape (lines x width) needs one.
+  size_t plan_cache_capacity = 8;
+  // Lines per network run (text_recognition_batch_size); at least 1.
+  int batch_size = kDefaultTextRecognitionBatchSize;
+  // Lines whose score is below this are marked not accepted (text_rec_score_thresh).
+  float score_thresh = kDefaultTextRecScoreThresh;
+  // Run the naive reference kernels (tests and debugging).
+  bool reference_kernels = false;
+};
+
+// Per-call overrides of the options; unset fields keep the recogniser's values.
+struct RecognizeOverrides {
+  std::optional<int> batch_size;
+  std::optional<float> score_thresh;
+};
+
+struct RecognizedLine {
+  std::string text;      // UTF-8
+  float score = 0.0f;    // mean probability of the emitted characters; 0 if none
+  bool accepted = true;  // score >= score_thresh
+};
+
+class TextRecognizer {
+ public:
+  // Loads the model and the dictionary. Fails if either cannot be loaded, if the options are invalid
+  // (batch_size < 1, negative threads), or if the dictionary does not match the model's output width.
+  static StatusOr<std::unique_ptr<TextRecognizer>> Create(const TextRecognizerOptions& options);
+  // The same from an already loaded model and decoder (shared between recognisers); options.model_path
+  // and options.dict_path are ignored.
+  static StatusOr<std::unique_ptr<TextRecognizer>> Create(std::shared_ptr<const Model> model,
+                                                          std::shared_ptr<const CtcDecoder> decoder,
+                                                          const TextRecognizerOptions& options);
+
+  // Recognises each crop (8-bit BGR, any size; already upright). An empty list gives an empty result.
+  // Fails, naming the crop's index, on an empty or non-BGR crop, and on engine errors; the recogniser
+  // stays usable after a failure.
+  StatusOr<std::vector<RecognizedLine>> Recognize(const std::vector<cv::Mat>& crops,
+                                                  const RecognizeOverrides& overrides = {});
+
+  const TextRecognizerOptions& options() const { return options_; }
+  const CtcDecoder& decoder() const { return *decoder_; }
+  Session& session() { return *session_; }
+
+ private:
+  TextRecognizer() = default;
+  TextRecognizerOptions options_;
+  std::shared_ptr<const Model> model_;
+  std::shared_ptr<const CtcDecoder> decoder_;
+  std::unique_ptr<Session> session_;
+};
+
+// Stable order of `crops` by aspect ratio w/h, ascending: the order in which PaddleX feeds lines to the
+// recogniser. Empty crops count as ratio 0.
+std::vector<size_t> OrderByAspectRatio(const std::vector<cv::Mat>& crops);
+
+}  // namespace plateau::ocr
