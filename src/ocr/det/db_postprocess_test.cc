@@ -77,8 +77,8 @@ TEST(DbPostprocessTest, BoxesAreClampedToTheImage) {
 
 TEST(DbPostprocessTest, TwoBoxesOnOneLineAreOrderedByX) {
   cv::Mat map = Blank(200, 320);
-  FillBlock(map, 200, 50, 299, 69, 0.9f);  // right, a little higher
-  FillBlock(map, 20, 55, 119, 74, 0.8f);   // left, 5 px lower: same line
+  FillBlock(map, 200, 50, 299, 69, 0.9f);   // right, a little higher
+  FillBlock(map, 20, 55, 119, 74, 0.8f);    // left, 5 px lower: same line
   FillBlock(map, 20, 150, 119, 169, 0.7f);  // next line
   auto boxes = DbPostprocess(map, 200, 320, DbOptions{});
   ASSERT_TRUE(boxes.ok()) << boxes.status().ToString();
@@ -112,7 +112,8 @@ TEST(DbPostprocessTest, RotatedRectangleKeepsItsAngleAndCornerOrder) {
   const double half_long = 60 + d, half_short = 15 + d;
   const double c = std::cos(std::numbers::pi / 6), s = std::sin(std::numbers::pi / 6);
   auto corner = [&](double a, double b) {
-    return cv::Point2d(100 + a * half_long * c - b * half_short * s, 100 + a * half_long * s + b * half_short * c);
+    return cv::Point2d(100 + a * half_long * c - b * half_short * s,
+                       100 + a * half_long * s + b * half_short * c);
   };
   // Upper of the two leftmost corners first, then clockwise on screen.
   const cv::Point2d tl = corner(-1, -1), tr = corner(1, -1), br = corner(1, 1), bl = corner(-1, 1);
@@ -268,7 +269,8 @@ TEST(DbPostprocessTest, BoxScoreFastAveragesInsideThePolygonOnly) {
 
 TEST(DbPostprocessTest, SortQuadsReadingOrderFollowsPaddleOcrsRule) {
   auto at = [](float x, float y) {
-    return Quad{cv::Point2f(x, y), cv::Point2f(x + 50, y), cv::Point2f(x + 50, y + 10), cv::Point2f(x, y + 10)};
+    return Quad{cv::Point2f(x, y), cv::Point2f(x + 50, y), cv::Point2f(x + 50, y + 10),
+                cv::Point2f(x, y + 10)};
   };
   DetBoxes boxes;
   boxes.quads = {at(300, 100), at(10, 105), at(150, 40), at(20, 200), at(5, 112)};

@@ -84,8 +84,9 @@ StatusOr<LimitType> ParseLimitType(const std::string& text) {
 
 StatusOr<std::unique_ptr<TextDetector>> TextDetector::Create(const TextDetectorOptions& options) {
   if (options.model_path.empty()) {
-    return Status::InvalidArgument("text detection: options.model_path is empty; expected the path of "
-                                   "a DB detection model such as ch_PP-OCRv4_det_infer.onnx");
+    return Status::InvalidArgument(
+        "text detection: options.model_path is empty; expected the path of "
+        "a DB detection model such as ch_PP-OCRv4_det_infer.onnx");
   }
   PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(options.model_path));
   return Create(std::move(model), options);

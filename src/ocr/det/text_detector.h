@@ -27,10 +27,9 @@
 #pragma once
 
 #include <memory>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
-
-#include <opencv2/core.hpp>
 
 #include "ocr/common/preprocess.h"
 #include "ocr/det/db_postprocess.h"

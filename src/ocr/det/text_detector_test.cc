@@ -23,11 +23,11 @@ const std::string kModelFile = "ch_PP-OCRv4_det_infer.onnx";
 std::string ModelPath() { return std::string(PLATEAU_SOURCE_DIR) + "/models/" + kModelFile; }
 std::string EvalDir() { return std::string(PLATEAU_SOURCE_DIR) + "/../shared/eval"; }
 
-#define SKIP_WITHOUT_MODEL()                                                                        \
-  do {                                                                                              \
-    if (!std::filesystem::exists(ModelPath())) {                                                    \
-      GTEST_SKIP() << "model " << kModelFile << " missing: run `make models` to fetch it";         \
-    }                                                                                               \
+#define SKIP_WITHOUT_MODEL()                                                               \
+  do {                                                                                     \
+    if (!std::filesystem::exists(ModelPath())) {                                           \
+      GTEST_SKIP() << "model " << kModelFile << " missing: run `make models` to fetch it"; \
+    }                                                                                      \
   } while (0)
 
 // One detector for the whole suite: loading and planning the model is the slow part.
@@ -85,8 +85,8 @@ std::vector<Quad> ReadLabels(const std::string& path) {
       }
     }
     if (n < 8) continue;
-    labels.push_back({cv::Point2f(v[0], v[1]), cv::Point2f(v[2], v[3]), cv::Point2f(v[4], v[5]),
-                      cv::Point2f(v[6], v[7])});
+    labels.push_back(
+        {cv::Point2f(v[0], v[1]), cv::Point2f(v[2], v[3]), cv::Point2f(v[4], v[5]), cv::Point2f(v[6], v[7])});
   }
   return labels;
 }
