@@ -125,7 +125,10 @@ TEST_F(TextlineClassifierTest, ALineAndItsHalfTurnGetOppositeLabels) {
   const double n = static_cast<double>(upright.size());
   std::printf("SROIE 000-002: %zu lines; upright read as 0: %.3f, turned read as 180: %.3f, opposite: %.3f\n",
               upright.size(), up_correct / n, down_correct / n, opposite / n);
-  EXPECT_GE(opposite / n, 0.0);
+  // Measured: 131 lines, 0.969 upright read as "0", 0.969 turned read as "180", 0.954 opposite.
+  EXPECT_GE(up_correct / n, 0.94);
+  EXPECT_GE(down_correct / n, 0.94);
+  EXPECT_GE(opposite / n, 0.92);
 }
 
 }  // namespace
