@@ -31,12 +31,18 @@ BinOp BinOpOf(const std::string& op) {
 
 algorithm AlgOf(BinOp op) {
   switch (op) {
-    case BinOp::kAdd: return algorithm::binary_add;
-    case BinOp::kSub: return algorithm::binary_sub;
-    case BinOp::kMul: return algorithm::binary_mul;
-    case BinOp::kDiv: return algorithm::binary_div;
-    case BinOp::kMax: return algorithm::binary_max;
-    case BinOp::kMin: return algorithm::binary_min;
+    case BinOp::kAdd:
+      return algorithm::binary_add;
+    case BinOp::kSub:
+      return algorithm::binary_sub;
+    case BinOp::kMul:
+      return algorithm::binary_mul;
+    case BinOp::kDiv:
+      return algorithm::binary_div;
+    case BinOp::kMax:
+      return algorithm::binary_max;
+    case BinOp::kMin:
+      return algorithm::binary_min;
   }
   return algorithm::binary_add;
 }
@@ -53,8 +59,8 @@ memory::dims PadDims(const Shape& shape, int rank) {
 memory::desc OperandMd(const TensorDesc& in, const TensorDesc& out) {
   memory::dims dims = PadDims(in.shape, out.shape.rank());
   graph::Layout layout = in.layout;
-  if (layout == graph::Layout::kPlain && out.layout == graph::Layout::kNhwc && dims.size() == 4 && dims[2] == 1 &&
-      dims[3] == 1) {
+  if (layout == graph::Layout::kPlain && out.layout == graph::Layout::kNhwc && dims.size() == 4 &&
+      dims[2] == 1 && dims[3] == 1) {
     layout = graph::Layout::kNhwc;
   }
   return MdOf(dims, ToDnnl(in.dtype), layout);
@@ -63,12 +69,18 @@ memory::desc OperandMd(const TensorDesc& in, const TensorDesc& out) {
 template <typename T>
 T Apply(BinOp op, T a, T b) {
   switch (op) {
-    case BinOp::kAdd: return a + b;
-    case BinOp::kSub: return a - b;
-    case BinOp::kMul: return a * b;
-    case BinOp::kDiv: return b == T(0) && !std::is_floating_point_v<T> ? T(0) : a / b;
-    case BinOp::kMax: return std::max(a, b);
-    case BinOp::kMin: return std::min(a, b);
+    case BinOp::kAdd:
+      return a + b;
+    case BinOp::kSub:
+      return a - b;
+    case BinOp::kMul:
+      return a * b;
+    case BinOp::kDiv:
+      return b == T(0) && !std::is_floating_point_v<T> ? T(0) : a / b;
+    case BinOp::kMax:
+      return std::max(a, b);
+    case BinOp::kMin:
+      return std::min(a, b);
   }
   return a;
 }
@@ -98,10 +110,18 @@ class PlainBinaryKernel : public Kernel {
   }
   Status Execute(dnnl::stream&) override {
     switch (dtype_) {
-      case DType::kFloat32: Run<float>(); break;
-      case DType::kInt32: Run<int32_t>(); break;
-      case DType::kInt64: Run<int64_t>(); break;
-      case DType::kUInt8: Run<uint8_t>(); break;
+      case DType::kFloat32:
+        Run<float>();
+        break;
+      case DType::kInt32:
+        Run<int32_t>();
+        break;
+      case DType::kInt64:
+        Run<int64_t>();
+        break;
+      case DType::kUInt8:
+        Run<uint8_t>();
+        break;
     }
     return Status::Ok();
   }
@@ -128,7 +148,8 @@ class PlainBinaryKernel : public Kernel {
         ib += idx[d] * sb_[d];
       }
       T* orow = o + row * inner;
-      for (int64_t i = 0; i < inner; ++i) orow[i] = Apply(op_, a[ia + i * sa_[r - 1]], b[ib + i * sb_[r - 1]]);
+      for (int64_t i = 0; i < inner; ++i)
+        orow[i] = Apply(op_, a[ia + i * sa_[r - 1]], b[ib + i * sb_[r - 1]]);
       for (int d = r - 2; d >= 0; --d) {
         if (++idx[d] < out_[d]) break;
         idx[d] = 0;
@@ -170,11 +191,12 @@ KernelOr CreateBinaryKernel(const graph::Node& node, std::span<const TensorDesc>
                         inputs[1].layout == graph::Layout::kNhwc;
   if (out.dtype != DType::kFloat32 || (!full0 && !full1)) {
     if (any_nhwc) {
-      return Status::Unimplemented(node.Describe() + ": broadcasting " + inputs[0].shape.ToString() + " with " +
-                                   inputs[1].shape.ToString() + " needs plain layouts");
+      return Status::Unimplemented(node.Describe() + ": broadcasting " + inputs[0].shape.ToString() +
+                                   " with " + inputs[1].shape.ToString() + " needs plain layouts");
     }
     if (!node.post_ops.empty()) {
-      return Status::Unimplemented(node.Describe() + ": post-ops need a float output with a full-shape input");
+      return Status::Unimplemented(node.Describe() +
+                                   ": post-ops need a float output with a full-shape input");
     }
     return std::unique_ptr<Kernel>(
         std::make_unique<PlainBinaryKernel>(op, out.dtype, inputs[0].shape, inputs[1].shape, out.shape));

@@ -57,12 +57,14 @@ KernelOr CreateConcatKernel(const graph::Node& node, std::span<const TensorDesc>
   int64_t total = 0;
   for (const TensorDesc& in : inputs) {
     if (!in.present || in.dtype != out.dtype || in.shape.rank() != rank) {
-      return Status::InvalidArgument(node.Describe() + ": every input must be present with the output's type and rank");
+      return Status::InvalidArgument(node.Describe() +
+                                     ": every input must be present with the output's type and rank");
     }
     for (int d = 0; d < rank; ++d) {
       if (d != axis && in.shape[d] != out.shape[d]) {
         return Status::InvalidArgument(node.Describe() + ": input " + in.shape.ToString() +
-                                       " does not match the output " + out.shape.ToString() + " off the axis");
+                                       " does not match the output " + out.shape.ToString() +
+                                       " off the axis");
       }
     }
     total += in.shape[axis];
@@ -98,7 +100,8 @@ KernelOr CreateConcatKernel(const graph::Node& node, std::span<const TensorDesc>
   }
   memory dst = k->AddMemory(dst_md, BufferRole::kOutput, 0);
   k->AddStep(pd, dnnl::concat(pd), {{DNNL_ARG_DST, dst}});
-  for (size_t i = 0; i < srcs.size(); ++i) k->AddStepArg(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), srcs[i]);
+  for (size_t i = 0; i < srcs.size(); ++i)
+    k->AddStepArg(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), srcs[i]);
   PLATEAU_RETURN_IF_ERROR(AppendPostOpSteps(node, all_inputs, out, k.get()));
   k->set_impl_name(pd.impl_info_str());
   return std::unique_ptr<Kernel>(std::move(k));

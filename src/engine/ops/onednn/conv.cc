@@ -23,7 +23,8 @@ std::vector<int64_t> IntsOr(const graph::Node& node, const char* name, size_t n,
 
 }  // namespace
 
-StatusOr<Window> ReadWindow(const graph::Node& node, const Shape& in, const Shape& out, const memory::dims& kernel) {
+StatusOr<Window> ReadWindow(const graph::Node& node, const Shape& in, const Shape& out,
+                            const memory::dims& kernel) {
   const size_t n = kernel.size();
   if (in.rank() != static_cast<int>(n) + 2 || out.rank() != static_cast<int>(n) + 2) {
     return Status::InvalidArgument(node.Describe() + ": a window of " + std::to_string(n) +
@@ -35,8 +36,8 @@ StatusOr<Window> ReadWindow(const graph::Node& node, const Shape& in, const Shap
   std::vector<int64_t> dil = IntsOr(node, "dilations", n, 1);
   std::vector<int64_t> pads = IntsOr(node, "pads", 2 * n, 0);
   if (w.strides.size() != n || dil.size() != n || pads.size() != 2 * n) {
-    return Status::InvalidArgument(node.Describe() + ": strides/dilations/pads do not match " + std::to_string(n) +
-                                   " spatial dims");
+    return Status::InvalidArgument(node.Describe() + ": strides/dilations/pads do not match " +
+                                   std::to_string(n) + " spatial dims");
   }
   std::string auto_pad = node.GetString("auto_pad", "NOTSET");
   w.dilations.resize(n);
@@ -86,8 +87,9 @@ KernelOr CreateConvKernel(const graph::Node& node, std::span<const TensorDesc> i
   PLATEAU_RETURN_IF_ERROR(ExpectFloat(node, w, "weights"));
   const int rank = x.shape.rank();
   if (rank < 3 || rank > 5 || w.shape.rank() != rank) {
-    return Status::Unimplemented(node.Describe() + ": input rank " + std::to_string(rank) + ", weights rank " +
-                                 std::to_string(w.shape.rank()) + "; expected equal ranks 3..5");
+    return Status::Unimplemented(node.Describe() + ": input rank " + std::to_string(rank) +
+                                 ", weights rank " + std::to_string(w.shape.rank()) +
+                                 "; expected equal ranks 3..5");
   }
   if (w.constant == nullptr) return Status::Unimplemented(node.Describe() + ": weights must be a constant");
   const int64_t group = node.GetInt("group", 1);
@@ -103,32 +105,35 @@ KernelOr CreateConvKernel(const graph::Node& node, std::span<const TensorDesc> i
 
   const bool has_bias = OwnInputCount(node) > 2 && inputs[2].present;
   if (has_bias && (inputs[2].shape.num_elements() != oc || inputs[2].dtype != DType::kFloat32)) {
-    return Status::InvalidArgument(node.Describe() + ": bias " + inputs[2].shape.ToString() + " does not match " +
-                                   std::to_string(oc) + " output channels");
+    return Status::InvalidArgument(node.Describe() + ": bias " + inputs[2].shape.ToString() +
+                                   " does not match " + std::to_string(oc) + " output channels");
   }
   PLATEAU_ASSIGN_OR_RETURN(FusedPostOps fused, FusePostOps(node));
 
   memory::dims wdims;
-  if (group > 1) wdims = {group, oc / group, ic_per_group};
-  else wdims = {oc, ic_per_group};
+  if (group > 1)
+    wdims = {group, oc / group, ic_per_group};
+  else
+    wdims = {oc, ic_per_group};
   wdims.insert(wdims.end(), kernel.begin(), kernel.end());
   const memory::desc src_md = MdOf(x);
   const memory::desc dst_md = MdOf(out);
   const memory::desc any_w(wdims, memory::data_type::f32, memory::format_tag::any);
-  const memory::desc bias_md = has_bias ? memory::desc({oc}, memory::data_type::f32, memory::format_tag::a)
-                                        : memory::desc();
-  dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                       src_md, any_w, bias_md, dst_md, win.strides, win.dilations, win.pad_l,
-                                       win.pad_r);
+  const memory::desc bias_md =
+      has_bias ? memory::desc({oc}, memory::data_type::f32, memory::format_tag::a) : memory::desc();
+  dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                       dnnl::algorithm::convolution_direct, src_md, any_w, bias_md, dst_md,
+                                       win.strides, win.dilations, win.pad_l, win.pad_r);
   dnnl::convolution_forward::primitive_desc pd(desc, MakeAttr(&fused.ops), *ctx.engine);
 
   // ONNX weights [O, I/g, k...] are [g, O/g, I/g, k...] row-major.
   const memory::desc onnx_w(wdims, memory::data_type::f32, PlainStrides(wdims));
   const bool const_bias = has_bias && inputs[2].constant != nullptr;
   const size_t bias_bytes = const_bias ? static_cast<size_t>(oc) * sizeof(float) : 0;
-  PLATEAU_ASSIGN_OR_RETURN(const void* packed,
-                           PackWeights(ctx, node, w.constant->data(), onnx_w, w.constant->data(), pd.weights_desc(),
-                                       const_bias ? inputs[2].constant->data() : nullptr, bias_bytes));
+  PLATEAU_ASSIGN_OR_RETURN(
+      const void* packed,
+      PackWeights(ctx, node, w.constant->data(), onnx_w, w.constant->data(), pd.weights_desc(),
+                  const_bias ? inputs[2].constant->data() : nullptr, bias_bytes));
 
   auto k = std::make_unique<PrimitiveKernel>(node, *ctx.engine);
   memory src = k->AddMemory(src_md, BufferRole::kInput, 0);
@@ -143,7 +148,8 @@ KernelOr CreateConvKernel(const graph::Node& node, std::span<const TensorDesc> i
     k->AddStep(pd, dnnl::convolution_forward(pd),
                {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dst}});
   } else {
-    k->AddStep(pd, dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_DST, dst}});
+    k->AddStep(pd, dnnl::convolution_forward(pd),
+               {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_DST, dst}});
   }
   PLATEAU_RETURN_IF_ERROR(AppendPostOpSteps(node, inputs, out, k.get(), fused.first_unfused));
   k->set_impl_name(pd.impl_info_str());
@@ -181,7 +187,8 @@ KernelOr CreateConvTransposeKernel(const graph::Node& node, std::span<const Tens
   std::vector<int64_t> dil = IntsOr(node, "dilations", n, 1);
   std::vector<int64_t> pads = IntsOr(node, "pads", 2 * n, 0);
   if (strides.size() != n || dil.size() != n || pads.size() != 2 * n) {
-    return Status::InvalidArgument(node.Describe() + ": strides/dilations/pads do not match the spatial rank");
+    return Status::InvalidArgument(node.Describe() +
+                                   ": strides/dilations/pads do not match the spatial rank");
   }
   memory::dims dilations(n), pad_l(n), pad_r(n);
   for (size_t i = 0; i < n; ++i) {
@@ -194,8 +201,8 @@ KernelOr CreateConvTransposeKernel(const graph::Node& node, std::span<const Tens
   }
   const bool has_bias = OwnInputCount(node) > 2 && inputs[2].present;
   if (has_bias && (inputs[2].shape.num_elements() != oc || inputs[2].dtype != DType::kFloat32)) {
-    return Status::InvalidArgument(node.Describe() + ": bias " + inputs[2].shape.ToString() + " does not match " +
-                                   std::to_string(oc) + " output channels");
+    return Status::InvalidArgument(node.Describe() + ": bias " + inputs[2].shape.ToString() +
+                                   " does not match " + std::to_string(oc) + " output channels");
   }
   PLATEAU_ASSIGN_OR_RETURN(FusedPostOps fused, FusePostOps(node));
 
@@ -225,8 +232,8 @@ KernelOr CreateConvTransposeKernel(const graph::Node& node, std::span<const Tens
   // post-ops fused, writing the output.
   const bool epilogue = has_bias || !node.post_ops.empty();
   dnnl::deconvolution_forward::desc desc(dnnl::prop_kind::forward_inference,
-                                         dnnl::algorithm::deconvolution_direct, src_md, any_w, dst_md, strides,
-                                         dilations, pad_l, pad_r);
+                                         dnnl::algorithm::deconvolution_direct, src_md, any_w, dst_md,
+                                         strides, dilations, pad_l, pad_r);
   dnnl::deconvolution_forward::primitive_desc pd(desc, MakeAttr(), *ctx.engine);
 
   const memory::desc onnx_w(wdims, memory::data_type::f32, wstrides);
@@ -235,32 +242,38 @@ KernelOr CreateConvTransposeKernel(const graph::Node& node, std::span<const Tens
   if (has_bias && const_bias) {
     std::copy_n(inputs[2].constant->as<float>(), oc, bias_values.begin());
   }
-  PLATEAU_ASSIGN_OR_RETURN(const void* packed,
-                           PackWeights(ctx, node, w.constant->data(), onnx_w, w.constant->data(), pd.weights_desc(),
-                                       bias_values.data(), bias_values.size() * sizeof(float)));
+  PLATEAU_ASSIGN_OR_RETURN(
+      const void* packed,
+      PackWeights(ctx, node, w.constant->data(), onnx_w, w.constant->data(), pd.weights_desc(),
+                  bias_values.data(), bias_values.size() * sizeof(float)));
 
   auto k = std::make_unique<PrimitiveKernel>(node, *ctx.engine);
   memory src = k->AddMemory(src_md, BufferRole::kInput, 0);
   memory wts = k->AddMemory(pd.weights_desc(), BufferRole::kFixed, -1, 0, packed);
   memory dst = k->AddMemory(dst_md, BufferRole::kOutput, 0);
   if (!epilogue) {
-    k->AddStep(pd, dnnl::deconvolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_DST, dst}});
+    k->AddStep(pd, dnnl::deconvolution_forward(pd),
+               {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_DST, dst}});
     k->set_impl_name(pd.impl_info_str());
     return std::unique_ptr<Kernel>(std::move(k));
   }
   memory staged = k->AddMemory(dst_md, BufferRole::kScratch, 0, k->ReserveStaging(dst_md.get_size()));
-  k->AddStep(pd, dnnl::deconvolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_DST, staged}});
+  k->AddStep(pd, dnnl::deconvolution_forward(pd),
+             {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_DST, staged}});
   memory::dims bias_dims(static_cast<size_t>(rank), 1);
   bias_dims[1] = oc;
   // [1, oc, 1, 1] has the same bytes in nchw and nhwc.
   const memory::desc bias_md = MdOf(bias_dims, memory::data_type::f32, out.layout);
-  memory bias = const_bias ? k->AddMemory(bias_md, BufferRole::kFixed, -1, 0,
-                                          static_cast<const char*>(packed) + PackedBiasOffset(pd.weights_desc()))
-                           : k->AddMemory(bias_md, BufferRole::kInput, 2);
-  dnnl::binary::primitive_desc add_pd(dnnl::binary::desc(dnnl::algorithm::binary_add, dst_md, bias_md, dst_md),
-                                      MakeAttr(&fused.ops), *ctx.engine);
+  memory bias = const_bias
+                    ? k->AddMemory(bias_md, BufferRole::kFixed, -1, 0,
+                                   static_cast<const char*>(packed) + PackedBiasOffset(pd.weights_desc()))
+                    : k->AddMemory(bias_md, BufferRole::kInput, 2);
+  dnnl::binary::primitive_desc add_pd(
+      dnnl::binary::desc(dnnl::algorithm::binary_add, dst_md, bias_md, dst_md), MakeAttr(&fused.ops),
+      *ctx.engine);
   PLATEAU_RETURN_IF_ERROR(PrepareSumOperand(node, fused.sum_input, inputs, out, k.get()));
-  k->AddStep(add_pd, dnnl::binary(add_pd), {{DNNL_ARG_SRC_0, staged}, {DNNL_ARG_SRC_1, bias}, {DNNL_ARG_DST, dst}});
+  k->AddStep(add_pd, dnnl::binary(add_pd),
+             {{DNNL_ARG_SRC_0, staged}, {DNNL_ARG_SRC_1, bias}, {DNNL_ARG_DST, dst}});
   PLATEAU_RETURN_IF_ERROR(AppendPostOpSteps(node, inputs, out, k.get(), fused.first_unfused));
   k->set_impl_name(std::string(pd.impl_info_str()) + "+binary:" + add_pd.impl_info_str());
   return std::unique_ptr<Kernel>(std::move(k));

@@ -6,7 +6,7 @@ namespace plateau::ops::onednn::testing {
 namespace {
 
 struct ConvCase {
-  Shape x;           // N, C, H, W
+  Shape x;  // N, C, H, W
   int64_t out_ch;
   Ints kernel;
   Ints strides{1, 1};
@@ -33,21 +33,22 @@ std::vector<Input> ConvInputs(const ConvCase& c, std::mt19937& rng) {
 }
 
 std::string Describe(const ConvCase& c) {
-  return "x=" + c.x.ToString() + " oc=" + std::to_string(c.out_ch) + " k=" + std::to_string(c.kernel[0]) + "x" +
-         std::to_string(c.kernel[1]) + " s=" + std::to_string(c.strides[0]) + " g=" + std::to_string(c.group);
+  return "x=" + c.x.ToString() + " oc=" + std::to_string(c.out_ch) + " k=" + std::to_string(c.kernel[0]) +
+         "x" + std::to_string(c.kernel[1]) + " s=" + std::to_string(c.strides[0]) +
+         " g=" + std::to_string(c.group);
 }
 
 const std::vector<ConvCase>& Cases() {
   static const std::vector<ConvCase> cases = {
-      {{1, 3, 17, 13}, 8, {3, 3}, {2, 2}, {1, 1, 1, 1}},            // det stem, odd sizes
-      {{2, 5, 9, 11}, 7, {1, 1}},                                   // 1x1, batch 2
-      {{1, 24, 15, 15}, 24, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, 24},  // depthwise
-      {{2, 20, 8, 10}, 30, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, 2},    // grouped
-      {{1, 4, 12, 12}, 6, {3, 3}, {1, 1}, {2, 2, 2, 2}, {2, 2}},    // dilation 2
+      {{1, 3, 17, 13}, 8, {3, 3}, {2, 2}, {1, 1, 1, 1}},                   // det stem, odd sizes
+      {{2, 5, 9, 11}, 7, {1, 1}},                                          // 1x1, batch 2
+      {{1, 24, 15, 15}, 24, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, 24},     // depthwise
+      {{2, 20, 8, 10}, 30, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, 2},       // grouped
+      {{1, 4, 12, 12}, 6, {3, 3}, {1, 1}, {2, 2, 2, 2}, {2, 2}},           // dilation 2
       {{1, 3, 10, 9}, 5, {3, 3}, {2, 2}, {0, 1, 2, 1}, {1, 1}, 1, false},  // asymmetric pads, no bias
-      {{1, 16, 32, 20}, 32, {3, 3}, {1, 1}, {1, 1, 1, 1}},          // typical det 3x3
+      {{1, 16, 32, 20}, 32, {3, 3}, {1, 1}, {1, 1, 1, 1}},                 // typical det 3x3
       {{1, 40, 9, 33}, 40, {5, 5}, {2, 1}, {2, 2, 2, 2}, {1, 1}, 40},  // rec-like 5x5 depthwise, stride (2,1)
-      {{3, 17, 6, 7}, 9, {2, 3}, {1, 2}, {0, 1, 1, 0}},            // non-square kernel, batch 3
+      {{3, 17, 6, 7}, 9, {2, 3}, {1, 2}, {0, 1, 1, 0}},                // non-square kernel, batch 3
   };
   return cases;
 }
@@ -89,7 +90,7 @@ TEST(OnednnConvTest, EltwisePostOpsMatchReference) {
     graph::Eltwise alg;
     float alpha, beta;
   };
-  const Act acts[] = {{graph::Eltwise::kRelu, 0, 0},        {graph::Eltwise::kClip, -0.5f, 0.7f},
+  const Act acts[] = {{graph::Eltwise::kRelu, 0, 0},         {graph::Eltwise::kClip, -0.5f, 0.7f},
                       {graph::Eltwise::kLinear, 0.5f, 0.1f}, {graph::Eltwise::kHardSigmoid, 0.2f, 0.5f},
                       {graph::Eltwise::kHardSwish, 0, 0},    {graph::Eltwise::kSigmoid, 0, 0},
                       {graph::Eltwise::kSwish, 1.5f, 0}};
@@ -102,7 +103,8 @@ TEST(OnednnConvTest, EltwisePostOpsMatchReference) {
     p.beta = a.beta;
     node.post_ops.push_back(p);
     // Two post-ops in a row must compose in order.
-    node.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kLinear, 2.f, -0.25f, {}});
+    node.post_ops.push_back(
+        graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kLinear, 2.f, -0.25f, {}});
     std::vector<Input> in = ConvInputs(c, rng);
     for (bool nhwc : {false, true}) {
       RunOptions o;
@@ -146,9 +148,12 @@ TEST(OnednnConvTest, RepeatedParametrisedActivationsAfterSum) {
   in.push_back(Runtime(RandomFloats({1, 16, 10, 9}, rng)));
   graph::Node node = ConvNode(c);
   node.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kSum, graph::Eltwise::kRelu, 0, 0, {operand}});
-  node.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kClip, -0.5f, 0.7f, {}});
-  node.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kHardSigmoid, 0.2f, 0.5f, {}});
-  node.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kLinear, 2.f, -0.25f, {}});
+  node.post_ops.push_back(
+      graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kClip, -0.5f, 0.7f, {}});
+  node.post_ops.push_back(
+      graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kHardSigmoid, 0.2f, 0.5f, {}});
+  node.post_ops.push_back(
+      graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kLinear, 2.f, -0.25f, {}});
   node.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kClip, 0.f, 0.3f, {}});
   for (bool nhwc : {false, true}) {
     for (bool alias : {false, true}) {
@@ -201,14 +206,16 @@ TEST(OnednnConvTest, ConvTransposeMatchesReference) {
                                                   {"pads", c.pads},
                                                   {"output_padding", c.output_padding},
                                                   {"group", c.group}});
-    std::vector<Input> in = {Runtime(RandomFloats(c.x, rng)),
-                             Constant(RandomFloats({c.x[1], c.out_per_group, c.kernel[0], c.kernel[1]}, rng))};
+    std::vector<Input> in = {
+        Runtime(RandomFloats(c.x, rng)),
+        Constant(RandomFloats({c.x[1], c.out_per_group, c.kernel[0], c.kernel[1]}, rng))};
     if (c.bias) in.push_back(Constant(RandomFloats({c.out_per_group * c.group}, rng)));
     for (bool nhwc : {false, true}) {
       RunOptions o;
       o.nhwc = nhwc;
-      EXPECT_MATCHES_REFERENCE(CompareWithReference(node, in, o),
-                               "deconv x=" + c.x.ToString() + " g=" + std::to_string(c.group) + (nhwc ? " nhwc" : ""));
+      EXPECT_MATCHES_REFERENCE(
+          CompareWithReference(node, in, o),
+          "deconv x=" + c.x.ToString() + " g=" + std::to_string(c.group) + (nhwc ? " nhwc" : ""));
     }
   }
 }
@@ -217,21 +224,23 @@ TEST(OnednnConvTest, ConvTransposePostOpsAndSumMatchReference) {
   std::mt19937 rng(9);
   for (bool bias : {false, true}) {
     graph::Node node = MakeNode("ConvTranspose", {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}});
-    std::vector<Input> in = {Runtime(RandomFloats({2, 12, 5, 6}, rng)), Constant(RandomFloats({12, 7, 2, 2}, rng))};
+    std::vector<Input> in = {Runtime(RandomFloats({2, 12, 5, 6}, rng)),
+                             Constant(RandomFloats({12, 7, 2, 2}, rng))};
     if (bias) in.push_back(Constant(RandomFloats({7}, rng)));
     const int operand = static_cast<int>(in.size());
     in.push_back(Runtime(RandomFloats({2, 7, 10, 12}, rng)));
     node.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kRelu, 0, 0, {}});
     node.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kSum, graph::Eltwise::kRelu, 0, 0, {operand}});
-    node.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kHardSwish, 0, 0, {}});
+    node.post_ops.push_back(
+        graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kHardSwish, 0, 0, {}});
     for (bool nhwc : {false, true}) {
       for (bool alias : {false, true}) {
         RunOptions o;
         o.nhwc = nhwc;
         o.alias_output_to_input = alias ? operand : -1;
-        EXPECT_MATCHES_REFERENCE(CompareWithReference(node, in, o), std::string("deconv bias=") + (bias ? "1" : "0") +
-                                                                        (nhwc ? " nhwc" : " nchw") +
-                                                                        (alias ? " aliased" : ""));
+        EXPECT_MATCHES_REFERENCE(CompareWithReference(node, in, o),
+                                 std::string("deconv bias=") + (bias ? "1" : "0") +
+                                     (nhwc ? " nhwc" : " nchw") + (alias ? " aliased" : ""));
       }
     }
   }
@@ -241,7 +250,8 @@ TEST(OnednnConvTest, MismatchedChannelsIsAnErrorNamingTheNode) {
   std::mt19937 rng(6);
   graph::Node node = MakeNode("Conv", {{"kernel_shape", Ints{3, 3}}});
   node.name = "bad_conv";
-  std::vector<Input> in = {Runtime(RandomFloats({1, 4, 8, 8}, rng)), Constant(RandomFloats({8, 3, 3, 3}, rng))};
+  std::vector<Input> in = {Runtime(RandomFloats({1, 4, 8, 8}, rng)),
+                           Constant(RandomFloats({8, 3, 3, 3}, rng))};
   node = WithIds(node, in, 1);
   WeightStore store;
   auto b = Prepare(node, in, {ValueInfo{DType::kFloat32, Shape{1, 8, 6, 6}, nullptr}}, RunOptions{}, store);
@@ -251,7 +261,8 @@ TEST(OnednnConvTest, MismatchedChannelsIsAnErrorNamingTheNode) {
 
 TEST(OnednnConvTest, RuntimeWeightsAreUnimplemented) {
   std::mt19937 rng(7);
-  std::vector<Input> in = {Runtime(RandomFloats({1, 4, 8, 8}, rng)), Runtime(RandomFloats({8, 4, 3, 3}, rng))};
+  std::vector<Input> in = {Runtime(RandomFloats({1, 4, 8, 8}, rng)),
+                           Runtime(RandomFloats({8, 4, 3, 3}, rng))};
   graph::Node node = WithIds(MakeNode("Conv", {{"kernel_shape", Ints{3, 3}}}), in, 1);
   WeightStore store;
   auto b = Prepare(node, in, {ValueInfo{DType::kFloat32, Shape{1, 8, 6, 6}, nullptr}}, RunOptions{}, store);

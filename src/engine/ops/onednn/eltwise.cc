@@ -34,7 +34,8 @@ StatusOr<float> ScalarInput(const graph::Node& node, std::span<const TensorDesc>
 StatusOr<std::vector<EltwiseStep>> StepsFor(const graph::Node& node, std::span<const TensorDesc> inputs) {
   const std::string& op = node.op_type;
   if (op == "Relu") return std::vector<EltwiseStep>{{algorithm::eltwise_relu}};
-  if (op == "LeakyRelu") return std::vector<EltwiseStep>{{algorithm::eltwise_relu, node.GetFloat("alpha", 0.01f)}};
+  if (op == "LeakyRelu")
+    return std::vector<EltwiseStep>{{algorithm::eltwise_relu, node.GetFloat("alpha", 0.01f)}};
   if (op == "Sigmoid") return std::vector<EltwiseStep>{{algorithm::eltwise_logistic}};
   if (op == "Tanh") return std::vector<EltwiseStep>{{algorithm::eltwise_tanh}};
   if (op == "Exp") return std::vector<EltwiseStep>{{algorithm::eltwise_exp}};

@@ -46,8 +46,8 @@ bool IsPlain(std::string_view op) {
          op == "Identity" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Flatten";
 }
 
-KernelOr Dispatch(const graph::Node& node, std::span<const TensorDesc> inputs, std::span<const TensorDesc> outputs,
-                  KernelContext& ctx) {
+KernelOr Dispatch(const graph::Node& node, std::span<const TensorDesc> inputs,
+                  std::span<const TensorDesc> outputs, KernelContext& ctx) {
   std::string_view op = node.op_type;
   if (op == "Conv") return CreateConvKernel(node, inputs, outputs, ctx);
   if (op == "ConvTranspose") return CreateConvTransposeKernel(node, inputs, outputs, ctx);
@@ -121,7 +121,8 @@ bool SupportsNhwc(const graph::Node& node, std::span<const TensorDesc> inputs) {
   // The rest works in either layout and follows its producers: NHWC only when an input already is,
   // so that e.g. rank-4 attention tensors in the recogniser are not reordered back and forth.
   bool any_nhwc = false;
-  for (const TensorDesc& in : inputs) any_nhwc = any_nhwc || (in.present && in.layout == graph::Layout::kNhwc);
+  for (const TensorDesc& in : inputs)
+    any_nhwc = any_nhwc || (in.present && in.layout == graph::Layout::kNhwc);
   if (!any_nhwc) return false;
   if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool" ||
       op == "BatchNormalization" || op == "Resize" || IsUnaryEltwise(op)) {

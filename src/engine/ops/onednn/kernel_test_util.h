@@ -43,18 +43,20 @@ inline void NchwToNhwc(const float* src, float* dst, const Shape& s) {
   for (int64_t a = 0; a < n; ++a)
     for (int64_t b = 0; b < c; ++b)
       for (int64_t y = 0; y < h; ++y)
-        for (int64_t x = 0; x < w; ++x) dst[((a * h + y) * w + x) * c + b] = src[((a * c + b) * h + y) * w + x];
+        for (int64_t x = 0; x < w; ++x)
+          dst[((a * h + y) * w + x) * c + b] = src[((a * c + b) * h + y) * w + x];
 }
 inline void NhwcToNchw(const float* src, float* dst, const Shape& s) {
   const int64_t n = s[0], c = s[1], h = s[2], w = s[3];
   for (int64_t a = 0; a < n; ++a)
     for (int64_t b = 0; b < c; ++b)
       for (int64_t y = 0; y < h; ++y)
-        for (int64_t x = 0; x < w; ++x) dst[((a * c + b) * h + y) * w + x] = src[((a * h + y) * w + x) * c + b];
+        for (int64_t x = 0; x < w; ++x)
+          dst[((a * c + b) * h + y) * w + x] = src[((a * h + y) * w + x) * c + b];
 }
 
 struct RunOptions {
-  bool nhwc = false;              // runtime rank-4 float inputs and outputs in NHWC
+  bool nhwc = false;  // runtime rank-4 float inputs and outputs in NHWC
   int opset = 11;
   int alias_output_to_input = -1;  // bind output 0 to this input's buffer (in place / sum operand)
 };
@@ -82,7 +84,8 @@ inline graph::Node WithIds(graph::Node node, const std::vector<Input>& inputs, s
     }
   }
   node.outputs.clear();
-  for (size_t i = 0; i < num_outputs; ++i) node.outputs.push_back(graph::ValueId{static_cast<int32_t>(inputs.size() + i)});
+  for (size_t i = 0; i < num_outputs; ++i)
+    node.outputs.push_back(graph::ValueId{static_cast<int32_t>(inputs.size() + i)});
   return node;
 }
 
@@ -136,7 +139,8 @@ inline StatusOr<BoundKernel> Prepare(const graph::Node& node, const std::vector<
   for (size_t i = 0; i < out_infos.size(); ++i) {
     size_t bytes = static_cast<size_t>(out_infos[i].shape.num_elements()) * DTypeSize(out_infos[i].dtype);
     b.out_bufs[i].Resize(std::max<size_t>(bytes, 64));
-    std::memset(b.out_bufs[i].data(), 0xff, b.out_bufs[i].size());  // NaN garbage: every element must be written
+    std::memset(b.out_bufs[i].data(), 0xff,
+                b.out_bufs[i].size());  // NaN garbage: every element must be written
     b.out_ptrs.push_back(b.out_bufs[i].data());
   }
   if (o.alias_output_to_input >= 0) b.out_ptrs[0] = b.in_ptrs[static_cast<size_t>(o.alias_output_to_input)];
@@ -197,10 +201,18 @@ inline StatusOr<Comparison> CompareWithReference(const graph::Node& node, const 
     for (int64_t j = 0; j < count; ++j) {
       double w = 0, g = 0;
       switch (want.dtype()) {
-        case DType::kFloat32: w = want.as<float>()[j], g = got.as<float>()[j]; break;
-        case DType::kInt32: w = want.as<int32_t>()[j], g = got.as<int32_t>()[j]; break;
-        case DType::kInt64: w = static_cast<double>(want.as<int64_t>()[j]), g = static_cast<double>(got.as<int64_t>()[j]); break;
-        case DType::kUInt8: w = want.as<uint8_t>()[j], g = got.as<uint8_t>()[j]; break;
+        case DType::kFloat32:
+          w = want.as<float>()[j], g = got.as<float>()[j];
+          break;
+        case DType::kInt32:
+          w = want.as<int32_t>()[j], g = got.as<int32_t>()[j];
+          break;
+        case DType::kInt64:
+          w = static_cast<double>(want.as<int64_t>()[j]), g = static_cast<double>(got.as<int64_t>()[j]);
+          break;
+        case DType::kUInt8:
+          w = want.as<uint8_t>()[j], g = got.as<uint8_t>()[j];
+          break;
       }
       double diff = std::isnan(g) != std::isnan(w) ? INFINITY : (std::isnan(g) ? 0.0 : std::fabs(g - w));
       cmp.max_diff = std::max(cmp.max_diff, diff);
@@ -208,16 +220,17 @@ inline StatusOr<Comparison> CompareWithReference(const graph::Node& node, const 
     }
   }
   if (cmp.max_diff > tol * std::max(1.0, cmp.magnitude)) {
-    return Status::Internal("max abs diff " + std::to_string(cmp.max_diff) + " exceeds tolerance at magnitude " +
-                            std::to_string(cmp.magnitude) + " (impl " + cmp.impl + ")");
+    return Status::Internal("max abs diff " + std::to_string(cmp.max_diff) +
+                            " exceeds tolerance at magnitude " + std::to_string(cmp.magnitude) + " (impl " +
+                            cmp.impl + ")");
   }
   return cmp;
 }
 
 // gtest helper: EXPECT-style check that prints the case description.
-#define EXPECT_MATCHES_REFERENCE(expr, what)                                   \
-  do {                                                                         \
-    auto plateau_cmp_ = (expr);                                                \
+#define EXPECT_MATCHES_REFERENCE(expr, what)                                              \
+  do {                                                                                    \
+    auto plateau_cmp_ = (expr);                                                           \
     EXPECT_TRUE(plateau_cmp_.ok()) << (what) << ": " << plateau_cmp_.status().ToString(); \
   } while (0)
 

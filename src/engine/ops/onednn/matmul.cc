@@ -51,8 +51,8 @@ KernelOr CreateMatMulKernel(const graph::Node& node, std::span<const TensorDesc>
   int64_t batch = 1;
   for (size_t i = 0; i + 2 < rank; ++i) {
     if (ad[i] != bd[i] && ad[i] != 1 && bd[i] != 1) {
-      return Status::InvalidArgument(node.Describe() + ": batch dims do not broadcast: " + a.shape.ToString() +
-                                     " x " + b.shape.ToString());
+      return Status::InvalidArgument(node.Describe() + ": batch dims do not broadcast: " +
+                                     a.shape.ToString() + " x " + b.shape.ToString());
     }
     dd[i] = std::max(ad[i], bd[i]);
     b_batch_one = b_batch_one && bd[i] == 1;
@@ -80,7 +80,8 @@ KernelOr CreateMatMulKernel(const graph::Node& node, std::span<const TensorDesc>
   const memory::desc b_plain(bd, memory::data_type::f32, PlainStrides(bd));
   const memory::desc d_md(dd, memory::data_type::f32, PlainStrides(dd));
   const bool packed_b = b.constant != nullptr;
-  const memory::desc b_md = packed_b ? memory::desc(bd, memory::data_type::f32, memory::format_tag::any) : b_plain;
+  const memory::desc b_md =
+      packed_b ? memory::desc(bd, memory::data_type::f32, memory::format_tag::any) : b_plain;
   dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, d_md), MakeAttr(&fused.ops), *ctx.engine);
 
   auto k = std::make_unique<PrimitiveKernel>(node, *ctx.engine);
@@ -88,7 +89,8 @@ KernelOr CreateMatMulKernel(const graph::Node& node, std::span<const TensorDesc>
   memory wts;
   if (packed_b) {
     PLATEAU_ASSIGN_OR_RETURN(const void* packed,
-                             PackWeights(ctx, node, b.constant->data(), b_plain, b.constant->data(), pd.weights_desc(), nullptr, 0));
+                             PackWeights(ctx, node, b.constant->data(), b_plain, b.constant->data(),
+                                         pd.weights_desc(), nullptr, 0));
     wts = k->AddMemory(pd.weights_desc(), BufferRole::kFixed, -1, 0, packed);
   } else {
     wts = k->AddMemory(b_plain, BufferRole::kInput, 1);
@@ -122,8 +124,9 @@ KernelOr CreateGemmKernel(const graph::Node& node, std::span<const TensorDesc> i
   const int64_t kdim = ta ? a.shape[0] : a.shape[1];
   const int64_t n = tb ? b.shape[0] : b.shape[1];
   if ((tb ? b.shape[1] : b.shape[0]) != kdim || out.shape != Shape{m, n}) {
-    return Status::InvalidArgument(node.Describe() + ": shapes " + a.shape.ToString() + ", " + b.shape.ToString() +
-                                   " and output " + out.shape.ToString() + " do not agree");
+    return Status::InvalidArgument(node.Describe() + ": shapes " + a.shape.ToString() + ", " +
+                                   b.shape.ToString() + " and output " + out.shape.ToString() +
+                                   " do not agree");
   }
   if (alpha != 1.f && b.constant == nullptr) {
     return Status::Unimplemented(node.Describe() + ": alpha != 1 needs a constant B");
@@ -136,8 +139,8 @@ KernelOr CreateGemmKernel(const graph::Node& node, std::span<const TensorDesc> i
     if (c.shape.rank() > 2) return Status::InvalidArgument(node.Describe() + ": C must have rank <= 2");
     cd = {c.shape.rank() == 2 ? c.shape[0] : 1, c.shape.rank() >= 1 ? c.shape[c.shape.rank() - 1] : 1};
     if ((cd[0] != 1 && cd[0] != m) || (cd[1] != 1 && cd[1] != n)) {
-      return Status::InvalidArgument(node.Describe() + ": C " + c.shape.ToString() + " does not broadcast to " +
-                                     out.shape.ToString());
+      return Status::InvalidArgument(node.Describe() + ": C " + c.shape.ToString() +
+                                     " does not broadcast to " + out.shape.ToString());
     }
     if (beta != 1.f && c.constant == nullptr) {
       return Status::Unimplemented(node.Describe() + ": beta != 1 needs a constant C");
@@ -145,13 +148,16 @@ KernelOr CreateGemmKernel(const graph::Node& node, std::span<const TensorDesc> i
   }
   PLATEAU_ASSIGN_OR_RETURN(FusedPostOps fused, FusePostOps(node));
   const memory::desc a_md({m, kdim}, memory::data_type::f32, ta ? memory::dims{1, m} : memory::dims{kdim, 1});
-  const memory::desc b_plain({kdim, n}, memory::data_type::f32, tb ? memory::dims{1, kdim} : memory::dims{n, 1});
+  const memory::desc b_plain({kdim, n}, memory::data_type::f32,
+                             tb ? memory::dims{1, kdim} : memory::dims{n, 1});
   const memory::desc d_md({m, n}, memory::data_type::f32, memory::dims{n, 1});
-  const memory::desc c_md = has_c ? memory::desc(cd, memory::data_type::f32, PlainStrides(cd)) : memory::desc();
+  const memory::desc c_md =
+      has_c ? memory::desc(cd, memory::data_type::f32, PlainStrides(cd)) : memory::desc();
   const bool packed_b = b.constant != nullptr;
   const memory::desc b_md =
       packed_b ? memory::desc({kdim, n}, memory::data_type::f32, memory::format_tag::any) : b_plain;
-  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md, d_md), MakeAttr(&fused.ops), *ctx.engine);
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md, d_md), MakeAttr(&fused.ops),
+                                  *ctx.engine);
 
   auto k = std::make_unique<PrimitiveKernel>(node, *ctx.engine);
   memory src = k->AddMemory(a_md, BufferRole::kInput, 0);
@@ -167,9 +173,10 @@ KernelOr CreateGemmKernel(const graph::Node& node, std::span<const TensorDesc> i
                       inputs[2].constant->as<float>() + inputs[2].shape.num_elements());
       for (float& v : c_scaled) v *= beta;
     }
-    PLATEAU_ASSIGN_OR_RETURN(const void* packed,
-                             PackWeights(ctx, node, b.constant->data(), b_plain, scaled.data(), pd.weights_desc(),
-                                         scaled_c ? c_scaled.data() : nullptr, c_scaled.size() * sizeof(float)));
+    PLATEAU_ASSIGN_OR_RETURN(
+        const void* packed,
+        PackWeights(ctx, node, b.constant->data(), b_plain, scaled.data(), pd.weights_desc(),
+                    scaled_c ? c_scaled.data() : nullptr, c_scaled.size() * sizeof(float)));
     wts = k->AddMemory(pd.weights_desc(), BufferRole::kFixed, -1, 0, packed);
     if (scaled_c) {
       bias = k->AddMemory(c_md, BufferRole::kFixed, -1, 0,

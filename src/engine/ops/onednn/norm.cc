@@ -48,7 +48,7 @@ KernelOr CreateLayerNormKernel(const graph::Node& node, std::span<const TensorDe
   if (has_scale) flags |= dnnl::normalization_flags::use_scale;
   if (has_shift) flags |= dnnl::normalization_flags::use_shift;
   dnnl::layer_normalization_forward::desc desc(dnnl::prop_kind::forward_inference, md,
-                                                node.GetFloat("epsilon", 1e-5f), flags);
+                                               node.GetFloat("epsilon", 1e-5f), flags);
   dnnl::layer_normalization_forward::primitive_desc pd(desc, MakeAttr(), *ctx.engine);
   auto k = std::make_unique<PrimitiveKernel>(node, *ctx.engine);
   const memory::desc vec({c}, memory::data_type::f32, memory::format_tag::a);
@@ -80,7 +80,8 @@ KernelOr CreateBatchNormKernel(const graph::Node& node, std::span<const TensorDe
   const TensorDesc& out = outputs[0];
   PLATEAU_RETURN_IF_ERROR(ExpectFloat(node, x, "input"));
   if (outputs.size() > 1) {
-    return Status::Unimplemented(node.Describe() + ": training-mode outputs (running mean/var) are not supported");
+    return Status::Unimplemented(node.Describe() +
+                                 ": training-mode outputs (running mean/var) are not supported");
   }
   if (x.shape != out.shape || x.shape.rank() < 2 || x.shape.rank() > 5) {
     return Status::InvalidArgument(node.Describe() + ": expected input and output of one shape, rank 2..5");
@@ -89,7 +90,8 @@ KernelOr CreateBatchNormKernel(const graph::Node& node, std::span<const TensorDe
   for (int i = 1; i < 5; ++i) {
     if (inputs[i].shape.num_elements() != c || inputs[i].dtype != DType::kFloat32) {
       return Status::InvalidArgument(node.Describe() + ": input " + std::to_string(i) + " " +
-                                     inputs[i].shape.ToString() + " must hold " + std::to_string(c) + " floats");
+                                     inputs[i].shape.ToString() + " must hold " + std::to_string(c) +
+                                     " floats");
     }
   }
   const memory::desc src_md = MdOf(x);
@@ -146,8 +148,8 @@ KernelOr CreateReduceKernel(const graph::Node& node, std::span<const TensorDesc>
   int64_t dst_elems = 1;
   for (int64_t d : dst_dims) dst_elems *= d;
   if (dst_elems != out.shape.num_elements()) {
-    return Status::InvalidArgument(node.Describe() + ": output " + out.shape.ToString() + " does not match reducing " +
-                                   x.shape.ToString());
+    return Status::InvalidArgument(node.Describe() + ": output " + out.shape.ToString() +
+                                   " does not match reducing " + x.shape.ToString());
   }
   // With keepdims=0 the output has fewer dims but the same bytes as the keepdims=1 form; only that form
   // can be nhwc.
@@ -161,7 +163,8 @@ KernelOr CreateReduceKernel(const graph::Node& node, std::span<const TensorDesc>
   if (op == "ReduceMin") alg = dnnl::algorithm::reduction_min;
   const memory::desc src_md = MdOf(x);
   const memory::desc dst_md = MdOf(dst_dims, memory::data_type::f32, out.layout);
-  dnnl::reduction::primitive_desc pd(dnnl::reduction::desc(alg, src_md, dst_md, 0.f, 0.f), MakeAttr(), *ctx.engine);
+  dnnl::reduction::primitive_desc pd(dnnl::reduction::desc(alg, src_md, dst_md, 0.f, 0.f), MakeAttr(),
+                                     *ctx.engine);
   auto k = std::make_unique<PrimitiveKernel>(node, *ctx.engine);
   memory src = k->AddMemory(src_md, BufferRole::kInput, 0);
   memory dst = k->AddMemory(dst_md, BufferRole::kOutput, 0);

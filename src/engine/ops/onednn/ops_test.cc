@@ -26,7 +26,7 @@ TEST(OnednnPoolingTest, MatchesReference) {
     int64_t count_include_pad;
   };
   const Case cases[] = {
-      {"MaxPool", {1, 8, 10, 10}, {2, 2}, {2, 2}, {0, 0, 0, 0}, 0},   // rec/cls stem
+      {"MaxPool", {1, 8, 10, 10}, {2, 2}, {2, 2}, {0, 0, 0, 0}, 0},  // rec/cls stem
       {"MaxPool", {2, 5, 9, 7}, {3, 3}, {2, 2}, {1, 1, 1, 1}, 0},
       {"AveragePool", {1, 6, 9, 8}, {3, 2}, {3, 2}, {0, 0, 0, 0}, 0},  // rec's pooling
       {"AveragePool", {2, 3, 7, 9}, {3, 3}, {2, 2}, {1, 0, 1, 1}, 0},
@@ -37,7 +37,8 @@ TEST(OnednnPoolingTest, MatchesReference) {
     if (std::string(c.op) == "AveragePool") node.attrs["count_include_pad"] = c.count_include_pad;
     std::vector<Input> in = {Runtime(RandomFloats(c.x, rng))};
     for (bool nhwc : {false, true}) {
-      EXPECT_MATCHES_REFERENCE(CompareWithReference(node, in, Nhwc(nhwc)), c.op + (" " + c.x.ToString()) + Layout(nhwc));
+      EXPECT_MATCHES_REFERENCE(CompareWithReference(node, in, Nhwc(nhwc)),
+                               c.op + (" " + c.x.ToString()) + Layout(nhwc));
     }
   }
   for (Shape x : {Shape{1, 24, 13, 17}, Shape{3, 20, 1, 40}}) {
@@ -107,12 +108,12 @@ TEST(OnednnBinaryTest, BroadcastingMatchesReference) {
       {{1, 6, 1, 1}, {2, 6, 5, 7}, true, false},  // constant first: swapped
       {{2, 6, 5, 7}, {2, 6, 1, 1}},               // SE gating: [N,C,1,1] runtime operand
       {{2, 6, 1, 1}, {2, 6, 5, 7}},
-      {{2, 6, 5, 7}, {}, false, true},            // scalar
+      {{2, 6, 5, 7}, {}, false, true},  // scalar
       {{}, {2, 6, 5, 7}, true, false},
-      {{2, 6, 5, 7}, {6, 1, 1}, false, true},     // lower rank
-      {{3, 40, 17}, {3, 40, 1}},                  // layer-norm style
+      {{2, 6, 5, 7}, {6, 1, 1}, false, true},  // lower rank
+      {{3, 40, 17}, {3, 40, 1}},               // layer-norm style
       {{3, 40, 17}, {17}, false, true},
-      {{4, 1}, {1, 5}},                           // both sides broadcast: plain loop
+      {{4, 1}, {1, 5}},  // both sides broadcast: plain loop
   };
   for (const char* op : {"Add", "Sub", "Mul", "Div"}) {
     for (const Case& c : cases) {
@@ -147,13 +148,13 @@ TEST(OnednnMatMulTest, MatchesReference) {
     bool b_const;
   };
   const Case cases[] = {
-      {{1, 40, 120}, {120, 360}, true},       // rec linear layers
+      {{1, 40, 120}, {120, 360}, true},  // rec linear layers
       {{2, 37, 64}, {64, 19}, true},
-      {{7, 33}, {33, 6625}, true},            // rec head-like
-      {{1, 8, 40, 12}, {1, 8, 12, 40}, false}, // attention q.k^T
+      {{7, 33}, {33, 6625}, true},              // rec head-like
+      {{1, 8, 40, 12}, {1, 8, 12, 40}, false},  // attention q.k^T
       {{1, 8, 40, 40}, {1, 8, 40, 12}, false},
-      {{3, 1, 5, 6}, {1, 4, 6, 2}, false},     // broadcast batch dims both ways
-      {{5, 6}, {2, 6, 3}, false},              // lower-rank A
+      {{3, 1, 5, 6}, {1, 4, 6, 2}, false},  // broadcast batch dims both ways
+      {{5, 6}, {2, 6, 3}, false},           // lower-rank A
   };
   for (const Case& c : cases) {
     std::vector<Input> in = {Runtime(RandomFloats(c.a, rng)),
@@ -221,16 +222,17 @@ TEST(OnednnResizeTest, MatchesReference) {
     std::string mode, ctm, nearest;
   };
   const Case cases[] = {
-      {{1, 8, 5, 7}, {1, 1, 2, 2}, "nearest", "asymmetric", "floor"},   // det FPN: oneDNN path
+      {{1, 8, 5, 7}, {1, 1, 2, 2}, "nearest", "asymmetric", "floor"},  // det FPN: oneDNN path
       {{2, 3, 4, 3}, {1, 1, 4, 4}, "nearest", "asymmetric", "floor"},
-      {{1, 4, 6, 5}, {1, 1, 2, 2}, "linear", "half_pixel", ""},          // oneDNN linear
+      {{1, 4, 6, 5}, {1, 1, 2, 2}, "linear", "half_pixel", ""},                       // oneDNN linear
       {{1, 4, 6, 5}, {1, 1, 3, 1.5}, "nearest", "half_pixel", "round_prefer_floor"},  // plain kernel
       {{1, 4, 6, 5}, {1, 1, 0.5, 0.6}, "linear", "half_pixel", ""},
       {{1, 4, 6, 5}, {1, 1, 1.7f, 2.3f}, "linear", "align_corners", ""},
       {{2, 5, 7, 4}, {1, 1, 2, 2}, "nearest", "asymmetric", "round_prefer_ceil"},
   };
   for (const Case& c : cases) {
-    std::map<std::string, graph::AttrValue> attrs = {{"mode", c.mode}, {"coordinate_transformation_mode", c.ctm}};
+    std::map<std::string, graph::AttrValue> attrs = {{"mode", c.mode},
+                                                     {"coordinate_transformation_mode", c.ctm}};
     if (!c.nearest.empty()) attrs["nearest_mode"] = c.nearest;
     std::vector<Input> in = {Runtime(RandomFloats(c.x, rng)), Constant(Floats({0}, {})),
                              Constant(Floats({4}, c.scales))};
@@ -243,13 +245,15 @@ TEST(OnednnResizeTest, MatchesReference) {
 
 TEST(OnednnConcatTest, MatchesReference) {
   std::mt19937 rng(20);
-  std::vector<Input> in = {Runtime(RandomFloats({1, 24, 10, 12}, rng)), Runtime(RandomFloats({1, 24, 10, 12}, rng)),
-                           Runtime(RandomFloats({1, 24, 10, 12}, rng)), Runtime(RandomFloats({1, 24, 10, 12}, rng))};
+  std::vector<Input> in = {
+      Runtime(RandomFloats({1, 24, 10, 12}, rng)), Runtime(RandomFloats({1, 24, 10, 12}, rng)),
+      Runtime(RandomFloats({1, 24, 10, 12}, rng)), Runtime(RandomFloats({1, 24, 10, 12}, rng))};
   for (bool nhwc : {false, true}) {
     EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("Concat", {{"axis", int64_t{1}}}), in, Nhwc(nhwc)),
                              "det concat" + Layout(nhwc));
   }
-  std::vector<Input> mixed = {Runtime(RandomFloats({2, 3, 4, 5}, rng)), Runtime(RandomFloats({2, 7, 4, 5}, rng))};
+  std::vector<Input> mixed = {Runtime(RandomFloats({2, 3, 4, 5}, rng)),
+                              Runtime(RandomFloats({2, 7, 4, 5}, rng))};
   for (int64_t axis : {1, -1}) {
     std::vector<Input> m2 = mixed;
     if (axis == -1) m2[1] = Runtime(RandomFloats({2, 3, 4, 2}, rng));
@@ -259,7 +263,8 @@ TEST(OnednnConcatTest, MatchesReference) {
     }
   }
   std::vector<Input> ints = {Runtime(Int64s({2}, {1, 2})), Constant(Int64s({1}, {-1}))};
-  EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("Concat", {{"axis", int64_t{0}}}), ints), "int64 concat");
+  EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("Concat", {{"axis", int64_t{0}}}), ints),
+                           "int64 concat");
 }
 
 TEST(OnednnTransposeTest, MatchesReference) {
@@ -276,8 +281,9 @@ TEST(OnednnTransposeTest, MatchesReference) {
   for (const Case& c : cases) {
     std::map<std::string, graph::AttrValue> attrs;
     if (!c.perm.empty()) attrs["perm"] = c.perm;
-    EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("Transpose", attrs), {Runtime(RandomFloats(c.x, rng))}),
-                             "Transpose " + c.x.ToString());
+    EXPECT_MATCHES_REFERENCE(
+        CompareWithReference(MakeNode("Transpose", attrs), {Runtime(RandomFloats(c.x, rng))}),
+        "Transpose " + c.x.ToString());
   }
   EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("Transpose", {{"perm", Ints{1, 0}}}),
                                                 {Runtime(Int64s({2, 3}, {1, 2, 3, 4, 5, 6}))}),
@@ -297,7 +303,8 @@ TEST(OnednnReorderTest, PlainToNhwcAndBack) {
   TensorDesc din{DType::kFloat32, s, graph::Layout::kPlain, nullptr, true};
   TensorDesc dout{DType::kFloat32, s, graph::Layout::kNhwc, nullptr, true};
   KernelContext ctx{&TestEngine(), &store};
-  auto k = CreateKernel(node, std::span<const TensorDesc>(&din, 1), std::span<const TensorDesc>(&dout, 1), ctx);
+  auto k =
+      CreateKernel(node, std::span<const TensorDesc>(&din, 1), std::span<const TensorDesc>(&dout, 1), ctx);
   ASSERT_TRUE(k.ok()) << k.status().ToString();
   Floatv got(want.size(), -1.f);
   void* ip = const_cast<float*>(in[0].tensor->as<float>());
@@ -308,7 +315,8 @@ TEST(OnednnReorderTest, PlainToNhwcAndBack) {
   stream.wait();
   EXPECT_EQ(got, want);
   // And back.
-  auto back = CreateKernel(node, std::span<const TensorDesc>(&dout, 1), std::span<const TensorDesc>(&din, 1), ctx);
+  auto back =
+      CreateKernel(node, std::span<const TensorDesc>(&dout, 1), std::span<const TensorDesc>(&din, 1), ctx);
   ASSERT_TRUE(back.ok());
   Floatv plain(want.size());
   void* bp = got.data();
@@ -325,10 +333,9 @@ TEST(OnednnNormTest, LayerNormBatchNormReduceMatchReference) {
     const int64_t c = x[x.rank() - 1];
     std::vector<Input> in = {Runtime(RandomFloats(x, rng, -2, 3)), Constant(RandomFloats({c}, rng)),
                              Constant(RandomFloats({c}, rng))};
-    EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("plateau.LayerNorm",
-                                                           {{"axis", int64_t{-1}}, {"epsilon", 1e-5f}}),
-                                                  in),
-                             "LayerNorm " + x.ToString());
+    EXPECT_MATCHES_REFERENCE(
+        CompareWithReference(MakeNode("plateau.LayerNorm", {{"axis", int64_t{-1}}, {"epsilon", 1e-5f}}), in),
+        "LayerNorm " + x.ToString());
   }
   for (Shape x : {Shape{1, 16, 9, 11}, Shape{2, 5, 3, 4}}) {
     const int64_t c = x[1];
@@ -336,9 +343,9 @@ TEST(OnednnNormTest, LayerNormBatchNormReduceMatchReference) {
                              Constant(RandomFloats({c}, rng)), Constant(RandomFloats({c}, rng)),
                              Constant(RandomFloats({c}, rng, 0.5f, 2.f))};
     for (bool nhwc : {false, true}) {
-      EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("BatchNormalization", {{"epsilon", 1e-5f}}), in,
-                                                    Nhwc(nhwc)),
-                               "BatchNorm " + x.ToString() + Layout(nhwc));
+      EXPECT_MATCHES_REFERENCE(
+          CompareWithReference(MakeNode("BatchNormalization", {{"epsilon", 1e-5f}}), in, Nhwc(nhwc)),
+          "BatchNorm " + x.ToString() + Layout(nhwc));
     }
   }
   struct Reduce {
@@ -372,12 +379,13 @@ TEST(OnednnPlainOpsTest, SliceCastGatherShapeMatchReference) {
   EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("Cast", {{"to", int64_t{7}}}),
                                                 {Runtime(Floats({4}, {1.f, 2.7f, -3.2f, 0.f}))}),
                            "Cast float->int64");
-  EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("Cast", {{"to", int64_t{1}}}),
-                                                {Runtime(Int64s({3}, {5, -6, 7}))}),
-                           "Cast int64->float");
-  EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("Gather", {{"axis", int64_t{1}}}),
-                                                {Runtime(RandomFloats({2, 5, 3}, rng)), Constant(Int64s({2}, {4, -5}))}),
-                           "Gather");
+  EXPECT_MATCHES_REFERENCE(
+      CompareWithReference(MakeNode("Cast", {{"to", int64_t{1}}}), {Runtime(Int64s({3}, {5, -6, 7}))}),
+      "Cast int64->float");
+  EXPECT_MATCHES_REFERENCE(
+      CompareWithReference(MakeNode("Gather", {{"axis", int64_t{1}}}),
+                           {Runtime(RandomFloats({2, 5, 3}, rng)), Constant(Int64s({2}, {4, -5}))}),
+      "Gather");
   EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("Shape"), {Runtime(RandomFloats({2, 5, 3}, rng))}),
                            "Shape");
 }

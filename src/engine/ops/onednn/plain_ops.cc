@@ -20,7 +20,8 @@ Status ExpectPlainLayouts(const graph::Node& node, std::span<const TensorDesc> i
     }
   }
   for (const TensorDesc& d : outputs) {
-    if (d.layout != graph::Layout::kPlain) return Status::Unimplemented(node.Describe() + ": needs plain layouts");
+    if (d.layout != graph::Layout::kPlain)
+      return Status::Unimplemented(node.Describe() + ": needs plain layouts");
   }
   return Status::Ok();
 }
@@ -49,7 +50,8 @@ class CopyKernel : public Kernel {
 class FixedKernel : public Kernel {
  public:
   FixedKernel(const void* data, size_t bytes, std::string name)
-      : bytes_(static_cast<const char*>(data), static_cast<const char*>(data) + bytes), name_(std::move(name)) {}
+      : bytes_(static_cast<const char*>(data), static_cast<const char*>(data) + bytes),
+        name_(std::move(name)) {}
   void Bind(std::span<void* const>, std::span<void* const> outputs, void*) override { dst_ = outputs[0]; }
   Status Execute(dnnl::stream&) override {
     if (!bytes_.empty()) std::memcpy(dst_, bytes_.data(), bytes_.size());
@@ -120,7 +122,12 @@ class SliceKernel : public Kernel {
 class GatherKernel : public Kernel {
  public:
   GatherKernel(std::string where, int64_t outer, int64_t dim, int64_t count, size_t inner_bytes, bool idx64)
-      : where_(std::move(where)), outer_(outer), dim_(dim), count_(count), inner_(inner_bytes), idx64_(idx64) {}
+      : where_(std::move(where)),
+        outer_(outer),
+        dim_(dim),
+        count_(count),
+        inner_(inner_bytes),
+        idx64_(idx64) {}
   void Bind(std::span<void* const> inputs, std::span<void* const> outputs, void*) override {
     src_ = static_cast<const char*>(inputs[0]);
     idx_ = inputs[1];
@@ -131,8 +138,8 @@ class GatherKernel : public Kernel {
       int64_t i = idx64_ ? static_cast<const int64_t*>(idx_)[j] : static_cast<const int32_t*>(idx_)[j];
       if (i < 0) i += dim_;
       if (i < 0 || i >= dim_) {
-        return Status::OutOfRange(where_ + ": index " + std::to_string(i) + " outside [0, " + std::to_string(dim_) +
-                                  ")");
+        return Status::OutOfRange(where_ + ": index " + std::to_string(i) + " outside [0, " +
+                                  std::to_string(dim_) + ")");
       }
       for (int64_t o = 0; o < outer_; ++o) {
         std::memcpy(dst_ + (o * count_ + j) * static_cast<int64_t>(inner_),
@@ -165,20 +172,28 @@ using ConvertFn = void (*)(const void*, void*, int64_t);
 template <typename From>
 ConvertFn ConvertFrom(DType to) {
   switch (to) {
-    case DType::kFloat32: return &Convert<From, float>;
-    case DType::kInt32: return &Convert<From, int32_t>;
-    case DType::kInt64: return &Convert<From, int64_t>;
-    case DType::kUInt8: return &Convert<From, uint8_t>;
+    case DType::kFloat32:
+      return &Convert<From, float>;
+    case DType::kInt32:
+      return &Convert<From, int32_t>;
+    case DType::kInt64:
+      return &Convert<From, int64_t>;
+    case DType::kUInt8:
+      return &Convert<From, uint8_t>;
   }
   return nullptr;
 }
 
 ConvertFn ConvertBetween(DType from, DType to) {
   switch (from) {
-    case DType::kFloat32: return ConvertFrom<float>(to);
-    case DType::kInt32: return ConvertFrom<int32_t>(to);
-    case DType::kInt64: return ConvertFrom<int64_t>(to);
-    case DType::kUInt8: return ConvertFrom<uint8_t>(to);
+    case DType::kFloat32:
+      return ConvertFrom<float>(to);
+    case DType::kInt32:
+      return ConvertFrom<int32_t>(to);
+    case DType::kInt64:
+      return ConvertFrom<int64_t>(to);
+    case DType::kUInt8:
+      return ConvertFrom<uint8_t>(to);
   }
   return nullptr;
 }
@@ -276,12 +291,13 @@ KernelOr CreateGather(const graph::Node& node, std::span<const TensorDesc> input
   for (int i = axis + 1; i < rank; ++i) inner *= x.shape[i];
   const int64_t count = idx.shape.num_elements();
   if (outer * count * inner != out.shape.num_elements() || out.dtype != x.dtype) {
-    return Status::InvalidArgument(node.Describe() + ": output " + out.shape.ToString() + " does not match gathering " +
-                                   std::to_string(count) + " indices from " + x.shape.ToString());
+    return Status::InvalidArgument(node.Describe() + ": output " + out.shape.ToString() +
+                                   " does not match gathering " + std::to_string(count) + " indices from " +
+                                   x.shape.ToString());
   }
-  return std::unique_ptr<Kernel>(std::make_unique<GatherKernel>(node.Describe(), outer, x.shape[axis], count,
-                                                                static_cast<size_t>(inner) * DTypeSize(x.dtype),
-                                                                idx.dtype == DType::kInt64));
+  return std::unique_ptr<Kernel>(std::make_unique<GatherKernel>(
+      node.Describe(), outer, x.shape[axis], count, static_cast<size_t>(inner) * DTypeSize(x.dtype),
+      idx.dtype == DType::kInt64));
 }
 
 }  // namespace
@@ -294,20 +310,24 @@ KernelOr CreatePlainKernel(const graph::Node& node, std::span<const TensorDesc> 
   const TensorDesc& out = outputs[0];
   if (op == "Constant") {
     auto it = node.attrs.find("value");
-    const auto* t = it == node.attrs.end() ? nullptr : std::get_if<std::shared_ptr<const Tensor>>(&it->second);
+    const auto* t =
+        it == node.attrs.end() ? nullptr : std::get_if<std::shared_ptr<const Tensor>>(&it->second);
     if (t == nullptr || *t == nullptr) {
       return Status::Unimplemented(node.Describe() + ": only a tensor 'value' attribute is supported");
     }
     if ((*t)->byte_size() != out.shape.num_elements() * DTypeSize(out.dtype)) {
-      return Status::InvalidArgument(node.Describe() + ": value does not match the output " + out.shape.ToString());
+      return Status::InvalidArgument(node.Describe() + ": value does not match the output " +
+                                     out.shape.ToString());
     }
-    return std::unique_ptr<Kernel>(std::make_unique<FixedKernel>((*t)->data(), (*t)->byte_size(), "plain:constant"));
+    return std::unique_ptr<Kernel>(
+        std::make_unique<FixedKernel>((*t)->data(), (*t)->byte_size(), "plain:constant"));
   }
   PLATEAU_RETURN_IF_ERROR(ExpectInputs(node, inputs, 1, 5));
   const TensorDesc& x = inputs[0];
   if (op == "Shape") {
     if (out.dtype != DType::kInt64 || out.shape.num_elements() != x.shape.rank()) {
-      return Status::InvalidArgument(node.Describe() + ": output must be int64[" + std::to_string(x.shape.rank()) + "]");
+      return Status::InvalidArgument(node.Describe() + ": output must be int64[" +
+                                     std::to_string(x.shape.rank()) + "]");
     }
     std::vector<int64_t> dims(x.shape.dims().begin(), x.shape.dims().end());
     return std::unique_ptr<Kernel>(
@@ -318,7 +338,8 @@ KernelOr CreatePlainKernel(const graph::Node& node, std::span<const TensorDesc> 
       return Status::InvalidArgument(node.Describe() + ": input and output sizes differ");
     }
     if (x.dtype == out.dtype) {
-      return std::unique_ptr<Kernel>(std::make_unique<CopyKernel>(x.shape.num_elements() * DTypeSize(x.dtype)));
+      return std::unique_ptr<Kernel>(
+          std::make_unique<CopyKernel>(x.shape.num_elements() * DTypeSize(x.dtype)));
     }
     return std::unique_ptr<Kernel>(
         std::make_unique<CastKernel>(ConvertBetween(x.dtype, out.dtype), x.shape.num_elements()));

@@ -31,8 +31,8 @@ KernelOr CreatePoolingKernel(const graph::Node& node, std::span<const TensorDesc
   } else {
     kernel = node.GetInts("kernel_shape");
     if (kernel.size() != static_cast<size_t>(rank - 2)) {
-      return Status::InvalidArgument(node.Describe() + ": kernel_shape must have " + std::to_string(rank - 2) +
-                                     " values");
+      return Status::InvalidArgument(node.Describe() + ": kernel_shape must have " +
+                                     std::to_string(rank - 2) + " values");
     }
     if (node.GetInt("storage_order", 0) != 0) {
       return Status::Unimplemented(node.Describe() + ": storage_order=1 is not supported");

@@ -18,10 +18,14 @@ size_t AlignUp(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
 memory::data_type ToDnnl(DType dtype) {
   switch (dtype) {
-    case DType::kFloat32: return memory::data_type::f32;
-    case DType::kInt32: return memory::data_type::s32;
-    case DType::kUInt8: return memory::data_type::u8;
-    case DType::kInt64: return memory::data_type::undef;
+    case DType::kFloat32:
+      return memory::data_type::f32;
+    case DType::kInt32:
+      return memory::data_type::s32;
+    case DType::kUInt8:
+      return memory::data_type::u8;
+    case DType::kInt64:
+      return memory::data_type::undef;
   }
   return memory::data_type::undef;
 }
@@ -39,11 +43,14 @@ memory::dims DimsOf(const Shape& shape) {
 }
 
 memory::desc MdOf(const memory::dims& dims, memory::data_type type, graph::Layout layout) {
-  if (layout == graph::Layout::kNhwc && dims.size() == 4) return memory::desc(dims, type, memory::format_tag::nhwc);
+  if (layout == graph::Layout::kNhwc && dims.size() == 4)
+    return memory::desc(dims, type, memory::format_tag::nhwc);
   return memory::desc(dims, type, PlainStrides(dims));
 }
 
-memory::desc MdOf(const TensorDesc& desc) { return MdOf(DimsOf(desc.shape), ToDnnl(desc.dtype), desc.layout); }
+memory::desc MdOf(const TensorDesc& desc) {
+  return MdOf(DimsOf(desc.shape), ToDnnl(desc.dtype), desc.layout);
+}
 
 memory::desc FlatMd(int64_t elements, memory::data_type type) {
   return memory::desc({std::max<int64_t>(elements, 1)}, type, memory::format_tag::a);
@@ -120,12 +127,15 @@ void PrimitiveKernel::Bind(std::span<void* const> inputs, std::span<void* const>
       case BufferRole::kInput:
         base = b.index < static_cast<int>(inputs.size()) ? static_cast<char*>(inputs[b.index]) : nullptr;
         break;
-      case BufferRole::kOutput: base = static_cast<char*>(outputs[b.index]); break;
+      case BufferRole::kOutput:
+        base = static_cast<char*>(outputs[b.index]);
+        break;
       case BufferRole::kScratch:
         // index -1 marks the shared scratchpad, which follows the staging area.
         base = scratch_bytes == nullptr ? nullptr : scratch_bytes + (b.index < 0 ? staging_bytes_ : 0);
         break;
-      case BufferRole::kFixed: continue;
+      case BufferRole::kFixed:
+        continue;
     }
     if (base == nullptr) continue;
     b.memory.set_data_handle(base + b.offset);
@@ -169,14 +179,20 @@ int InputIndexOf(const graph::Node& node, graph::ValueId id) {
 std::vector<EltwiseEntry> EntriesOf(const graph::PostOp& p) {
   using dnnl::algorithm;
   switch (p.alg) {
-    case graph::Eltwise::kRelu: return {{algorithm::eltwise_relu}};
-    case graph::Eltwise::kClip: return {{algorithm::eltwise_clip, p.alpha, p.beta}};
-    case graph::Eltwise::kLinear: return {{algorithm::eltwise_linear, p.alpha, p.beta}};
+    case graph::Eltwise::kRelu:
+      return {{algorithm::eltwise_relu}};
+    case graph::Eltwise::kClip:
+      return {{algorithm::eltwise_clip, p.alpha, p.beta}};
+    case graph::Eltwise::kLinear:
+      return {{algorithm::eltwise_linear, p.alpha, p.beta}};
     case graph::Eltwise::kHardSigmoid:
       return {{algorithm::eltwise_linear, p.alpha, p.beta}, {algorithm::eltwise_clip, 0.f, 1.f}};
-    case graph::Eltwise::kHardSwish: return {{algorithm::eltwise_hardswish}};
-    case graph::Eltwise::kSigmoid: return {{algorithm::eltwise_logistic}};
-    case graph::Eltwise::kSwish: return {{algorithm::eltwise_swish, p.alpha, 0.f}};
+    case graph::Eltwise::kHardSwish:
+      return {{algorithm::eltwise_hardswish}};
+    case graph::Eltwise::kSigmoid:
+      return {{algorithm::eltwise_logistic}};
+    case graph::Eltwise::kSwish:
+      return {{algorithm::eltwise_swish, p.alpha, 0.f}};
   }
   return {};
 }
@@ -219,10 +235,12 @@ StatusOr<FusedPostOps> FusePostOps(const graph::Node& node, std::span<const Eltw
   for (; i < node.post_ops.size(); ++i) {
     const graph::PostOp& p = node.post_ops[i];
     if (p.kind == graph::PostOp::Kind::kSum) {
-      if (fused.sum_input >= 0) return Status::Unimplemented(node.Describe() + ": more than one fused sum post-op");
+      if (fused.sum_input >= 0)
+        return Status::Unimplemented(node.Describe() + ": more than one fused sum post-op");
       int index = InputIndexOf(node, p.operand);
       if (index < 0) {
-        return Status::InvalidArgument(node.Describe() + ": the operand of a sum post-op is not among the inputs");
+        return Status::InvalidArgument(node.Describe() +
+                                       ": the operand of a sum post-op is not among the inputs");
       }
       fused.sum_input = index;
       chain.push_back({true, {}});
@@ -241,8 +259,10 @@ StatusOr<FusedPostOps> FusePostOps(const graph::Node& node, std::span<const Eltw
     }
   }
   for (const Entry& x : chain) {
-    if (x.sum) fused.ops.append_sum(1.f);
-    else fused.ops.append_eltwise(1.f, x.e.alg, x.e.alpha, x.e.beta);
+    if (x.sum)
+      fused.ops.append_sum(1.f);
+    else
+      fused.ops.append_eltwise(1.f, x.e.alg, x.e.alpha, x.e.beta);
   }
   return fused;
 }
@@ -289,7 +309,8 @@ Status AppendPostOpSteps(const graph::Node& node, std::span<const TensorDesc> in
     }
     int index = InputIndexOf(node, p.operand);
     if (index < 0) {
-      return Status::InvalidArgument(node.Describe() + ": the operand of a sum post-op is not among the inputs");
+      return Status::InvalidArgument(node.Describe() +
+                                     ": the operand of a sum post-op is not among the inputs");
     }
     const TensorDesc& operand = inputs[index];
     if (operand.shape != out.shape || operand.dtype != out.dtype) {
@@ -299,9 +320,11 @@ Status AppendPostOpSteps(const graph::Node& node, std::span<const TensorDesc> in
     if (!dst) dst = kernel->AddMemory(dst_md, BufferRole::kOutput, 0);
     memory src1 = kernel->AddMemory(MdOf(operand), BufferRole::kInput, index, 0,
                                     operand.constant ? operand.constant->data() : nullptr);
-    dnnl::binary::primitive_desc pd(dnnl::binary::desc(dnnl::algorithm::binary_add, dst_md, src1.get_desc(), dst_md),
-                                    MakeAttr(), kernel->engine());
-    kernel->AddStep(pd, dnnl::binary(pd), {{DNNL_ARG_SRC_0, dst}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}});
+    dnnl::binary::primitive_desc pd(
+        dnnl::binary::desc(dnnl::algorithm::binary_add, dst_md, src1.get_desc(), dst_md), MakeAttr(),
+        kernel->engine());
+    kernel->AddStep(pd, dnnl::binary(pd),
+                    {{DNNL_ARG_SRC_0, dst}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}});
   }
   return Status::Ok();
 }
@@ -324,12 +347,13 @@ size_t OwnInputCount(const graph::Node& node) {
 Status ExpectInputs(const graph::Node& node, std::span<const TensorDesc> inputs, size_t min, size_t max) {
   const size_t own = std::min(OwnInputCount(node), inputs.size());
   if (own < min || own > max) {
-    return Status::InvalidArgument(node.Describe() + ": has " + std::to_string(own) +
-                                   " inputs, expected " + std::to_string(min) + ".." + std::to_string(max));
+    return Status::InvalidArgument(node.Describe() + ": has " + std::to_string(own) + " inputs, expected " +
+                                   std::to_string(min) + ".." + std::to_string(max));
   }
   for (size_t i = 0; i < min; ++i) {
     if (!inputs[i].present) {
-      return Status::InvalidArgument(node.Describe() + ": required input " + std::to_string(i) + " is missing");
+      return Status::InvalidArgument(node.Describe() + ": required input " + std::to_string(i) +
+                                     " is missing");
     }
   }
   return Status::Ok();
@@ -346,13 +370,14 @@ Status ExpectFloat(const graph::Node& node, const TensorDesc& desc, const char* 
 StatusOr<int> NormalizeAxis(const graph::Node& node, int64_t axis, int rank) {
   int64_t a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= std::max(rank, 1)) {
-    return Status::InvalidArgument(node.Describe() + ": axis " + std::to_string(axis) + " is out of range for rank " +
-                                   std::to_string(rank));
+    return Status::InvalidArgument(node.Describe() + ": axis " + std::to_string(axis) +
+                                   " is out of range for rank " + std::to_string(rank));
   }
   return static_cast<int>(a);
 }
 
-StatusOr<std::vector<int64_t>> ConstantInts(const graph::Node& node, const TensorDesc& desc, const char* what) {
+StatusOr<std::vector<int64_t>> ConstantInts(const graph::Node& node, const TensorDesc& desc,
+                                            const char* what) {
   if (desc.constant == nullptr) {
     return Status::Unimplemented(node.Describe() + ": " + what + " must be a constant");
   }
@@ -370,7 +395,8 @@ StatusOr<std::vector<int64_t>> ConstantInts(const graph::Node& node, const Tenso
   return values;
 }
 
-StatusOr<std::vector<float>> ConstantFloats(const graph::Node& node, const TensorDesc& desc, const char* what) {
+StatusOr<std::vector<float>> ConstantFloats(const graph::Node& node, const TensorDesc& desc,
+                                            const char* what) {
   if (desc.constant == nullptr) {
     return Status::Unimplemented(node.Describe() + ": " + what + " must be a constant");
   }
@@ -390,9 +416,8 @@ namespace plateau::ops::onednn {
 size_t PackedBiasOffset(const memory::desc& dst_md) { return AlignUp(dst_md.get_size()); }
 
 StatusOr<const void*> PackWeights(KernelContext& ctx, const graph::Node& node, const void* identity,
-                                  const memory::desc& src_md,
-                                  const void* src, const memory::desc& dst_md, const void* bias,
-                                  size_t bias_bytes) {
+                                  const memory::desc& src_md, const void* src, const memory::desc& dst_md,
+                                  const void* bias, size_t bias_bytes) {
   // The constant's address is part of the key so that two nodes sharing a name (or none) never collide;
   // it is stable because constants are shared by every clone of the Model's graph.
   std::ostringstream key;

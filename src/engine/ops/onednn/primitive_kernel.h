@@ -109,7 +109,7 @@ struct EltwiseEntry {
 // node.post_ops split into what the primitive fuses and what runs after it as separate steps.
 struct FusedPostOps {
   dnnl::post_ops ops;
-  int sum_input = -1;  // index in node.inputs of the fused kSum operand, -1 if none
+  int sum_input = -1;        // index in node.inputs of the fused kSum operand, -1 if none
   size_t first_unfused = 0;  // node.post_ops[first_unfused..] go to AppendPostOpSteps
 };
 // Builds the fused chain, after `prefix` entries of the kernel's own. Consecutive linears are merged.
@@ -131,9 +131,8 @@ Status PrepareSumOperand(const graph::Node& node, int sum_input, std::span<const
 // offset PackedBiasOffset(dst_md)) by `bias_bytes` bytes copied from `bias`. Returns the packed block.
 // `identity` (the original constant's data) keys the entry together with the node name and dst_md.
 StatusOr<const void*> PackWeights(KernelContext& ctx, const graph::Node& node, const void* identity,
-                                  const dnnl::memory::desc& src_md,
-                                  const void* src, const dnnl::memory::desc& dst_md, const void* bias,
-                                  size_t bias_bytes);
+                                  const dnnl::memory::desc& src_md, const void* src,
+                                  const dnnl::memory::desc& dst_md, const void* bias, size_t bias_bytes);
 size_t PackedBiasOffset(const dnnl::memory::desc& dst_md);
 
 // The sliding window of a Conv or pooling node over the spatial dims (everything after N and C).
@@ -151,8 +150,8 @@ dnnl::primitive_attr MakeAttr(const dnnl::post_ops* ops = nullptr);
 
 // --- per-family creation functions (each in its own .cc) ---
 using KernelOr = StatusOr<std::unique_ptr<Kernel>>;
-#define PLATEAU_ONEDNN_CREATE_FN(name)                                                            \
-  KernelOr name(const graph::Node& node, std::span<const TensorDesc> inputs,                     \
+#define PLATEAU_ONEDNN_CREATE_FN(name)                                       \
+  KernelOr name(const graph::Node& node, std::span<const TensorDesc> inputs, \
                 std::span<const TensorDesc> outputs, KernelContext& ctx)
 PLATEAU_ONEDNN_CREATE_FN(CreateConvKernel);
 PLATEAU_ONEDNN_CREATE_FN(CreateConvTransposeKernel);
@@ -181,7 +180,8 @@ Status ExpectFloat(const graph::Node& node, const TensorDesc& desc, const char* 
 // Normalises a possibly negative axis into [0, rank).
 StatusOr<int> NormalizeAxis(const graph::Node& node, int64_t axis, int rank);
 // Reads a constant int32/int64 tensor as int64 values.
-StatusOr<std::vector<int64_t>> ConstantInts(const graph::Node& node, const TensorDesc& desc, const char* what);
+StatusOr<std::vector<int64_t>> ConstantInts(const graph::Node& node, const TensorDesc& desc,
+                                            const char* what);
 // Reads a constant float tensor (or a scalar) as floats.
 StatusOr<std::vector<float>> ConstantFloats(const graph::Node& node, const TensorDesc& desc,
                                             const char* what);

@@ -49,11 +49,16 @@ StatusOr<AxisTable> BuildTable(const graph::Node& node, const Axis& a, bool line
     }
     if (!linear) {
       double r;
-      if (nearest == "round_prefer_floor") r = std::ceil(xo - 0.5);
-      else if (nearest == "round_prefer_ceil") r = std::floor(xo + 0.5);
-      else if (nearest == "floor") r = std::floor(xo);
-      else if (nearest == "ceil") r = std::ceil(xo);
-      else return Status::Unimplemented(node.Describe() + ": nearest_mode '" + nearest + "' is not supported");
+      if (nearest == "round_prefer_floor")
+        r = std::ceil(xo - 0.5);
+      else if (nearest == "round_prefer_ceil")
+        r = std::floor(xo + 0.5);
+      else if (nearest == "floor")
+        r = std::floor(xo);
+      else if (nearest == "ceil")
+        r = std::ceil(xo);
+      else
+        return Status::Unimplemented(node.Describe() + ": nearest_mode '" + nearest + "' is not supported");
       int64_t i = std::min<int64_t>(std::max<int64_t>(static_cast<int64_t>(r), 0), a.in - 1);
       t.i0.push_back(i);
       t.i1.push_back(i);
@@ -73,15 +78,24 @@ StatusOr<AxisTable> BuildTable(const graph::Node& node, const Axis& a, bool line
 class PlainResizeKernel : public Kernel {
  public:
   PlainResizeKernel(const Shape& in, const Shape& out, bool nhwc, AxisTable h, AxisTable w)
-      : n_(in[0]), c_(in[1]), ih_(in[2]), iw_(in[3]), oh_(out[2]), ow_(out[3]), nhwc_(nhwc), h_(std::move(h)),
+      : n_(in[0]),
+        c_(in[1]),
+        ih_(in[2]),
+        iw_(in[3]),
+        oh_(out[2]),
+        ow_(out[3]),
+        nhwc_(nhwc),
+        h_(std::move(h)),
         w_(std::move(w)) {}
   void Bind(std::span<void* const> inputs, std::span<void* const> outputs, void*) override {
     src_ = static_cast<const float*>(inputs[0]);
     dst_ = static_cast<float*>(outputs[0]);
   }
   Status Execute(dnnl::stream&) override {
-    if (nhwc_) RunNhwc();
-    else RunNchw();
+    if (nhwc_)
+      RunNhwc();
+    else
+      RunNchw();
     return Status::Ok();
   }
   std::string impl_name() const override { return "plain:resize"; }
@@ -159,8 +173,7 @@ KernelOr CreateResizeKernel(const graph::Node& node, std::span<const TensorDesc>
   const size_t own = OwnInputCount(node);
   const size_t scales_index = own == 2 ? 1 : 2;
   std::vector<float> scales;
-  if (scales_index < own && inputs[scales_index].present &&
-      inputs[scales_index].shape.num_elements() > 0) {
+  if (scales_index < own && inputs[scales_index].present && inputs[scales_index].shape.num_elements() > 0) {
     PLATEAU_ASSIGN_OR_RETURN(scales, ConstantFloats(node, inputs[scales_index], "scales"));
     if (scales.size() != 4) {
       return Status::InvalidArgument(node.Describe() + ": scales must have 4 values");
@@ -174,7 +187,9 @@ KernelOr CreateResizeKernel(const graph::Node& node, std::span<const TensorDesc>
   }
   const bool linear = mode == "linear";
   const std::string ctm = node.GetString("coordinate_transformation_mode", "half_pixel");
-  auto exact = [](const Axis& a) { return static_cast<double>(a.in) * a.scale == static_cast<double>(a.out); };
+  auto exact = [](const Axis& a) {
+    return static_cast<double>(a.in) * a.scale == static_cast<double>(a.out);
+  };
   auto integer_up = [&](const Axis& a) { return exact(a) && a.out % a.in == 0; };
   bool use_onednn = false;
   if (!linear) {

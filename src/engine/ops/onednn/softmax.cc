@@ -22,14 +22,15 @@ KernelOr CreateSoftmaxKernel(const graph::Node& node, std::span<const TensorDesc
   PLATEAU_ASSIGN_OR_RETURN(int axis, NormalizeAxis(node, node.GetInt("axis", -1), rank));
   if (axis != rank - 1) {
     return Status::Unimplemented(node.Describe() + ": softmax along axis " + std::to_string(axis) +
-                                 " of a rank-" + std::to_string(rank) + " tensor; only the last dim is supported");
+                                 " of a rank-" + std::to_string(rank) +
+                                 " tensor; only the last dim is supported");
   }
   // Rows of the last dim: the same bytes as the tensor, and the layout oneDNN handles best.
   const int64_t cols = rank == x.shape.rank() ? x.shape[rank - 1] : 1;
   const int64_t rows = x.shape.num_elements() / std::max<int64_t>(cols, 1);
   const memory::desc md({rows, cols}, memory::data_type::f32, memory::format_tag::ab);
-  dnnl::softmax_forward::primitive_desc pd(dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, md, 1),
-                                           MakeAttr(), *ctx.engine);
+  dnnl::softmax_forward::primitive_desc pd(
+      dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, md, 1), MakeAttr(), *ctx.engine);
   auto k = std::make_unique<PrimitiveKernel>(node, *ctx.engine);
   memory src = k->AddMemory(md, BufferRole::kInput, 0);
   memory dst = k->AddMemory(md, BufferRole::kOutput, 0);

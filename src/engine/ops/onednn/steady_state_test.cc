@@ -26,25 +26,32 @@ TEST(OnednnSteadyStateTest, ExecuteDoesNotGrowTheHeap) {
   };
   std::vector<Case> cases;
   {
-    std::vector<Input> in = {Runtime(RandomFloats({1, 16, 24, 20}, rng)), Constant(RandomFloats({32, 16, 3, 3}, rng)),
-                             Constant(RandomFloats({32}, rng)), Runtime(RandomFloats({1, 32, 24, 20}, rng))};
+    std::vector<Input> in = {Runtime(RandomFloats({1, 16, 24, 20}, rng)),
+                             Constant(RandomFloats({32, 16, 3, 3}, rng)), Constant(RandomFloats({32}, rng)),
+                             Runtime(RandomFloats({1, 32, 24, 20}, rng))};
     graph::Node conv = MakeNode("Conv", {{"kernel_shape", Ints{3, 3}}, {"pads", Ints{1, 1, 1, 1}}});
     conv.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kSum, graph::Eltwise::kRelu, 0, 0, {3}});
-    conv.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kHardSwish, 0, 0, {}});
+    conv.post_ops.push_back(
+        graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kHardSwish, 0, 0, {}});
     cases.push_back({"conv+sum", conv, in, RunOptions{true}});
   }
-  cases.push_back({"deconv", MakeNode("ConvTranspose", {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}}),
+  cases.push_back({"deconv",
+                   MakeNode("ConvTranspose", {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}}),
                    {Runtime(RandomFloats({1, 8, 10, 12}, rng)), Constant(RandomFloats({8, 4, 2, 2}, rng)),
                     Constant(RandomFloats({4}, rng))},
                    RunOptions{true}});
-  cases.push_back({"mul", MakeNode("Mul"),
+  cases.push_back({"mul",
+                   MakeNode("Mul"),
                    {Runtime(RandomFloats({1, 16, 24, 20}, rng)), Runtime(RandomFloats({1, 16, 1, 1}, rng))},
                    RunOptions{true}});
-  cases.push_back({"matmul", MakeNode("MatMul"),
-                   {Runtime(RandomFloats({1, 40, 64}, rng)), Constant(RandomFloats({64, 48}, rng))}, RunOptions{}});
-  cases.push_back({"slice", MakeNode("Slice"),
-                   {Runtime(RandomFloats({3, 5, 7}, rng)), Constant(Int64s({1}, {1})), Constant(Int64s({1}, {3})),
-                    Constant(Int64s({1}, {1}))},
+  cases.push_back({"matmul",
+                   MakeNode("MatMul"),
+                   {Runtime(RandomFloats({1, 40, 64}, rng)), Constant(RandomFloats({64, 48}, rng))},
+                   RunOptions{}});
+  cases.push_back({"slice",
+                   MakeNode("Slice"),
+                   {Runtime(RandomFloats({3, 5, 7}, rng)), Constant(Int64s({1}, {1})),
+                    Constant(Int64s({1}, {3})), Constant(Int64s({1}, {1}))},
                    RunOptions{}});
   for (Case& c : cases) {
     auto ref = RunOp(c.node, c.inputs, 11, 1);

@@ -48,7 +48,8 @@ KernelOr CreateTransposeKernel(const graph::Node& node, std::span<const TensorDe
   }
   for (int64_t p : perm) {
     if (p < 0 || p >= rank || seen[static_cast<size_t>(p)]) {
-      return Status::InvalidArgument(node.Describe() + ": perm is not a permutation of 0.." + std::to_string(rank - 1));
+      return Status::InvalidArgument(node.Describe() + ": perm is not a permutation of 0.." +
+                                     std::to_string(rank - 1));
     }
     seen[static_cast<size_t>(p)] = true;
   }
@@ -87,8 +88,8 @@ KernelOr CreateReorderKernel(const graph::Node& node, std::span<const TensorDesc
   const TensorDesc& out = outputs[0];
   PLATEAU_RETURN_IF_ERROR(ExpectFloat(node, x, "input"));
   if (x.shape != out.shape || out.dtype != x.dtype) {
-    return Status::InvalidArgument(node.Describe() + ": a reorder keeps shape and type, got " + x.shape.ToString() +
-                                   " -> " + out.shape.ToString());
+    return Status::InvalidArgument(node.Describe() + ": a reorder keeps shape and type, got " +
+                                   x.shape.ToString() + " -> " + out.shape.ToString());
   }
   if ((x.layout == graph::Layout::kNhwc || out.layout == graph::Layout::kNhwc) && x.shape.rank() != 4) {
     return Status::InvalidArgument(node.Describe() + ": nhwc needs rank 4, got " + x.shape.ToString());
