@@ -207,6 +207,50 @@ TEST_F(TextDetectorModelTest, FindsADrawnTextLineWhereItWasDrawn) {
   }
 }
 
+TEST_F(TextDetectorModelTest, OverridesApplyToOneCallOnly) {
+  SKIP_WITHOUT_MODEL();
+  cv::Mat image(200, 600, CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::putText(image, "OVERRIDES 42", cv::Point(60, 120), cv::FONT_HERSHEY_SIMPLEX, 1.5, cv::Scalar(0, 0, 0),
+              3, cv::LINE_AA);
+  auto normal = detector_->Detect(image);
+  ASSERT_TRUE(normal.ok()) << normal.status().ToString();
+  ASSERT_EQ(normal->quads.size(), 1u);
+
+  DetParams wider;
+  wider.unclip_ratio = 3.0;
+  auto grown = detector_->Detect(image, wider);
+  ASSERT_TRUE(grown.ok()) << grown.status().ToString();
+  ASSERT_EQ(grown->quads.size(), 1u);
+  const cv::Rect2d small = Bounds(normal->quads[0]), large = Bounds(grown->quads[0]);
+  EXPECT_EQ((small & large).area(), small.area()) << "a larger unclip_ratio must contain the default box";
+  EXPECT_GT(large.height, small.height + 4);
+  // The same map scores the same regardless of how far the box is grown afterwards.
+  EXPECT_FLOAT_EQ(grown->scores[0], normal->scores[0]);
+
+  DetParams strict;
+  strict.box_thresh = 0.999;
+  auto none = detector_->Detect(image, strict);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->quads.empty());
+
+  auto again = detector_->Detect(image);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->quads, normal->quads);
+}
+
+TEST_F(TextDetectorModelTest, TinyImagesArePaddedNotRefused) {
+  SKIP_WITHOUT_MODEL();
+  const cv::Mat tiny(12, 20, CV_8UC3, cv::Scalar(255, 255, 255));
+  auto boxes = detector_->Detect(tiny);
+  ASSERT_TRUE(boxes.ok()) << boxes.status().ToString();
+  for (const Quad& q : boxes->quads) {
+    for (const cv::Point2f& p : q) {
+      EXPECT_LE(p.x, tiny.cols);
+      EXPECT_LE(p.y, tiny.rows);
+    }
+  }
+}
+
 // Share of labelled text lines of SROIE receipts covered by a detected box (IoU of the axis-aligned
 // bounding rectangles >= 0.5).
 TEST_F(TextDetectorModelTest, RecallOnSroieReceipts) {
