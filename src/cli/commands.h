@@ -13,5 +13,7 @@ int RunModelCommand(const std::vector<std::string>& args);
 int BenchmarkCommand(const std::vector<std::string>& args);
 // plateau plan --model F --shape NxCxHxW [--shape ...]
 int PlanCommand(const std::vector<std::string>& args);
+// plateau ocr -i INPUT [-i ...] [--save_path DIR] [--text_det_thresh 0.3 ...]: JSON Lines on stdout
+int OcrCommand(const std::vector<std::string>& args);
 
 }  // namespace plateau::cli

@@ -12,7 +12,9 @@ void Usage() {
                "engine commands:\n"
                "  run_model   run one ONNX model on .npy inputs, write .npy outputs\n"
                "  benchmark   time a model on a random input of a given shape\n"
-               "  plan        print the memory plan of a model for an input shape\n";
+               "  plan        print the memory plan of a model for an input shape\n\n"
+               "pipelines:\n"
+               "  ocr         text of images, PDFs and directories of them, as JSON Lines\n";
 }
 
 }  // namespace
@@ -27,6 +29,7 @@ int main(int argc, char** argv) {
   if (cmd == "run_model") return plateau::cli::RunModelCommand(args);
   if (cmd == "benchmark") return plateau::cli::BenchmarkCommand(args);
   if (cmd == "plan") return plateau::cli::PlanCommand(args);
+  if (cmd == "ocr") return plateau::cli::OcrCommand(args);
   std::cerr << "plateau: unknown command '" << cmd << "' (run plateau --help for the commands)\n";
   return 2;
 }

@@ -1,0 +1,211 @@
+// The OCR pipeline: images and PDF pages in, text lines with their boxes out, with the parameters and
+// the result fields of the PaddleX / PaddleOCR 3.x "OCR" pipeline (PP-OCRv4 models).
+//
+//   PLATEAU_ASSIGN_OR_RETURN(auto pipeline, plateau::OcrPipeline::Create(plateau::OcrOptions{}));
+//   PLATEAU_ASSIGN_OR_RETURN(plateau::OcrRange results,
+//                            pipeline->Predict({plateau::OcrInput::Path("scans/")}));
+//   for (const plateau::OcrResult& r : results) {
+//     if (!r.error.ok()) { /* r.input_path failed; the others still come */ continue; }
+//     std::cout << plateau::ToJson(r) << "\n";
+//   }
+//
+// Per page: text detection (quads in reading order) -> one straightened crop per quad -> (optional) text
+// line orientation, turning upside-down lines -> recognition -> lines scoring below text_rec_score_thresh
+// are dropped from rec_* (dt_polys keeps every detected box).
+//
+// Predict is lazy: the returned range decodes one input (one PDF page) per step and runs the stages on
+// it, so memory depends on the largest page, not on the number of inputs. Directories are listed when
+// iteration reaches them. An input that cannot be read or processed gives a result whose `error` is set
+// and iteration goes on.
+//
+// Threads: an OcrPipeline owns one session per model and is not thread-safe; iterate one range at a
+// time. A range refers to its pipeline, which must outlive it.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <opencv2/core.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plateau/status.h"
+
+namespace plateau {
+
+struct OcrOptions {
+  // Directory holding the models and the dictionary under the names below.
+  std::string model_dir = "models";
+  std::string det_model = "ch_PP-OCRv4_det_infer.onnx";
+  std::string rec_model = "ch_PP-OCRv4_rec_infer.onnx";
+  std::string cls_model = "ch_ppocr_mobile_v2.0_cls_infer.onnx";
+  std::string rec_dict = "ppocr_keys_v1.txt";
+
+  // PaddleX enables the document preprocessor (page orientation) by default; no document orientation
+  // model ships with plateau, so it is off here and asking for it is refused (Unimplemented).
+  bool use_doc_orientation_classify = false;
+  // Classify each text line as 0 / 180 degrees and turn the upside-down ones before recognition.
+  bool use_textline_orientation = true;
+
+  // Text detection; defaults and their meaning as in ocr/det/text_detector.h (PaddleX OCR pipeline).
+  int text_det_limit_side_len = 64;         // >= 1
+  std::string text_det_limit_type = "min";  // "min", "max" or "resize_long"
+  double text_det_thresh = 0.3;             // [0, 1]
+  double text_det_box_thresh = 0.6;         // [0, 1]
+  double text_det_unclip_ratio = 1.5;       // > 0
+  int text_det_max_side_limit = 4000;       // >= 1
+
+  // Recognised lines whose score is below this are left out of rec_* ([0, 1]).
+  double text_rec_score_thresh = 0.0;
+  int text_recognition_batch_size = 6;      // >= 1
+  int textline_orientation_batch_size = 6;  // >= 1
+
+  int threads = 0;  // intra-op threads per model session; 0: all cores
+};
+
+// Per-call values of the parameters; unset ones keep the pipeline's options.
+struct OcrOverrides {
+  std::optional<bool> use_doc_orientation_classify;
+  std::optional<bool> use_textline_orientation;
+  std::optional<int> text_det_limit_side_len;
+  std::optional<std::string> text_det_limit_type;
+  std::optional<double> text_det_thresh;
+  std::optional<double> text_det_box_thresh;
+  std::optional<double> text_det_unclip_ratio;
+  std::optional<int> text_det_max_side_limit;
+  std::optional<double> text_rec_score_thresh;
+  std::optional<int> text_recognition_batch_size;
+  std::optional<int> textline_orientation_batch_size;
+};
+
+// One input of Predict.
+struct OcrInput {
+  enum class Kind { kPath, kBytes, kImage };
+
+  // A file (image or PDF, told apart by its first bytes) or a directory: its images and PDFs (by file
+  // extension: jpg, jpeg, png, bmp, tif, tiff, webp, pdf; not recursive) in sorted name order.
+  static OcrInput Path(std::string path);
+  // Encoded image or PDF bytes; `label` is reported as input_path.
+  static OcrInput Bytes(std::string bytes, std::string label);
+  // A decoded image (1-4 channels, 8 or 16 bit; converted to BGR as io/image.h does).
+  static OcrInput Image(cv::Mat image, std::string label);
+
+  Kind kind = Kind::kPath;
+  std::string path;   // kPath
+  std::string bytes;  // kBytes
+  cv::Mat image;      // kImage
+  std::string label;  // kBytes, kImage
+};
+
+using OcrPoint = std::array<int, 2>;      // x, y in page pixels
+using OcrPoly = std::array<OcrPoint, 4>;  // top-left, top-right, bottom-right, bottom-left
+
+struct OcrResult {
+  std::string input_path;  // the file, or the label of bytes / an image
+  int page_index = -1;     // 0-based page of a PDF; -1 for an image (JSON null)
+
+  // Not OK when this input (page) failed; then only input_path and page_index are meaningful.
+  Status error;
+
+  struct ModelSettings {
+    bool use_doc_preprocessor = false;
+    bool use_textline_orientation = true;
+  } model_settings;
+  struct DocPreprocessorRes {
+    int angle = -1;  // page rotation found by the document preprocessor; -1: not run
+  } doc_preprocessor_res;
+
+  std::vector<OcrPoly> dt_polys;  // every detected box, reading order
+  std::vector<float> dt_scores;
+  struct TextDetParams {
+    int limit_side_len = 0;
+    std::string limit_type;
+    double thresh = 0;
+    int max_side_limit = 0;
+    double box_thresh = 0;
+    double unclip_ratio = 0;
+  } text_det_params;
+  std::string text_type = "general";
+  std::vector<int> textline_orientation_angles;  // per dt_polys entry: 0 or 180; -1 when not run
+  double text_rec_score_thresh = 0.0;
+
+  // The lines kept (score >= text_rec_score_thresh), in reading order.
+  std::vector<std::string> rec_texts;  // UTF-8
+  std::vector<float> rec_scores;
+  std::vector<OcrPoly> rec_polys;
+  std::vector<std::array<int, 4>> rec_boxes;  // x_min, y_min, x_max, y_max of each rec_polys entry
+};
+
+// {"res": {...}} with the PaddleX field names; text is written as UTF-8 (not \u escaped). A failed result
+// gives {"res": {"input_path": ..., "page_index": ..., "error": "CODE: message"}}.
+std::string ToJson(const OcrResult& result, int indent = -1);
+// Writes ToJson(result, 4) to dir/{stem}_res.json (dir/{stem}_{page}_res.json for a PDF page), where
+// stem is the input's file name without extension; creates dir if needed.
+Status SaveJson(const OcrResult& result, const std::string& dir);
+
+class OcrPipeline;
+
+// The lazy sequence of results of one Predict call: an input range, walked once.
+class OcrRange {
+ public:
+  struct State;
+
+  class Iterator {
+   public:
+    using value_type = OcrResult;
+    using difference_type = std::ptrdiff_t;
+    using reference = const OcrResult&;
+    using pointer = const OcrResult*;
+    using iterator_category = std::input_iterator_tag;
+
+    Iterator() = default;
+    const OcrResult& operator*() const;
+    const OcrResult* operator->() const { return &**this; }
+    // Processes the next input (or PDF page).
+    Iterator& operator++();
+    void operator++(int) { ++*this; }
+    bool operator==(const Iterator& other) const;
+
+   private:
+    friend class OcrRange;
+    explicit Iterator(State* state) : state_(state) {}
+    State* state_ = nullptr;  // nullptr: the end
+  };
+
+  OcrRange(OcrRange&&) noexcept;
+  OcrRange& operator=(OcrRange&&) noexcept;
+  ~OcrRange();
+
+  // The first call processes the first input. A range is walked once: a second begin() continues where
+  // the iteration stands.
+  Iterator begin();
+  Iterator end() { return Iterator(); }
+
+ private:
+  friend class OcrPipeline;
+  explicit OcrRange(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+class OcrPipeline {
+ public:
+  // Loads the three models and the dictionary from options.model_dir. Fails on options out of range
+  // (naming the parameter), on use_doc_orientation_classify, and on missing or invalid models.
+  static StatusOr<std::unique_ptr<OcrPipeline>> Create(const OcrOptions& options);
+  ~OcrPipeline();
+
+  // Checks the overrides (InvalidArgument naming the parameter) before any work, then returns the lazy
+  // range of results: one per image, one per PDF page, one error result per input that failed.
+  StatusOr<OcrRange> Predict(std::vector<OcrInput> inputs, OcrOverrides overrides = {});
+
+  const OcrOptions& options() const { return options_; }
+
+  struct Stages;  // the models' sessions (defined in the implementation)
+
+ private:
+  OcrPipeline() = default;
+  OcrOptions options_;
+  std::unique_ptr<Stages> stages_;
+};
+
+}  // namespace plateau

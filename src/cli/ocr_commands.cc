@@ -1,0 +1,171 @@
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <limits>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "plateau/ocr.h"
+
+namespace plateau::cli {
+namespace {
+
+int Fail(const Status& s) {
+  std::cerr << "plateau: " << s.ToString() << "\n";
+  return 1;
+}
+
+// PaddleOCR's CLI spells booleans True / False; anything else is refused rather than guessed at.
+StatusOr<std::optional<bool>> GetBool(const Flags& flags, const std::string& name) {
+  if (!flags.Has(name)) return std::optional<bool>();
+  const std::string v = flags.Get(name);
+  if (v == "True") return std::optional<bool>(true);
+  if (v == "False") return std::optional<bool>(false);
+  return Status::InvalidArgument("flag --" + name + ": '" + v + "' is not a boolean; expected True or False");
+}
+
+StatusOr<std::optional<int>> GetOptInt(const Flags& flags, const std::string& name) {
+  if (!flags.Has(name)) return std::optional<int>();
+  PLATEAU_ASSIGN_OR_RETURN(
+      long long v, flags.GetInt(name, 0, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+  return std::optional<int>(static_cast<int>(v));
+}
+
+StatusOr<std::optional<double>> GetOptDouble(const Flags& flags, const std::string& name) {
+  if (!flags.Has(name)) return std::optional<double>();
+  PLATEAU_ASSIGN_OR_RETURN(double v, flags.GetDouble(name, 0));
+  if (!std::isfinite(v)) return Status::InvalidArgument("flag --" + name + ": must be a finite number");
+  return std::optional<double>(v);
+}
+
+const std::vector<FlagSpec> kOcrSpecs = {
+    {"input", "image, PDF or directory of them (repeatable)", true, false, {"i"}},
+    {"save_path", "directory to write {stem}_res.json files to", false, false, {}},
+    {"model_dir", "directory of the models and ppocr_keys_v1.txt (default: models)", false, false, {}},
+    {"threads", "intra-op threads per model (0 = all cores)", false, false, {}},
+    {"use_doc_orientation_classify", "True/False (only False is supported)", false, false, {}},
+    {"use_doc_unwarping", "True/False (only False is supported)", false, false, {}},
+    {"use_textline_orientation", "True/False (default True)", false, false, {}},
+    {"text_det_limit_side_len", "resize limit of detection (default 64)", false, false, {}},
+    {"text_det_limit_type", "min, max or resize_long (default min)", false, false, {}},
+    {"text_det_thresh", "pixel threshold of detection (default 0.3)", false, false, {}},
+    {"text_det_box_thresh", "box score threshold (default 0.6)", false, false, {}},
+    {"text_det_unclip_ratio", "box expansion (default 1.5)", false, false, {}},
+    {"text_det_max_side_limit", "longest side after resizing (default 4000)", false, false, {}},
+    {"text_rec_score_thresh", "drop recognised lines scoring below (default 0.0)", false, false, {}},
+    {"text_recognition_batch_size", "lines per recognition run (default 6)", false, false, {}},
+    {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},
+};
+
+// Options of the pipeline from the flags; every value is checked here or by OcrPipeline::Create before
+// any model is loaded.
+StatusOr<OcrOptions> ParseOcrOptions(const Flags& flags) {
+  OcrOptions o;
+  o.model_dir = flags.Get("model_dir", o.model_dir);
+  PLATEAU_ASSIGN_OR_RETURN(long long threads, flags.GetInt("threads", 0, 0, 1024));
+  o.threads = static_cast<int>(threads);
+  PLATEAU_ASSIGN_OR_RETURN(auto doc, GetBool(flags, "use_doc_orientation_classify"));
+  if (doc.value_or(false)) {
+    return Status::Unimplemented(
+        "flag --use_doc_orientation_classify: no document orientation model is available; only False");
+  }
+  PLATEAU_ASSIGN_OR_RETURN(auto unwarp, GetBool(flags, "use_doc_unwarping"));
+  if (unwarp.value_or(false)) {
+    return Status::Unimplemented("flag --use_doc_unwarping: no unwarping model is available; only False");
+  }
+  PLATEAU_ASSIGN_OR_RETURN(auto tlo, GetBool(flags, "use_textline_orientation"));
+  o.use_textline_orientation = tlo.value_or(o.use_textline_orientation);
+  PLATEAU_ASSIGN_OR_RETURN(auto limit, GetOptInt(flags, "text_det_limit_side_len"));
+  o.text_det_limit_side_len = limit.value_or(o.text_det_limit_side_len);
+  o.text_det_limit_type = flags.Get("text_det_limit_type", o.text_det_limit_type);
+  PLATEAU_ASSIGN_OR_RETURN(auto thresh, GetOptDouble(flags, "text_det_thresh"));
+  o.text_det_thresh = thresh.value_or(o.text_det_thresh);
+  PLATEAU_ASSIGN_OR_RETURN(auto box, GetOptDouble(flags, "text_det_box_thresh"));
+  o.text_det_box_thresh = box.value_or(o.text_det_box_thresh);
+  PLATEAU_ASSIGN_OR_RETURN(auto unclip, GetOptDouble(flags, "text_det_unclip_ratio"));
+  o.text_det_unclip_ratio = unclip.value_or(o.text_det_unclip_ratio);
+  PLATEAU_ASSIGN_OR_RETURN(auto side, GetOptInt(flags, "text_det_max_side_limit"));
+  o.text_det_max_side_limit = side.value_or(o.text_det_max_side_limit);
+  PLATEAU_ASSIGN_OR_RETURN(auto score, GetOptDouble(flags, "text_rec_score_thresh"));
+  o.text_rec_score_thresh = score.value_or(o.text_rec_score_thresh);
+  PLATEAU_ASSIGN_OR_RETURN(auto rb, GetOptInt(flags, "text_recognition_batch_size"));
+  o.text_recognition_batch_size = rb.value_or(o.text_recognition_batch_size);
+  PLATEAU_ASSIGN_OR_RETURN(auto cb, GetOptInt(flags, "textline_orientation_batch_size"));
+  o.textline_orientation_batch_size = cb.value_or(o.textline_orientation_batch_size);
+  return o;
+}
+
+// Counts the files the inputs stand for (directories listed by name only), for the progress bar.
+size_t CountInputs(const std::vector<std::string>& inputs) {
+  namespace fs = std::filesystem;
+  size_t n = 0;
+  for (const std::string& in : inputs) {
+    std::error_code ec;
+    if (!fs::is_directory(in, ec)) {
+      ++n;
+      continue;
+    }
+    for (fs::directory_iterator it(in, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->is_regular_file(ec)) ++n;
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
+int OcrCommand(const std::vector<std::string>& args) {
+  for (const std::string& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::cout << "usage: plateau ocr -i INPUT [-i INPUT ...] [--save_path DIR] [--name value ...]\n"
+                   "Prints one JSON object per image / PDF page per line on stdout.\n"
+                << FlagsHelp(kOcrSpecs);
+      return 0;
+    }
+  }
+  auto flags = Flags::Parse(kOcrSpecs, args, 2);
+  if (!flags.ok()) return Fail(flags.status());
+  const std::vector<std::string>& inputs = flags->GetAll("input");
+  if (inputs.empty()) return Fail(Status::InvalidArgument("flag --input (-i) is required"));
+  auto options = ParseOcrOptions(*flags);
+  if (!options.ok()) return Fail(options.status());
+  const std::string save_path = flags->Get("save_path");
+
+  auto pipeline = OcrPipeline::Create(*options);
+  if (!pipeline.ok()) return Fail(pipeline.status());
+  std::vector<OcrInput> in;
+  for (const std::string& path : inputs) in.push_back(OcrInput::Path(path));
+  auto range = (*pipeline)->Predict(std::move(in));
+  if (!range.ok()) return Fail(range.status());
+
+  const size_t total = CountInputs(inputs);
+  const bool progress = total > 1 && isatty(STDERR_FILENO);
+  size_t done = 0;
+  bool any_failed = false;
+  for (const OcrResult& r : *range) {
+    ++done;
+    if (!r.error.ok()) any_failed = true;
+    std::cout << ToJson(r) << "\n" << std::flush;
+    if (!save_path.empty() && r.error.ok()) {
+      Status st = SaveJson(r, save_path);
+      if (!st.ok()) {
+        std::cerr << "plateau: " << st.ToString() << "\n";
+        any_failed = true;
+      }
+    }
+    if (progress) {
+      // PDF pages count as results too, so the count can pass the number of files.
+      const size_t shown = std::min(done, total);
+      const int width = 30;
+      const int filled = static_cast<int>(width * shown / total);
+      std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, '.') << "] " << done
+                << " result" << (done == 1 ? "" : "s") << " (" << total << " input files)" << std::flush;
+    }
+  }
+  if (progress) std::cerr << "\n";
+  return any_failed ? 1 : 0;
+}
+
+}  // namespace plateau::cli

@@ -1,0 +1,444 @@
+#include <algorithm>
+#include <cctype>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "io/image.h"
+#include "io/pdf.h"
+#include "ocr/cls/textline_classifier.h"
+#include "ocr/common/crop.h"
+#include "ocr/det/text_detector.h"
+#include "ocr/rec/text_recognizer.h"
+#include "plateau/ocr.h"
+
+namespace plateau {
+namespace fs = std::filesystem;
+
+OcrInput OcrInput::Path(std::string path) {
+  OcrInput in;
+  in.kind = Kind::kPath;
+  in.path = std::move(path);
+  return in;
+}
+
+OcrInput OcrInput::Bytes(std::string bytes, std::string label) {
+  OcrInput in;
+  in.kind = Kind::kBytes;
+  in.bytes = std::move(bytes);
+  in.label = std::move(label);
+  return in;
+}
+
+OcrInput OcrInput::Image(cv::Mat image, std::string label) {
+  OcrInput in;
+  in.kind = Kind::kImage;
+  in.image = std::move(image);
+  in.label = std::move(label);
+  return in;
+}
+
+namespace {
+
+// The parameters of one Predict call, options and overrides merged.
+struct Params {
+  bool use_doc_orientation_classify = false;
+  bool use_textline_orientation = true;
+  int limit_side_len = 0;
+  std::string limit_type;
+  double thresh = 0, box_thresh = 0, unclip_ratio = 0;
+  int max_side_limit = 0;
+  double score_thresh = 0;
+  int rec_batch = 1, cls_batch = 1;
+};
+
+Status CheckParams(const Params& p) {
+  if (p.use_doc_orientation_classify) {
+    return Status::Unimplemented(
+        "use_doc_orientation_classify: no document orientation model is available; it must be false");
+  }
+  auto range = [](const char* name, double v, double lo, double hi) -> Status {
+    if (!(v >= lo && v <= hi)) {
+      std::ostringstream os;
+      os << name << " = " << v << " is out of range; expected [" << lo << ", " << hi << "]";
+      return Status::InvalidArgument(os.str());
+    }
+    return Status::Ok();
+  };
+  PLATEAU_RETURN_IF_ERROR(range("text_det_limit_side_len", p.limit_side_len, 1, 100000));
+  auto type = ocr::ParseLimitType(p.limit_type);
+  if (!type.ok()) return type.status().WithContext("text_det_limit_type");
+  PLATEAU_RETURN_IF_ERROR(range("text_det_thresh", p.thresh, 0, 1));
+  PLATEAU_RETURN_IF_ERROR(range("text_det_box_thresh", p.box_thresh, 0, 1));
+  if (!(p.unclip_ratio > 0 && p.unclip_ratio <= 100)) {
+    return Status::InvalidArgument("text_det_unclip_ratio = " + std::to_string(p.unclip_ratio) +
+                                   " is out of range; expected > 0 (and at most 100)");
+  }
+  PLATEAU_RETURN_IF_ERROR(range("text_det_max_side_limit", p.max_side_limit, 1, 100000));
+  PLATEAU_RETURN_IF_ERROR(range("text_rec_score_thresh", p.score_thresh, 0, 1));
+  PLATEAU_RETURN_IF_ERROR(range("text_recognition_batch_size", p.rec_batch, 1, 4096));
+  PLATEAU_RETURN_IF_ERROR(range("textline_orientation_batch_size", p.cls_batch, 1, 4096));
+  return Status::Ok();
+}
+
+Params Merge(const OcrOptions& o, const OcrOverrides& v) {
+  Params p;
+  p.use_doc_orientation_classify = v.use_doc_orientation_classify.value_or(o.use_doc_orientation_classify);
+  p.use_textline_orientation = v.use_textline_orientation.value_or(o.use_textline_orientation);
+  p.limit_side_len = v.text_det_limit_side_len.value_or(o.text_det_limit_side_len);
+  p.limit_type = v.text_det_limit_type.value_or(o.text_det_limit_type);
+  p.thresh = v.text_det_thresh.value_or(o.text_det_thresh);
+  p.box_thresh = v.text_det_box_thresh.value_or(o.text_det_box_thresh);
+  p.unclip_ratio = v.text_det_unclip_ratio.value_or(o.text_det_unclip_ratio);
+  p.max_side_limit = v.text_det_max_side_limit.value_or(o.text_det_max_side_limit);
+  p.score_thresh = v.text_rec_score_thresh.value_or(o.text_rec_score_thresh);
+  p.rec_batch = v.text_recognition_batch_size.value_or(o.text_recognition_batch_size);
+  p.cls_batch = v.textline_orientation_batch_size.value_or(o.textline_orientation_batch_size);
+  return p;
+}
+
+OcrPoly ToPoly(const ocr::Quad& q) {
+  OcrPoly poly;
+  for (int i = 0; i < 4; ++i) {
+    poly[i] = {static_cast<int>(std::lround(q[i].x)), static_cast<int>(std::lround(q[i].y))};
+  }
+  return poly;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool IsSupportedFile(const fs::path& p) {
+  static const char* kExts[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pdf"};
+  std::string ext = Lower(p.extension().string());
+  return std::any_of(std::begin(kExts), std::end(kExts), [&](const char* e) { return ext == e; });
+}
+
+StatusOr<std::string> ReadFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot open '" + path + "'");
+  std::ostringstream os;
+  os << in.rdbuf();
+  if (in.bad()) return Status::DataLoss("error reading '" + path + "'");
+  return os.str();
+}
+
+}  // namespace
+
+struct OcrPipeline::Stages {
+  std::unique_ptr<ocr::TextDetector> det;
+  std::unique_ptr<ocr::TextlineClassifier> cls;
+  std::unique_ptr<ocr::TextRecognizer> rec;
+};
+
+OcrPipeline::~OcrPipeline() = default;
+
+StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Create(const OcrOptions& options) {
+  PLATEAU_RETURN_IF_ERROR(CheckParams(Merge(options, {})));
+  if (options.threads < 0) {
+    return Status::InvalidArgument("threads = " + std::to_string(options.threads) + "; expected >= 0");
+  }
+  std::unique_ptr<OcrPipeline> p(new OcrPipeline());
+  p->options_ = options;
+  p->stages_ = std::make_unique<Stages>();
+  const fs::path dir(options.model_dir);
+
+  ocr::TextDetectorOptions det;
+  det.model_path = (dir / options.det_model).string();
+  det.threads = options.threads;
+  det.limit_side_len = options.text_det_limit_side_len;
+  det.limit_type = options.text_det_limit_type;
+  det.max_side_limit = options.text_det_max_side_limit;
+  det.thresh = options.text_det_thresh;
+  det.box_thresh = options.text_det_box_thresh;
+  det.unclip_ratio = options.text_det_unclip_ratio;
+  PLATEAU_ASSIGN_OR_RETURN(p->stages_->det, ocr::TextDetector::Create(det));
+
+  // The classifier is loaded even when off by default, so that a call can switch it on.
+  ocr::TextlineClassifierOptions cls;
+  cls.model_path = (dir / options.cls_model).string();
+  cls.threads = options.threads;
+  cls.batch_size = options.textline_orientation_batch_size;
+  PLATEAU_ASSIGN_OR_RETURN(p->stages_->cls, ocr::TextlineClassifier::Create(cls));
+
+  ocr::TextRecognizerOptions rec;
+  rec.model_path = (dir / options.rec_model).string();
+  rec.dict_path = (dir / options.rec_dict).string();
+  rec.threads = options.threads;
+  rec.batch_size = options.text_recognition_batch_size;
+  rec.score_thresh = static_cast<float>(options.text_rec_score_thresh);
+  PLATEAU_ASSIGN_OR_RETURN(p->stages_->rec, ocr::TextRecognizer::Create(rec));
+  return p;
+}
+
+namespace {
+
+// Runs the stages on one decoded page and fills the result's OCR fields.
+Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr, OcrResult* r) {
+  r->model_settings.use_doc_preprocessor = false;
+  r->model_settings.use_textline_orientation = p.use_textline_orientation;
+  r->doc_preprocessor_res.angle = -1;
+  r->text_det_params = {p.limit_side_len, p.limit_type, p.thresh,
+                        p.max_side_limit, p.box_thresh, p.unclip_ratio};
+  r->text_rec_score_thresh = p.score_thresh;
+
+  ocr::DetParams det;
+  det.limit_side_len = p.limit_side_len;
+  det.limit_type = p.limit_type;
+  det.max_side_limit = p.max_side_limit;
+  det.thresh = p.thresh;
+  det.box_thresh = p.box_thresh;
+  det.unclip_ratio = p.unclip_ratio;
+  auto boxes = stages.det->Detect(bgr, det);
+  if (!boxes.ok()) return boxes.status().WithContext("text detection");
+
+  std::vector<cv::Mat> crops;
+  crops.reserve(boxes->quads.size());
+  for (size_t i = 0; i < boxes->quads.size(); ++i) {
+    auto crop = ocr::CropTextLine(bgr, boxes->quads[i]);
+    if (!crop.ok()) return crop.status().WithContext("crop of text box " + std::to_string(i));
+    crops.push_back(std::move(crop).value());
+    r->dt_polys.push_back(ToPoly(boxes->quads[i]));
+  }
+  r->dt_scores = boxes->scores;
+
+  r->textline_orientation_angles.assign(crops.size(), -1);
+  if (p.use_textline_orientation && !crops.empty()) {
+    auto orientations = stages.cls->Classify(crops, p.cls_batch);
+    if (!orientations.ok()) return orientations.status().WithContext("text line orientation");
+    for (size_t i = 0; i < orientations->size(); ++i) {
+      r->textline_orientation_angles[i] = (*orientations)[i].label == ocr::kTextline180 ? 180 : 0;
+    }
+    auto turned = ocr::RotateUpsideDownLines(*orientations, &crops);
+    if (!turned.ok()) return turned.status().WithContext("text line orientation");
+  }
+
+  ocr::RecognizeOverrides rec;
+  rec.batch_size = p.rec_batch;
+  rec.score_thresh = static_cast<float>(p.score_thresh);
+  auto lines = stages.rec->Recognize(crops, rec);
+  if (!lines.ok()) return lines.status().WithContext("text recognition");
+  for (size_t i = 0; i < lines->size(); ++i) {
+    const ocr::RecognizedLine& line = (*lines)[i];
+    // Compared here rather than trusting `accepted` alone, so the rule is the pipeline's own.
+    if (!(line.score >= static_cast<float>(p.score_thresh))) continue;
+    r->rec_texts.push_back(line.text);
+    r->rec_scores.push_back(line.score);
+    const OcrPoly& poly = r->dt_polys[i];
+    r->rec_polys.push_back(poly);
+    std::array<int, 4> box = {poly[0][0], poly[0][1], poly[0][0], poly[0][1]};
+    for (const OcrPoint& pt : poly) {
+      box[0] = std::min(box[0], pt[0]);
+      box[1] = std::min(box[1], pt[1]);
+      box[2] = std::max(box[2], pt[0]);
+      box[3] = std::max(box[3], pt[1]);
+    }
+    r->rec_boxes.push_back(box);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// What a range needs between steps: the inputs not yet started, the files of a directory being walked,
+// the PDF being paged through, and the result of the last step.
+struct OcrRange::State {
+  OcrPipeline::Stages* stages = nullptr;
+  Params params;
+  std::deque<OcrInput> inputs;
+  std::deque<std::string> pending_files;  // from a directory, sorted
+  std::unique_ptr<io::PdfDocument> pdf;
+  int next_page = 0;
+  bool started = false;
+  bool done = false;
+  OcrResult current;
+
+  void Advance();
+  void ProcessImage(StatusOr<cv::Mat> image, std::string label, int page);
+  void OpenPdf(StatusOr<std::unique_ptr<io::PdfDocument>> doc, const std::string& label);
+  void ProcessFile(const std::string& path);
+  void Fail(std::string label, int page, Status error) {
+    current = OcrResult();
+    current.input_path = std::move(label);
+    current.page_index = page;
+    current.error = std::move(error);
+  }
+};
+
+void OcrRange::State::ProcessImage(StatusOr<cv::Mat> image, std::string label, int page) {
+  if (!image.ok()) return Fail(std::move(label), page, image.status());
+  current = OcrResult();
+  current.input_path = std::move(label);
+  current.page_index = page;
+  Status st = RunPage(*stages, params, *image, &current);
+  if (!st.ok()) Fail(current.input_path, page, st.WithContext(current.input_path));
+}
+
+void OcrRange::State::OpenPdf(StatusOr<std::unique_ptr<io::PdfDocument>> doc, const std::string& label) {
+  if (!doc.ok()) return Fail(label, -1, doc.status());
+  if ((*doc)->num_pages() <= 0)
+    return Fail(label, -1, Status::InvalidArgument(label + ": the PDF has no pages"));
+  pdf = std::move(doc).value();
+  next_page = 0;
+  Advance();
+}
+
+void OcrRange::State::ProcessFile(const std::string& path) {
+  std::error_code ec;
+  if (Lower(fs::path(path).extension().string()) == ".pdf") {
+    return OpenPdf(io::PdfDocument::OpenFile(path), path);
+  }
+  auto bytes = ReadFileBytes(path);
+  if (!bytes.ok()) return Fail(path, -1, bytes.status());
+  if (io::LooksLikePdf(*bytes)) return OpenPdf(io::PdfDocument::Open(std::move(bytes).value(), path), path);
+  ProcessImage(io::DecodeImage(*bytes, path), path, -1);
+}
+
+void OcrRange::State::Advance() {
+  if (pdf) {
+    const int page = next_page++;
+    const std::string label = pdf->label();
+    auto image = pdf->RenderPage(page);
+    if (next_page >= pdf->num_pages()) pdf.reset();
+    return ProcessImage(std::move(image), label, page);
+  }
+  if (!pending_files.empty()) {
+    std::string path = std::move(pending_files.front());
+    pending_files.pop_front();
+    return ProcessFile(path);
+  }
+  if (inputs.empty()) {
+    done = true;
+    current = OcrResult();
+    return;
+  }
+  OcrInput in = std::move(inputs.front());
+  inputs.pop_front();
+  switch (in.kind) {
+    case OcrInput::Kind::kImage:
+      return ProcessImage(io::ToBgr8(in.image, in.label), in.label, -1);
+    case OcrInput::Kind::kBytes:
+      if (io::LooksLikePdf(in.bytes))
+        return OpenPdf(io::PdfDocument::Open(std::move(in.bytes), in.label), in.label);
+      return ProcessImage(io::DecodeImage(in.bytes, in.label), in.label, -1);
+    case OcrInput::Kind::kPath:
+      break;
+  }
+  std::error_code ec;
+  if (!fs::is_directory(in.path, ec)) {
+    if (!fs::exists(in.path, ec))
+      return Fail(in.path, -1, Status::NotFound("no such file or directory: '" + in.path + "'"));
+    return ProcessFile(in.path);
+  }
+  std::vector<std::string> files;
+  for (fs::directory_iterator it(in.path, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec) && IsSupportedFile(it->path())) files.push_back(it->path().string());
+  }
+  if (ec)
+    return Fail(in.path, -1, Status::NotFound("cannot list directory '" + in.path + "': " + ec.message()));
+  if (files.empty()) {
+    return Fail(in.path, -1,
+                Status::NotFound("directory '" + in.path + "' holds no image or PDF files (" +
+                                 "jpg, jpeg, png, bmp, tif, tiff, webp, pdf)"));
+  }
+  std::sort(files.begin(), files.end());
+  pending_files.assign(files.begin(), files.end());
+  Advance();
+}
+
+const OcrResult& OcrRange::Iterator::operator*() const { return state_->current; }
+
+OcrRange::Iterator& OcrRange::Iterator::operator++() {
+  state_->Advance();
+  if (state_->done) state_ = nullptr;
+  return *this;
+}
+
+bool OcrRange::Iterator::operator==(const Iterator& other) const { return state_ == other.state_; }
+
+OcrRange::OcrRange(std::unique_ptr<State> state) : state_(std::move(state)) {}
+OcrRange::OcrRange(OcrRange&&) noexcept = default;
+OcrRange& OcrRange::operator=(OcrRange&&) noexcept = default;
+OcrRange::~OcrRange() = default;
+
+OcrRange::Iterator OcrRange::begin() {
+  if (!state_->started) {
+    state_->started = true;
+    state_->Advance();
+  }
+  return state_->done ? Iterator() : Iterator(state_.get());
+}
+
+StatusOr<OcrRange> OcrPipeline::Predict(std::vector<OcrInput> inputs, OcrOverrides overrides) {
+  Params params = Merge(options_, overrides);
+  PLATEAU_RETURN_IF_ERROR(CheckParams(params));
+  auto state = std::make_unique<OcrRange::State>();
+  state->stages = stages_.get();
+  state->params = std::move(params);
+  for (OcrInput& in : inputs) state->inputs.push_back(std::move(in));
+  return OcrRange(std::move(state));
+}
+
+namespace {
+
+nlohmann::json PolysJson(const std::vector<OcrPoly>& polys) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const OcrPoly& poly : polys) {
+    nlohmann::json q = nlohmann::json::array();
+    for (const OcrPoint& pt : poly) q.push_back({pt[0], pt[1]});
+    out.push_back(std::move(q));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ToJson(const OcrResult& r, int indent) {
+  nlohmann::json res = nlohmann::json::object();
+  res["input_path"] = r.input_path;
+  res["page_index"] = r.page_index < 0 ? nlohmann::json(nullptr) : nlohmann::json(r.page_index);
+  if (!r.error.ok()) {
+    res["error"] = r.error.ToString();
+  } else {
+    res["model_settings"] = {{"use_doc_preprocessor", r.model_settings.use_doc_preprocessor},
+                             {"use_textline_orientation", r.model_settings.use_textline_orientation}};
+    res["doc_preprocessor_res"] = {{"angle", r.doc_preprocessor_res.angle}};
+    res["dt_polys"] = PolysJson(r.dt_polys);
+    res["dt_scores"] = r.dt_scores;
+    const auto& d = r.text_det_params;
+    res["text_det_params"] = {
+        {"limit_side_len", d.limit_side_len}, {"limit_type", d.limit_type}, {"thresh", d.thresh},
+        {"max_side_limit", d.max_side_limit}, {"box_thresh", d.box_thresh}, {"unclip_ratio", d.unclip_ratio}};
+    res["text_type"] = r.text_type;
+    res["textline_orientation_angles"] = r.textline_orientation_angles;
+    res["text_rec_score_thresh"] = r.text_rec_score_thresh;
+    res["rec_texts"] = r.rec_texts;
+    res["rec_scores"] = r.rec_scores;
+    res["rec_polys"] = PolysJson(r.rec_polys);
+    res["rec_boxes"] = r.rec_boxes;
+  }
+  // Invalid UTF-8 (which the decoder should never emit) is replaced rather than thrown on.
+  return nlohmann::json{{"res", res}}.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Status SaveJson(const OcrResult& result, const std::string& dir) {
+  std::string stem = fs::path(result.input_path).stem().string();
+  if (stem.empty()) stem = "input";
+  if (result.page_index >= 0) stem += "_" + std::to_string(result.page_index);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::InvalidArgument("cannot create directory '" + dir + "': " + ec.message());
+  const std::string path = (fs::path(dir) / (stem + "_res.json")).string();
+  std::ofstream out(path, std::ios::binary);
+  if (!out) return Status::NotFound("cannot write '" + path + "'");
+  out << ToJson(result, 4) << "\n";
+  out.close();
+  if (!out) return Status::DataLoss("error writing '" + path + "'");
+  return Status::Ok();
+}
+
+}  // namespace plateau

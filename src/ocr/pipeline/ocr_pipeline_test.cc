@@ -1,0 +1,287 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "plateau/ocr.h"
+
+namespace plateau {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kModels = PLATEAU_SOURCE_DIR "/models";
+const std::string kSroie = PLATEAU_SOURCE_DIR "/../shared/eval/sroie";
+
+bool HaveModels() {
+  return fs::exists(kModels + "/ch_PP-OCRv4_det_infer.onnx") &&
+         fs::exists(kModels + "/ch_PP-OCRv4_rec_infer.onnx") &&
+         fs::exists(kModels + "/ch_ppocr_mobile_v2.0_cls_infer.onnx") &&
+         fs::exists(kModels + "/ppocr_keys_v1.txt");
+}
+
+#define SKIP_WITHOUT_MODELS()                                                                  \
+  do {                                                                                         \
+    if (!HaveModels()) GTEST_SKIP() << "models missing in " << kModels << ": run make models"; \
+  } while (0)
+
+// One pipeline for the whole suite: loading three models takes a while.
+OcrPipeline& Pipeline() {
+  static std::unique_ptr<OcrPipeline> pipeline = [] {
+    OcrOptions options;
+    options.model_dir = kModels;
+    auto p = OcrPipeline::Create(options);
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    return p.ok() ? std::move(p).value() : nullptr;
+  }();
+  return *pipeline;
+}
+
+std::vector<OcrResult> RunAll(std::vector<OcrInput> inputs, OcrOverrides overrides = {}) {
+  auto range = Pipeline().Predict(std::move(inputs), overrides);
+  EXPECT_TRUE(range.ok()) << range.status().ToString();
+  std::vector<OcrResult> out;
+  if (!range.ok()) return out;
+  for (const OcrResult& r : *range) out.push_back(r);
+  return out;
+}
+
+// The TEXT column of a SROIE label file: everything after the 8th comma of each line.
+std::vector<std::string> SroieLabels(const std::string& csv_path) {
+  std::ifstream in(csv_path);
+  std::vector<std::string> labels;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    size_t pos = 0;
+    int commas = 0;
+    while (commas < 8 && (pos = line.find(',', pos)) != std::string::npos) {
+      ++pos;
+      ++commas;
+    }
+    if (commas == 8) labels.push_back(line.substr(pos));
+  }
+  return labels;
+}
+
+// Checks the invariants between the fields of a successful result.
+void ExpectConsistent(const OcrResult& r) {
+  ASSERT_TRUE(r.error.ok()) << r.error.ToString();
+  EXPECT_EQ(r.dt_polys.size(), r.dt_scores.size());
+  EXPECT_EQ(r.textline_orientation_angles.size(), r.dt_polys.size());
+  EXPECT_EQ(r.rec_texts.size(), r.rec_scores.size());
+  EXPECT_EQ(r.rec_polys.size(), r.rec_texts.size());
+  EXPECT_EQ(r.rec_boxes.size(), r.rec_texts.size());
+  EXPECT_LE(r.rec_polys.size(), r.dt_polys.size());
+  for (size_t i = 0; i < r.rec_polys.size(); ++i) {
+    const OcrPoly& p = r.rec_polys[i];
+    int x0 = std::min({p[0][0], p[1][0], p[2][0], p[3][0]});
+    int y0 = std::min({p[0][1], p[1][1], p[2][1], p[3][1]});
+    int x1 = std::max({p[0][0], p[1][0], p[2][0], p[3][0]});
+    int y1 = std::max({p[0][1], p[1][1], p[2][1], p[3][1]});
+    EXPECT_EQ(r.rec_boxes[i], (std::array<int, 4>{x0, y0, x1, y1})) << "line " << i;
+    EXPECT_GE(r.rec_scores[i], r.text_rec_score_thresh);
+  }
+}
+
+TEST(OcrPipelineTest, SroieReceiptReadsLabelLinesExactly) {
+  SKIP_WITHOUT_MODELS();
+  std::vector<OcrResult> results = RunAll({OcrInput::Path(kSroie + "/img/000.jpg")});
+  ASSERT_EQ(results.size(), 1u);
+  const OcrResult& r = results[0];
+  ExpectConsistent(r);
+  EXPECT_EQ(r.page_index, -1);
+  EXPECT_EQ(r.input_path, kSroie + "/img/000.jpg");
+  EXPECT_TRUE(r.model_settings.use_textline_orientation);
+  EXPECT_FALSE(r.model_settings.use_doc_preprocessor);
+  EXPECT_EQ(r.doc_preprocessor_res.angle, -1);
+  EXPECT_EQ(r.text_det_params.limit_side_len, 64);
+  EXPECT_EQ(r.text_det_params.limit_type, "min");
+  for (int a : r.textline_orientation_angles) EXPECT_TRUE(a == 0 || a == 180) << a;
+
+  std::vector<std::string> labels = SroieLabels(kSroie + "/box/000.csv");
+  ASSERT_GT(labels.size(), 10u);
+  std::set<std::string> texts(r.rec_texts.begin(), r.rec_texts.end());
+  int exact = 0;
+  for (const std::string& label : labels) exact += texts.count(label) ? 1 : 0;
+  EXPECT_GE(exact, 5) << "of " << labels.size() << " label lines";
+  EXPECT_TRUE(texts.count("789417-W"));
+  EXPECT_TRUE(texts.count("CASH BILL"));
+}
+
+TEST(OcrPipelineTest, LazyDirectoryWithCorruptFileContinues) {
+  SKIP_WITHOUT_MODELS();
+  fs::path dir = fs::temp_directory_path() / ("plateau_ocr_dir_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy_file(kSroie + "/img/000.jpg", dir / "a.jpg");
+  fs::copy_file(kSroie + "/img/001.jpg", dir / "b.jpg");
+  {
+    std::ofstream bad(dir / "c.png", std::ios::binary);
+    bad << "\x89PNG\r\n\x1a\n this is not really a png";
+  }
+  std::ofstream(dir / "notes.txt") << "ignored: not an image extension";
+
+  auto range = Pipeline().Predict({OcrInput::Path(dir.string())});
+  ASSERT_TRUE(range.ok()) << range.status().ToString();
+  std::vector<std::string> paths;
+  std::vector<bool> failed;
+  for (const OcrResult& r : *range) {
+    paths.push_back(fs::path(r.input_path).filename().string());
+    failed.push_back(!r.error.ok());
+    if (r.error.ok()) {
+      ExpectConsistent(r);
+      EXPECT_FALSE(r.rec_texts.empty());
+    } else {
+      EXPECT_NE(r.error.message().find("c.png"), std::string::npos) << r.error.ToString();
+    }
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{"a.jpg", "b.jpg", "c.png"}));
+  EXPECT_EQ(failed, (std::vector<bool>{false, false, true}));
+  fs::remove_all(dir);
+}
+
+TEST(OcrPipelineTest, MissingPathAndEmptyInputs) {
+  SKIP_WITHOUT_MODELS();
+  EXPECT_TRUE(RunAll({}).empty());
+  std::vector<OcrResult> results =
+      RunAll({OcrInput::Path("/nonexistent/x.jpg"), OcrInput::Bytes("garbage", "upload-1")});
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].error.code(), StatusCode::kNotFound);
+  EXPECT_EQ(results[0].input_path, "/nonexistent/x.jpg");
+  EXPECT_FALSE(results[1].error.ok());
+  EXPECT_EQ(results[1].input_path, "upload-1");
+}
+
+TEST(OcrPipelineTest, OverridesOutOfRangeAreRefusedNamingTheParameter) {
+  SKIP_WITHOUT_MODELS();
+  struct Case {
+    OcrOverrides overrides;
+    std::string name;
+  };
+  std::vector<Case> cases(7);
+  cases[0].overrides.text_det_thresh = 1.5, cases[0].name = "text_det_thresh";
+  cases[1].overrides.text_det_box_thresh = -0.1, cases[1].name = "text_det_box_thresh";
+  cases[2].overrides.text_det_limit_type = "longest", cases[2].name = "text_det_limit_type";
+  cases[3].overrides.text_recognition_batch_size = 0, cases[3].name = "text_recognition_batch_size";
+  cases[4].overrides.text_rec_score_thresh = 2.0, cases[4].name = "text_rec_score_thresh";
+  cases[5].overrides.text_det_unclip_ratio = 0.0, cases[5].name = "text_det_unclip_ratio";
+  cases[6].overrides.use_doc_orientation_classify = true, cases[6].name = "use_doc_orientation_classify";
+  for (const Case& c : cases) {
+    auto range = Pipeline().Predict({OcrInput::Path(kSroie + "/img/000.jpg")}, c.overrides);
+    ASSERT_FALSE(range.ok()) << c.name;
+    EXPECT_NE(range.status().message().find(c.name), std::string::npos) << range.status().ToString();
+  }
+  OcrOptions bad;
+  bad.model_dir = kModels;
+  bad.textline_orientation_batch_size = -3;
+  auto p = OcrPipeline::Create(bad);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("textline_orientation_batch_size"), std::string::npos);
+}
+
+TEST(OcrPipelineTest, ScoreThresholdFiltersRecognisedLinesOnly) {
+  SKIP_WITHOUT_MODELS();
+  std::vector<OcrResult> all = RunAll({OcrInput::Path(kSroie + "/img/000.jpg")});
+  OcrOverrides strict;
+  strict.text_rec_score_thresh = 0.99;
+  strict.use_textline_orientation = false;
+  std::vector<OcrResult> kept = RunAll({OcrInput::Path(kSroie + "/img/000.jpg")}, strict);
+  ASSERT_EQ(all.size(), 1u);
+  ASSERT_EQ(kept.size(), 1u);
+  ExpectConsistent(kept[0]);
+  EXPECT_DOUBLE_EQ(kept[0].text_rec_score_thresh, 0.99);
+  EXPECT_FALSE(kept[0].model_settings.use_textline_orientation);
+  for (int a : kept[0].textline_orientation_angles) EXPECT_EQ(a, -1);
+  // Detection does not depend on the threshold.
+  EXPECT_EQ(kept[0].dt_polys, all[0].dt_polys);
+  // Independently: the lines of the unfiltered run scoring >= 0.99 (the receipt is upright, so turning
+  // lines off does not change them).
+  size_t expected = 0;
+  for (float s : all[0].rec_scores) expected += s >= 0.99f ? 1 : 0;
+  EXPECT_LT(expected, all[0].rec_texts.size()) << "the threshold should drop some lines";
+  EXPECT_LT(kept[0].rec_texts.size(), all[0].rec_texts.size());
+  EXPECT_NEAR(static_cast<double>(kept[0].rec_texts.size()), static_cast<double>(expected), 2.0);
+}
+
+TEST(OcrPipelineTest, DecodedImageInput) {
+  SKIP_WITHOUT_MODELS();
+  std::ifstream in(kSroie + "/img/000.jpg", std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  std::vector<OcrResult> results = RunAll({OcrInput::Bytes(bytes.str(), "receipt-000")});
+  ASSERT_EQ(results.size(), 1u);
+  ExpectConsistent(results[0]);
+  EXPECT_EQ(results[0].input_path, "receipt-000");
+  // The same pixels as the file, so the same result.
+  std::vector<OcrResult> from_file = RunAll({OcrInput::Path(kSroie + "/img/000.jpg")});
+  ASSERT_EQ(from_file.size(), 1u);
+  EXPECT_EQ(results[0].rec_texts, from_file[0].rec_texts);
+  EXPECT_EQ(results[0].dt_polys, from_file[0].dt_polys);
+}
+
+OcrResult HandMadeResult() {
+  OcrResult r;
+  r.input_path = "/data/scan.v2.pdf";
+  r.page_index = 2;
+  r.dt_polys = {OcrPoly{{{1, 2}, {30, 2}, {30, 12}, {1, 12}}}};
+  r.dt_scores = {0.5f};
+  r.textline_orientation_angles = {180};
+  r.rec_texts = {"价格 12.50"};
+  r.rec_scores = {0.75f};
+  r.rec_polys = r.dt_polys;
+  r.rec_boxes = {{1, 2, 30, 12}};
+  r.text_det_params = {64, "min", 0.3, 4000, 0.6, 1.5};
+  return r;
+}
+
+TEST(OcrJsonTest, PaddleXFieldsAndRawUtf8) {
+  std::string text = ToJson(HandMadeResult());
+  EXPECT_NE(text.find("价格 12.50"), std::string::npos) << "UTF-8 must not be escaped: " << text;
+  EXPECT_EQ(text.find('\n'), std::string::npos);
+  nlohmann::json j = nlohmann::json::parse(text);
+  const nlohmann::json& res = j.at("res");
+  EXPECT_EQ(res.at("input_path"), "/data/scan.v2.pdf");
+  EXPECT_EQ(res.at("page_index"), 2);
+  EXPECT_EQ(res.at("dt_polys"), nlohmann::json::parse("[[[1,2],[30,2],[30,12],[1,12]]]"));
+  EXPECT_EQ(res.at("rec_boxes"), nlohmann::json::parse("[[1,2,30,12]]"));
+  EXPECT_EQ(res.at("textline_orientation_angles"), nlohmann::json::parse("[180]"));
+  EXPECT_EQ(res.at("text_type"), "general");
+  EXPECT_EQ(res.at("doc_preprocessor_res").at("angle"), -1);
+  EXPECT_EQ(res.at("model_settings").at("use_doc_preprocessor"), false);
+  EXPECT_EQ(res.at("text_det_params").at("limit_type"), "min");
+  EXPECT_EQ(res.at("text_det_params").at("max_side_limit"), 4000);
+  EXPECT_DOUBLE_EQ(res.at("rec_scores")[0].get<double>(), 0.75);
+  EXPECT_FALSE(res.contains("error"));
+
+  OcrResult failed;
+  failed.input_path = "x.jpg";
+  failed.error = Status::DataLoss("x.jpg: truncated");
+  nlohmann::json f = nlohmann::json::parse(ToJson(failed));
+  EXPECT_TRUE(f.at("res").at("page_index").is_null());
+  EXPECT_EQ(f.at("res").at("error"), "DATA_LOSS: x.jpg: truncated");
+  EXPECT_FALSE(f.at("res").contains("rec_texts"));
+}
+
+TEST(OcrJsonTest, SaveJsonNamesFilesByStemAndPage) {
+  fs::path dir = fs::temp_directory_path() / ("plateau_ocr_json_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  OcrResult r = HandMadeResult();
+  ASSERT_TRUE(SaveJson(r, dir.string()).ok());
+  r.input_path = "receipt.jpg";
+  r.page_index = -1;
+  ASSERT_TRUE(SaveJson(r, dir.string()).ok());
+  EXPECT_TRUE(fs::exists(dir / "scan.v2_2_res.json"));
+  EXPECT_TRUE(fs::exists(dir / "receipt_res.json"));
+  std::ifstream in(dir / "receipt_res.json");
+  nlohmann::json j = nlohmann::json::parse(in);
+  EXPECT_EQ(j.at("res").at("rec_texts")[0], "价格 12.50");
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace plateau
