@@ -385,10 +385,10 @@ StatusOr<OcrRange> OcrPipeline::Predict(std::vector<OcrInput> inputs, OcrOverrid
 
 namespace {
 
-nlohmann::json PolysJson(const std::vector<OcrPoly>& polys) {
-  nlohmann::json out = nlohmann::json::array();
+nlohmann::ordered_json PolysJson(const std::vector<OcrPoly>& polys) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const OcrPoly& poly : polys) {
-    nlohmann::json q = nlohmann::json::array();
+    nlohmann::ordered_json q = nlohmann::ordered_json::array();
     for (const OcrPoint& pt : poly) q.push_back({pt[0], pt[1]});
     out.push_back(std::move(q));
   }
@@ -398,9 +398,10 @@ nlohmann::json PolysJson(const std::vector<OcrPoly>& polys) {
 }  // namespace
 
 std::string ToJson(const OcrResult& r, int indent) {
-  nlohmann::json res = nlohmann::json::object();
+  nlohmann::ordered_json res = nlohmann::ordered_json::object();
   res["input_path"] = r.input_path;
-  res["page_index"] = r.page_index < 0 ? nlohmann::json(nullptr) : nlohmann::json(r.page_index);
+  res["page_index"] =
+      r.page_index < 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.page_index);
   if (!r.error.ok()) {
     res["error"] = r.error.ToString();
   } else {
@@ -422,7 +423,8 @@ std::string ToJson(const OcrResult& r, int indent) {
     res["rec_boxes"] = r.rec_boxes;
   }
   // Invalid UTF-8 (which the decoder should never emit) is replaced rather than thrown on.
-  return nlohmann::json{{"res", res}}.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::ordered_json{{"res", res}}.dump(indent, ' ', false,
+                                                   nlohmann::ordered_json::error_handler_t::replace);
 }
 
 Status SaveJson(const OcrResult& result, const std::string& dir) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -222,6 +223,84 @@ TEST(OcrPipelineTest, DecodedImageInput) {
   ASSERT_EQ(from_file.size(), 1u);
   EXPECT_EQ(results[0].rec_texts, from_file[0].rec_texts);
   EXPECT_EQ(results[0].dt_polys, from_file[0].dt_polys);
+}
+
+// A PDF with one page per text, each drawn in Helvetica at 28 pt on a 400 x 200 pt page; the xref
+// offsets are computed as the objects are written.
+std::string MakePdf(const std::vector<std::string>& page_texts) {
+  const int n = static_cast<int>(page_texts.size());
+  std::vector<std::string> objs;
+  objs.push_back("<< /Type /Catalog /Pages 2 0 R >>");
+  std::string kids;
+  for (int i = 0; i < n; ++i) kids += std::to_string(4 + 2 * i) + " 0 R ";
+  objs.push_back("<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(n) + " >>");
+  objs.push_back("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>");
+  for (int i = 0; i < n; ++i) {
+    objs.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 200] /Contents " +
+                   std::to_string(5 + 2 * i) + " 0 R /Resources << /Font << /F1 3 0 R >> >> >>");
+    std::string stream = "BT /F1 28 Tf 30 90 Td (" + page_texts[i] + ") Tj ET";
+    objs.push_back("<< /Length " + std::to_string(stream.size()) + " >>\nstream\n" + stream + "\nendstream");
+  }
+  std::string out = "%PDF-1.4\n";
+  std::vector<size_t> offsets;
+  for (size_t i = 0; i < objs.size(); ++i) {
+    offsets.push_back(out.size());
+    out += std::to_string(i + 1) + " 0 obj\n" + objs[i] + "\nendobj\n";
+  }
+  const size_t xref = out.size();
+  out += "xref\n0 " + std::to_string(objs.size() + 1) + "\n0000000000 65535 f \n";
+  for (size_t off : offsets) {
+    char line[32];
+    std::snprintf(line, sizeof(line), "%010zu 00000 n \n", off);
+    out += line;
+  }
+  out += "trailer\n<< /Size " + std::to_string(objs.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
+         std::to_string(xref) + "\n%%EOF\n";
+  return out;
+}
+
+TEST(OcrPipelineTest, PdfPagesOneResultEach) {
+  SKIP_WITHOUT_MODELS();
+  fs::path path = fs::temp_directory_path() / ("plateau_ocr_" + std::to_string(::getpid()) + ".pdf");
+  std::ofstream(path, std::ios::binary) << MakePdf({"INVOICE 2024", "TOTAL 125.50"});
+  std::vector<OcrResult> results =
+      RunAll({OcrInput::Path(path.string()), OcrInput::Bytes(MakePdf({"HELLO WORLD"}), "mem.pdf")});
+  fs::remove(path);
+  ASSERT_EQ(results.size(), 3u);
+  for (const OcrResult& r : results) ExpectConsistent(r);
+  EXPECT_EQ(results[0].page_index, 0);
+  EXPECT_EQ(results[1].page_index, 1);
+  EXPECT_EQ(results[2].page_index, 0);
+  EXPECT_EQ(results[0].input_path, path.string());
+  EXPECT_EQ(results[2].input_path, "mem.pdf");
+  EXPECT_EQ(results[0].rec_texts, std::vector<std::string>{"INVOICE 2024"});
+  EXPECT_EQ(results[1].rec_texts, std::vector<std::string>{"TOTAL 125.50"});
+  EXPECT_EQ(results[2].rec_texts, std::vector<std::string>{"HELLO WORLD"});
+}
+
+TEST(OcrPipelineTest, PredictReadsEachInputOnlyWhenReached) {
+  SKIP_WITHOUT_MODELS();
+  fs::path dir = fs::temp_directory_path() / ("plateau_ocr_lazy_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "a.pdf", std::ios::binary) << MakePdf({"FIRST 1"});
+  std::ofstream(dir / "b.pdf", std::ios::binary) << MakePdf({"SECOND 2"});
+  auto range = Pipeline().Predict({OcrInput::Path(dir.string())});
+  ASSERT_TRUE(range.ok());
+  auto it = range->begin();
+  ASSERT_NE(it, range->end());
+  EXPECT_TRUE(it->error.ok()) << it->error.ToString();
+  EXPECT_EQ(fs::path(it->input_path).filename(), "a.pdf");
+  EXPECT_EQ(it->rec_texts.size(), 1u);
+  // The directory was listed, but b.pdf has not been read yet: removing it now makes its step fail.
+  fs::remove(dir / "b.pdf");
+  ++it;
+  ASSERT_NE(it, range->end());
+  EXPECT_EQ(fs::path(it->input_path).filename(), "b.pdf");
+  EXPECT_FALSE(it->error.ok());
+  ++it;
+  EXPECT_EQ(it, range->end());
+  fs::remove_all(dir);
 }
 
 OcrResult HandMadeResult() {
