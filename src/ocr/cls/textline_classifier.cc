@@ -43,7 +43,13 @@ StatusOr<std::unique_ptr<TextlineClassifier>> TextlineClassifier::Create(
   session_options.threads = options.threads;
   session_options.reference_kernels = options.reference_kernels;
   PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, session_options));
-  PLATEAU_ASSIGN_OR_RETURN(PlanSummary plan, session->Plan({Shape({1, 3, kLineHeight, kClsWidth})}));
+  StatusOr<PlanSummary> planned = session->Plan({Shape({1, 3, kLineHeight, kClsWidth})});
+  if (!planned.ok()) {
+    return planned.status().WithContext("textline orientation model " + model->path() +
+                                        " cannot take a 1x3x" + std::to_string(kLineHeight) + "x" +
+                                        std::to_string(kClsWidth) + " text line");
+  }
+  const PlanSummary& plan = *planned;
   if (plan.output_shapes.size() != 1) {
     return Status::InvalidArgument("textline orientation model " + model->path() + " has " +
                                    std::to_string(plan.output_shapes.size()) + " outputs; expected 1");

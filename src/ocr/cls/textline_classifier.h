@@ -17,6 +17,9 @@
 // cls_thresh = 0.9. RotateUpsideDownLines follows PaddleX by default; pass min_score = 0.9 (compared with
 // >, as PaddleOCR 2.x) for the older behaviour.
 //
+// With this model, PaddleX's rule turns more upright lines than the old threshold does: on 1021 upright
+// SROIE receipt lines, 5.6% were labelled "180" but only 1.4% with a score above 0.9.
+//
 // Defaults (PaddleX 3.x): batch_size 6 (TextLineOrientation batch_size /
 // textline_orientation_batch_size).
 //

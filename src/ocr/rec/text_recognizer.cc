@@ -66,7 +66,13 @@ StatusOr<std::unique_ptr<TextRecognizer>> TextRecognizer::Create(std::shared_ptr
   PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, session_options));
   // The output width is only known from a plan; the default line shape is the one most batches of
   // short lines use, so the plan built here is rarely wasted.
-  PLATEAU_ASSIGN_OR_RETURN(PlanSummary plan, session->Plan({Shape({1, 3, kLineHeight, kRecDefaultWidth})}));
+  StatusOr<PlanSummary> planned = session->Plan({Shape({1, 3, kLineHeight, kRecDefaultWidth})});
+  if (!planned.ok()) {
+    return planned.status().WithContext("recognition model " + model->path() + " cannot take a 1x3x" +
+                                        std::to_string(kLineHeight) + "x" + std::to_string(kRecDefaultWidth) +
+                                        " text line");
+  }
+  const PlanSummary& plan = *planned;
   if (plan.output_shapes.size() != 1 || plan.output_shapes[0].rank() != 3) {
     return Status::InvalidArgument(
         "recognition model " + model->path() + " should have one output of rank 3 (N x T x classes), got " +

@@ -108,7 +108,21 @@ TEST_F(TextRecognizerTest, RefusesADictionaryThatDoesNotMatchTheModel) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("6625"), std::string::npos) << r.status().message();
-  EXPECT_NE(r.status().message().find("5"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("gives 5"), std::string::npos) << r.status().message();
+  std::printf("mismatched dictionary: %s\n", r.status().ToString().c_str());
+}
+
+TEST_F(TextRecognizerTest, RefusesAModelThatIsNotARecogniser) {
+  const std::string cls = std::string(kModelDir) + "/ch_ppocr_mobile_v2.0_cls_infer.onnx";
+  if (!FileExists(cls)) GTEST_SKIP() << cls << " missing; run `make models`";
+  TextRecognizerOptions options;
+  options.model_path = cls;
+  options.dict_path = kDict;
+  options.threads = 2;
+  auto r = TextRecognizer::Create(options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(cls), std::string::npos) << r.status().message();
+  std::printf("cls model as recogniser: %s\n", r.status().ToString().c_str());
 }
 
 TEST_F(TextRecognizerTest, RefusesBadOptionsAndCrops) {
