@@ -15,5 +15,11 @@ int BenchmarkCommand(const std::vector<std::string>& args);
 int PlanCommand(const std::vector<std::string>& args);
 // plateau ocr -i INPUT [-i ...] [--save_path DIR] [--text_det_thresh 0.3 ...]: JSON Lines on stdout
 int OcrCommand(const std::vector<std::string>& args);
+// Single modules on image files, one JSON line each: text_detection (dt_polys, dt_scores),
+// text_recognition (rec_text, rec_score) of line images, textline_orientation_classification (class_ids,
+// scores, label_names) of line images.
+int TextDetectionCommand(const std::vector<std::string>& args);
+int TextRecognitionCommand(const std::vector<std::string>& args);
+int TextlineOrientationCommand(const std::vector<std::string>& args);
 
 }  // namespace plateau::cli

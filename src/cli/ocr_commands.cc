@@ -4,9 +4,14 @@
 #include <filesystem>
 #include <iostream>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "io/image.h"
+#include "ocr/cls/textline_classifier.h"
+#include "ocr/det/text_detector.h"
+#include "ocr/rec/text_recognizer.h"
 #include "plateau/ocr.h"
 
 namespace plateau::cli {
@@ -166,6 +171,157 @@ int OcrCommand(const std::vector<std::string>& args) {
   }
   if (progress) std::cerr << "\n";
   return any_failed ? 1 : 0;
+}
+
+namespace {
+
+const std::vector<FlagSpec> kModuleSpecs = {
+    {"input", "image file (repeatable)", true, false, {"i"}},
+    {"model_dir", "directory of the models (default: models)", false, false, {}},
+    {"threads", "intra-op threads (0 = all cores)", false, false, {}},
+};
+
+bool WantsHelp(const std::vector<std::string>& args) {
+  for (const std::string& a : args) {
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
+}
+
+// Runs `one` on each -i image and prints {"res": {"input_path", "page_index": null, ...}} per line; an
+// image that fails prints its error and the run goes on. Exit code 1 if any failed.
+template <typename Fn>
+int ForEachImage(const Flags& flags, Fn one) {
+  bool any_failed = false;
+  for (const std::string& path : flags.GetAll("input")) {
+    nlohmann::ordered_json res;
+    res["input_path"] = path;
+    res["page_index"] = nullptr;
+    auto image = io::ReadImage(path);
+    Status st = image.ok() ? one(*image, &res) : image.status();
+    if (!st.ok()) {
+      res["error"] = st.ToString();
+      any_failed = true;
+    }
+    std::cout << nlohmann::ordered_json{{"res", res}}.dump(-1, ' ', false,
+                                                           nlohmann::json::error_handler_t::replace)
+              << "\n"
+              << std::flush;
+  }
+  return any_failed ? 1 : 0;
+}
+
+StatusOr<Flags> ParseModuleFlags(const std::vector<FlagSpec>& specs, const std::vector<std::string>& args,
+                                 int* threads) {
+  PLATEAU_ASSIGN_OR_RETURN(Flags flags, Flags::Parse(specs, args, 2));
+  if (flags.GetAll("input").empty()) return Status::InvalidArgument("flag --input (-i) is required");
+  PLATEAU_ASSIGN_OR_RETURN(long long t, flags.GetInt("threads", 0, 0, 1024));
+  *threads = static_cast<int>(t);
+  return flags;
+}
+
+std::string ModelPath(const Flags& flags, const std::string& file) {
+  return (std::filesystem::path(flags.Get("model_dir", "models")) / file).string();
+}
+
+}  // namespace
+
+int TextDetectionCommand(const std::vector<std::string>& args) {
+  std::vector<FlagSpec> specs = kModuleSpecs;
+  for (const char* name :
+       {"limit_side_len", "limit_type", "thresh", "box_thresh", "unclip_ratio", "max_side_limit"}) {
+    specs.push_back({name, "as text_det_* of plateau ocr", false, false, {}});
+  }
+  if (WantsHelp(args)) {
+    std::cout << "usage: plateau text_detection -i IMAGE [-i ...]: dt_polys and dt_scores as JSON Lines\n"
+              << FlagsHelp(specs);
+    return 0;
+  }
+  int threads = 0;
+  auto flags = ParseModuleFlags(specs, args, &threads);
+  if (!flags.ok()) return Fail(flags.status());
+  ocr::TextDetectorOptions options;
+  options.model_path = ModelPath(*flags, OcrOptions().det_model);
+  options.threads = threads;
+  auto limit = flags->GetInt("limit_side_len", options.limit_side_len, 1, 100000);
+  if (!limit.ok()) return Fail(limit.status());
+  options.limit_side_len = static_cast<int>(*limit);
+  auto side = flags->GetInt("max_side_limit", options.max_side_limit, 1, 100000);
+  if (!side.ok()) return Fail(side.status());
+  options.max_side_limit = static_cast<int>(*side);
+  options.limit_type = flags->Get("limit_type", options.limit_type);
+  if (auto t = ocr::ParseLimitType(options.limit_type); !t.ok())
+    return Fail(t.status().WithContext("flag --limit_type"));
+  for (auto [name, field] : {std::pair<const char*, double*>{"thresh", &options.thresh},
+                             {"box_thresh", &options.box_thresh},
+                             {"unclip_ratio", &options.unclip_ratio}}) {
+    auto v = flags->GetDouble(name, *field);
+    if (!v.ok()) return Fail(v.status());
+    *field = *v;
+  }
+  auto detector = ocr::TextDetector::Create(options);
+  if (!detector.ok()) return Fail(detector.status());
+  return ForEachImage(*flags, [&](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
+    PLATEAU_ASSIGN_OR_RETURN(ocr::DetBoxes boxes, (*detector)->Detect(image));
+    nlohmann::ordered_json polys = nlohmann::ordered_json::array();
+    for (const ocr::Quad& q : boxes.quads) {
+      nlohmann::ordered_json poly = nlohmann::ordered_json::array();
+      for (const cv::Point2f& p : q) poly.push_back({std::lround(p.x), std::lround(p.y)});
+      polys.push_back(std::move(poly));
+    }
+    (*res)["dt_polys"] = std::move(polys);
+    (*res)["dt_scores"] = boxes.scores;
+    return Status::Ok();
+  });
+}
+
+int TextRecognitionCommand(const std::vector<std::string>& args) {
+  if (WantsHelp(args)) {
+    std::cout << "usage: plateau text_recognition -i LINE_IMAGE [-i ...]: rec_text and rec_score as JSON "
+                 "Lines\n"
+              << FlagsHelp(kModuleSpecs);
+    return 0;
+  }
+  int threads = 0;
+  auto flags = ParseModuleFlags(kModuleSpecs, args, &threads);
+  if (!flags.ok()) return Fail(flags.status());
+  ocr::TextRecognizerOptions options;
+  options.model_path = ModelPath(*flags, OcrOptions().rec_model);
+  options.dict_path = ModelPath(*flags, OcrOptions().rec_dict);
+  options.threads = threads;
+  auto recognizer = ocr::TextRecognizer::Create(options);
+  if (!recognizer.ok()) return Fail(recognizer.status());
+  return ForEachImage(*flags, [&](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
+    PLATEAU_ASSIGN_OR_RETURN(auto lines, (*recognizer)->Recognize({image}));
+    (*res)["rec_text"] = lines[0].text;
+    (*res)["rec_score"] = lines[0].score;
+    return Status::Ok();
+  });
+}
+
+int TextlineOrientationCommand(const std::vector<std::string>& args) {
+  if (WantsHelp(args)) {
+    std::cout << "usage: plateau textline_orientation_classification -i LINE_IMAGE [-i ...]: class_ids, "
+                 "scores, label_names as JSON Lines\n"
+              << FlagsHelp(kModuleSpecs);
+    return 0;
+  }
+  int threads = 0;
+  auto flags = ParseModuleFlags(kModuleSpecs, args, &threads);
+  if (!flags.ok()) return Fail(flags.status());
+  ocr::TextlineClassifierOptions options;
+  options.model_path = ModelPath(*flags, OcrOptions().cls_model);
+  options.threads = threads;
+  auto classifier = ocr::TextlineClassifier::Create(options);
+  if (!classifier.ok()) return Fail(classifier.status());
+  return ForEachImage(*flags, [&](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
+    PLATEAU_ASSIGN_OR_RETURN(auto orientations, (*classifier)->Classify({image}));
+    const ocr::TextlineOrientation& o = orientations[0];
+    (*res)["class_ids"] = {o.label};
+    (*res)["scores"] = {o.score};
+    (*res)["label_names"] = {ocr::kTextlineLabelNames[o.label]};
+    return Status::Ok();
+  });
 }
 
 }  // namespace plateau::cli
