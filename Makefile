@@ -1,7 +1,7 @@
 # plateau's front door. The C++ build itself is described in CMakeLists.txt; this file strings the
 # steps together. Every target is idempotent: a second run does little work.
 #
-#   make demo    build, fetch the models and run the detection model on a sample receipt
+#   make demo    build, fetch the models and run the OCR pipeline on a sample receipt
 #   make test    everything CI checks: unit tests and golden tests against ONNX Runtime
 
 SHELL := /bin/bash
@@ -47,14 +47,12 @@ asan-test: deps models $(ASAN_DIR)/CMakeCache.txt
 	OMP_NUM_THREADS=2 PLATEAU_GOLDENS_DIR=$(abspath $(BUILD_DIR))/goldens $(ASAN_DIR)/plateau_tests \
 	  $(if $(filter 1,$(ASAN_GOLDENS)),,--gtest_filter='-PpOcrV4/GoldenTest.*')
 
-# For now the demonstration is the detection model on one receipt; it becomes `plateau ocr` later.
+# The main job on a sample: the OCR pipeline (detection, textline orientation, recognition) on a receipt,
+# one JSON line per input; --save_path also writes the JSON file.
 demo: deps models build
 	@mkdir -p $(BUILD_DIR)/demo
-	$(BUILD_DIR)/plateau_golden_inputs --det-image $(EVAL_DIR)/sroie/img/000.jpg --out $(BUILD_DIR)/demo/det_input.npy
-	$(BUILD_DIR)/plateau run_model --model models/ch_PP-OCRv4_det_infer.onnx \
-	  --input x=$(BUILD_DIR)/demo/det_input.npy --output $(BUILD_DIR)/demo
-	@echo "Text probability map (the share of pixels above 0.3 is what DB post-processing calls text):"
-	@node tools/ort/npy_summary.js --file $(BUILD_DIR)/demo/sigmoid_0.tmp_0.npy --threshold 0.3
+	$(BUILD_DIR)/plateau ocr -i $(EVAL_DIR)/sroie/img/000.jpg --save_path $(BUILD_DIR)/demo
+	@echo "demo: result written to $(BUILD_DIR)/demo/000_res.json"
 
 bench-engine: models ort build
 	PLATEAU_BUILD_DIR=$(abspath $(BUILD_DIR)) tools/bench_engine.sh
