@@ -44,7 +44,8 @@ $(ASAN_DIR)/CMakeCache.txt:
 
 asan-test: deps models $(ASAN_DIR)/CMakeCache.txt
 	cmake --build $(ASAN_DIR) -j $(JOBS) --target plateau_tests
-	OMP_NUM_THREADS=2 PLATEAU_GOLDENS_DIR=$(abspath $(BUILD_DIR))/goldens $(ASAN_DIR)/plateau_tests \
+	OMP_NUM_THREADS=2 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
+	  PLATEAU_GOLDENS_DIR=$(abspath $(BUILD_DIR))/goldens $(ASAN_DIR)/plateau_tests \
 	  $(if $(filter 1,$(ASAN_GOLDENS)),,--gtest_filter='-PpOcrV4/GoldenTest.*')
 
 # The main job on a sample: the OCR pipeline (detection, textline orientation, recognition) on a receipt,
