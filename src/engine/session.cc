@@ -93,20 +93,6 @@ struct Session::State {
 
 namespace {
 
-ops::onednn::TensorDesc DescOf(const graph::Graph& g, graph::ValueId id) {
-  ops::onednn::TensorDesc d;
-  if (!id.valid()) {
-    d.present = false;
-    return d;
-  }
-  const graph::Value& v = g.value(id);
-  d.dtype = v.dtype;
-  d.shape = v.shape;
-  d.layout = v.layout;
-  d.constant = v.constant.get();
-  return d;
-}
-
 std::string KeyString(const PlanKey& key) {
   std::string s;
   for (int i = 0; i < key.n; ++i) s += (i ? ", " : "") + key.shapes[i].ToString();
@@ -154,8 +140,8 @@ StatusOr<std::unique_ptr<PreparedPlan>> Session::State::Build(const PlanKey& key
       const graph::Node& n = g.node(order[s]);
       ins.clear();
       outs.clear();
-      for (graph::ValueId in : n.inputs) ins.push_back(DescOf(g, in));
-      for (graph::ValueId out : n.outputs) outs.push_back(DescOf(g, out));
+      for (graph::ValueId in : n.inputs) ins.push_back(planner::DescribeValue(g, in));
+      for (graph::ValueId out : n.outputs) outs.push_back(planner::DescribeValue(g, out));
       auto kernel = ops::onednn::CreateKernel(n, ins, outs, ctx);
       if (!kernel.ok()) return kernel.status();
       requests[s].scratch_bytes = (*kernel)->scratch_bytes();

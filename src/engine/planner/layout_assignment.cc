@@ -14,20 +14,6 @@ bool IsSpatial(const graph::Value& v) {
   return !v.constant && v.dtype == DType::kFloat32 && v.shape.rank() == 4;
 }
 
-ops::onednn::TensorDesc DescOf(const graph::Graph& g, graph::ValueId id) {
-  ops::onednn::TensorDesc d;
-  if (!id.valid()) {
-    d.present = false;
-    return d;
-  }
-  const graph::Value& v = g.value(id);
-  d.dtype = v.dtype;
-  d.shape = v.shape;
-  d.layout = v.layout;
-  d.constant = v.constant.get();
-  return d;
-}
-
 // Returns the value holding `src` in `layout`, creating one plateau.Reorder per (value, layout).
 graph::ValueId Reordered(graph::Graph& g, graph::ValueId src, Layout layout,
                          std::map<std::pair<int, int>, graph::ValueId>& cache,
@@ -53,6 +39,20 @@ graph::ValueId Reordered(graph::Graph& g, graph::ValueId src, Layout layout,
 
 }  // namespace
 
+ops::onednn::TensorDesc DescribeValue(const graph::Graph& g, graph::ValueId id) {
+  ops::onednn::TensorDesc d;
+  if (!id.valid()) {
+    d.present = false;
+    return d;
+  }
+  const graph::Value& v = g.value(id);
+  d.dtype = v.dtype;
+  d.shape = v.shape;
+  d.layout = v.layout;
+  d.constant = v.constant.get();
+  return d;
+}
+
 Status AssignLayouts(graph::Graph& g, bool use_nhwc) {
   if (!use_nhwc) return Status::Ok();
   PLATEAU_ASSIGN_OR_RETURN(std::vector<graph::NodeId> order, g.TopologicalOrder());
@@ -62,7 +62,7 @@ Status AssignLayouts(graph::Graph& g, bool use_nhwc) {
   for (graph::NodeId id : order) {
     // Nodes are appended while iterating, so re-fetch by id rather than holding a reference.
     descs.clear();
-    for (graph::ValueId in : g.node(id).inputs) descs.push_back(DescOf(g, in));
+    for (graph::ValueId in : g.node(id).inputs) descs.push_back(DescribeValue(g, in));
     bool nhwc = ops::onednn::SupportsNhwc(g.node(id), descs);
     if (nhwc) {
       // Only worth it when the node actually produces spatial data.

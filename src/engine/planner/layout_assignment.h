@@ -8,11 +8,15 @@
 #pragma once
 
 #include "engine/graph/graph.h"
+#include "engine/ops/onednn/kernel.h"
 #include "plateau/status.h"
 
 namespace plateau::planner {
 
 // With use_nhwc false every value stays plain and nothing is inserted.
 Status AssignLayouts(graph::Graph& g, bool use_nhwc);
+
+// How a kernel sees value `id` of `g` (dtype, shape, layout, constant); an invalid id is an omitted input.
+ops::onednn::TensorDesc DescribeValue(const graph::Graph& g, graph::ValueId id);
 
 }  // namespace plateau::planner
