@@ -62,4 +62,13 @@ std::vector<std::string> SupportedOps();
 Status ApplyPostOpsReference(const graph::Node& node, std::span<const TensorView> inputs,
                              const TensorView& out);
 
+// ONNX Slice on one axis of length `dim`: negative start/end count from the end, then both are clamped
+// as the spec says for the sign of `step` (which must not be 0). Returns the first index taken and how
+// many elements are taken (0 when the range is empty). Shared by the reference and the fast kernel.
+struct SliceRange {
+  int64_t start = 0;
+  int64_t count = 0;
+};
+SliceRange ResolveSliceRange(int64_t dim, int64_t start, int64_t end, int64_t step);
+
 }  // namespace plateau::ops

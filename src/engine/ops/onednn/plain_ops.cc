@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "engine/ops/onednn/primitive_kernel.h"
+#include "engine/ops/op.h"
 
 namespace plateau::ops::onednn {
 
@@ -253,19 +254,9 @@ KernelOr CreateSlice(const graph::Node& node, std::span<const TensorDesc> inputs
     const int64_t dim = x.shape[a];
     const int64_t step = steps[i];
     if (step == 0) return Status::InvalidArgument(node.Describe() + ": a slice step is 0");
-    int64_t s = starts[i] < 0 ? starts[i] + dim : starts[i];
-    int64_t e = ends[i] < 0 ? ends[i] + dim : ends[i];
-    int64_t count;
-    if (step > 0) {
-      s = std::clamp<int64_t>(s, 0, dim);
-      e = std::clamp<int64_t>(e, 0, dim);
-      count = e > s ? (e - s + step - 1) / step : 0;
-    } else {
-      s = std::clamp<int64_t>(s, 0, dim - 1);
-      e = std::clamp<int64_t>(e, -1, dim - 1);
-      count = s > e ? (s - e - step - 1) / -step : 0;
-    }
-    box_start[static_cast<size_t>(a)] = s;
+    const SliceRange range = ResolveSliceRange(dim, starts[i], ends[i], step);
+    const int64_t count = range.count;
+    box_start[static_cast<size_t>(a)] = range.start;
     box_step[static_cast<size_t>(a)] = step;
     expect[a] = count;
   }

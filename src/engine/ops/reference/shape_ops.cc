@@ -384,19 +384,8 @@ StatusOr<SliceGeometry> MakeSliceGeometry(const Shape& x, SliceParams p) {
     const int64_t dim = x[d];
     const int64_t step = p.steps.v[i];
     if (step == 0) return Status::InvalidArgument("steps " + DimsToString(p.steps.span()) + " contains 0");
-    int64_t start = p.starts.v[i], end = p.ends.v[i];
-    if (start < 0) start += dim;
-    if (end < 0) end += dim;
-    int64_t count;
-    if (step > 0) {
-      start = std::clamp<int64_t>(start, 0, dim);
-      end = std::clamp<int64_t>(end, 0, dim);
-      count = end > start ? (end - start + step - 1) / step : 0;
-    } else {
-      start = std::clamp<int64_t>(start, 0, dim - 1);
-      end = std::clamp<int64_t>(end, -1, dim - 1);
-      count = start > end ? (start - end - step - 1) / -step : 0;
-    }
+    const SliceRange range = ResolveSliceRange(dim, p.starts.v[i], p.ends.v[i], step);
+    const int64_t start = range.start, count = range.count;
     if (count <= 0) {
       return Status::Unimplemented("Slice of " + x.ToString() + " along axis " + std::to_string(d) +
                                    " from " + std::to_string(p.starts.v[i]) + " to " +
@@ -661,3 +650,25 @@ constexpr OpDef kShapeOps[] = {
 std::span<const OpDef> ShapeOps() { return kShapeOps; }
 
 }  // namespace plateau::ops::reference
+
+namespace plateau::ops {
+
+SliceRange ResolveSliceRange(int64_t dim, int64_t start, int64_t end, int64_t step) {
+  if (start < 0) start += dim;
+  if (end < 0) end += dim;
+  SliceRange r;
+  if (step > 0) {
+    start = std::clamp<int64_t>(start, 0, dim);
+    end = std::clamp<int64_t>(end, 0, dim);
+    r.count = end > start ? (end - start + step - 1) / step : 0;
+  } else {
+    // Walking backwards the first index can be the last element and the end can sit before element 0.
+    start = std::clamp<int64_t>(start, 0, dim - 1);
+    end = std::clamp<int64_t>(end, -1, dim - 1);
+    r.count = start > end ? (start - end - step - 1) / -step : 0;
+  }
+  r.start = start;
+  return r;
+}
+
+}  // namespace plateau::ops
