@@ -7,12 +7,13 @@ packages=(
   build-essential cmake pkg-config
   libdnnl-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
-  libopencv-dev
+  libopencv-dev libopencv-contrib-dev
   libpolyclipping-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev
   libcpp-httplib-dev
   libpoppler-cpp-dev
+  fonts-noto-cjk
   nodejs
   clang-format
 )

@@ -134,6 +134,10 @@ struct OcrResult {
   std::vector<float> rec_scores;
   std::vector<OcrPoly> rec_polys;
   std::vector<std::array<int, 4>> rec_boxes;  // x_min, y_min, x_max, y_max of each rec_polys entry
+
+  // The page as the stages saw it (after any page rotation), 8-bit BGR; the polys are in its pixels.
+  // Shares its pixels with the decoded page (no copy); empty in a failed result. Not part of the JSON.
+  cv::Mat page_image;
 };
 
 // {"res": {...}} with the PaddleX field names; text is written as UTF-8 (not \u escaped). A failed result
@@ -142,6 +146,27 @@ std::string ToJson(const OcrResult& result, int indent = -1);
 // Writes ToJson(result, 4) to dir/{stem}_res.json (dir/{stem}_{page}_res.json for a PDF page), where
 // stem is the input's file name without extension; creates dir if needed.
 Status SaveJson(const OcrResult& result, const std::string& dir);
+
+// How the result picture is drawn.
+struct OcrImageOptions {
+  // A font with CJK glyphs (TrueType / OpenType, or a collection and the face in it); the default is
+  // Noto Sans CJK SC from the Debian package fonts-noto-cjk.
+  std::string font_path = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
+  int font_index = 2;
+  // A page whose longer side exceeds this is scaled down to it first, which bounds the picture at
+  // 2 * max_side by max_side pixels.
+  int max_side = 4000;
+};
+
+// The result as a picture, as PaddleX's save_to_img draws it: the page with each kept line's box
+// (rec_polys) outlined and lightly filled, a colour per box, beside a white page of the same size with
+// each line's text drawn in its box (sized to fit it; text along the long side of tall boxes). 8-bit
+// BGR, (2 * width) x height of the (possibly scaled) page. Fails on a failed result, a result without
+// page_image, and a font that cannot be loaded (naming the path and the package that provides it).
+StatusOr<cv::Mat> RenderResult(const OcrResult& result, const OcrImageOptions& options = {});
+// Writes RenderResult(result) as PNG to dir/{stem}_ocr_res_img.png (dir/{stem}_{page}_ocr_res_img.png
+// for a PDF page), named like SaveJson's file; creates dir if needed.
+Status SaveImage(const OcrResult& result, const std::string& dir, const OcrImageOptions& options = {});
 
 class OcrPipeline;
 

@@ -47,7 +47,7 @@ StatusOr<std::optional<double>> GetOptDouble(const Flags& flags, const std::stri
 
 const std::vector<FlagSpec> kOcrSpecs = {
     {"input", "image, PDF or directory of them (repeatable)", true, false, {"i"}},
-    {"save_path", "directory to write {stem}_res.json files to", false, false, {}},
+    {"save_path", "directory to write {stem}_res.json and {stem}_ocr_res_img.png to", false, false, {}},
     {"model_dir", "directory of the models and ppocr_keys_v1.txt (default: models)", false, false, {}},
     {"threads", "intra-op threads per model (0 = all cores)", false, false, {}},
     {"use_doc_orientation_classify", "True/False (only False is supported)", false, false, {}},
@@ -154,8 +154,8 @@ int OcrCommand(const std::vector<std::string>& args) {
     if (!r.error.ok()) any_failed = true;
     std::cout << ToJson(r) << "\n" << std::flush;
     if (!save_path.empty() && r.error.ok()) {
-      Status st = SaveJson(r, save_path);
-      if (!st.ok()) {
+      for (const Status& st : {SaveJson(r, save_path), SaveImage(r, save_path)}) {
+        if (st.ok()) continue;
         std::cerr << "plateau: " << st.ToString() << "\n";
         any_failed = true;
       }

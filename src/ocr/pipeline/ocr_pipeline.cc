@@ -11,6 +11,7 @@
 #include "ocr/cls/textline_classifier.h"
 #include "ocr/common/crop.h"
 #include "ocr/det/text_detector.h"
+#include "ocr/pipeline/result_files.h"
 #include "ocr/rec/text_recognizer.h"
 #include "plateau/ocr.h"
 
@@ -179,6 +180,7 @@ namespace {
 
 // Runs the stages on one decoded page and fills the result's OCR fields.
 Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr, OcrResult* r) {
+  r->page_image = bgr;
   r->model_settings.use_doc_preprocessor = false;
   r->model_settings.use_textline_orientation = p.use_textline_orientation;
   r->doc_preprocessor_res.angle = -1;
@@ -428,13 +430,7 @@ std::string ToJson(const OcrResult& r, int indent) {
 }
 
 Status SaveJson(const OcrResult& result, const std::string& dir) {
-  std::string stem = fs::path(result.input_path).stem().string();
-  if (stem.empty()) stem = "input";
-  if (result.page_index >= 0) stem += "_" + std::to_string(result.page_index);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Status::InvalidArgument("cannot create directory '" + dir + "': " + ec.message());
-  const std::string path = (fs::path(dir) / (stem + "_res.json")).string();
+  PLATEAU_ASSIGN_OR_RETURN(const std::string path, ocr::ResultFilePath(result, dir, "_res.json"));
   std::ofstream out(path, std::ios::binary);
   if (!out) return Status::NotFound("cannot write '" + path + "'");
   out << ToJson(result, 4) << "\n";
