@@ -3,6 +3,7 @@
 #
 #   make demo    build, fetch the models and run the OCR pipeline on a sample receipt
 #   make test    everything CI checks: unit tests and golden tests against ONNX Runtime
+#   make eval    accuracy and speed on the SROIE receipts, side by side with Tesseract 5
 
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
@@ -14,7 +15,7 @@ EVAL_DIR ?= ../shared/eval
 # data in BUILD_DIR; `make asan-test ASAN_GOLDENS=0` leaves them out.
 ASAN_GOLDENS ?= 1
 
-.PHONY: all deps build models ort goldens test asan-test demo bench-engine format clean distclean
+.PHONY: all deps build models ort goldens test asan-test demo bench-engine eval format clean distclean
 
 all: build
 
@@ -57,6 +58,12 @@ demo: deps models build
 
 bench-engine: models ort build
 	PLATEAU_BUILD_DIR=$(abspath $(BUILD_DIR)) tools/bench_engine.sh
+
+# plateau's OCR pipeline and Tesseract 5 on the SROIE receipts (text) and on rotated pages (orientation);
+# prints markdown tables and writes BUILD_DIR/eval.json. Quick run: make eval EVAL_ARGS="--limit 10".
+EVAL_ARGS ?=
+eval: deps models build
+	$(BUILD_DIR)/plateau_eval --eval $(EVAL_DIR) --model_dir models --json $(BUILD_DIR)/eval.json $(EVAL_ARGS)
 
 format:
 	find src include tests tools -name '*.cc' -o -name '*.h' | grep -v node_modules | xargs clang-format -i

@@ -14,6 +14,7 @@ packages=(
   libcpp-httplib-dev
   libpoppler-cpp-dev
   fonts-noto-cjk
+  tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libtesseract-dev
   nodejs
   clang-format
 )
