@@ -102,6 +102,54 @@ StatusOr<OcrOptions> ParseOcrOptions(const Flags& flags) {
   return o;
 }
 
+// OcrPipeline::Create starts its message with the name of a parameter it refuses ("text_det_thresh =
+// 2 is out of range ..."), and the flags carry the parameters' names, so such an error is the flag's.
+Status AsFlagError(const Status& s) {
+  const std::string& m = s.message();
+  for (const FlagSpec& spec : kOcrSpecs) {
+    const size_t n = spec.name.size();
+    if (m.size() > n && m.compare(0, n, spec.name) == 0 && (m[n] == ' ' || m[n] == ':')) {
+      return Status(s.code(), "flag --" + (m[n] == ' ' ? spec.name + ": " : std::string()) + m);
+    }
+  }
+  return s;
+}
+
+// "[#####.....] 3 results (8 input files)" redrawn in place on stderr at each step; a message printed
+// through it replaces the bar's line, which the next step draws again below it. Draws nothing when
+// disabled (messages are still printed).
+class ProgressBar {
+ public:
+  ProgressBar(size_t total, bool enabled) : total_(total), enabled_(enabled) {}
+  void Message(const std::string& line) {
+    if (enabled_ && drawn_) std::cerr << "\r\033[K";
+    std::cerr << line << "\n";
+  }
+  void Step() {
+    ++done_;
+    Draw();
+  }
+  void Finish() {
+    if (enabled_ && drawn_) std::cerr << "\n";
+  }
+
+ private:
+  void Draw() {
+    if (!enabled_ || done_ == 0) return;
+    // PDF pages count as results too, so the count can pass the number of files.
+    const size_t shown = std::min(done_, total_);
+    const int width = 30;
+    const int filled = static_cast<int>(width * shown / total_);
+    std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, '.') << "] " << done_
+              << " result" << (done_ == 1 ? "" : "s") << " (" << total_ << " input files)" << std::flush;
+    drawn_ = true;
+  }
+  size_t total_;
+  bool enabled_;
+  size_t done_ = 0;
+  bool drawn_ = false;
+};
+
 // Counts the files the inputs stand for (directories listed by name only), for the progress bar.
 size_t CountInputs(const std::vector<std::string>& inputs) {
   namespace fs = std::filesystem;
@@ -125,7 +173,9 @@ int OcrCommand(const std::vector<std::string>& args) {
   for (const std::string& a : args) {
     if (a == "--help" || a == "-h") {
       std::cout << "usage: plateau ocr -i INPUT [-i INPUT ...] [--save_path DIR] [--name value ...]\n"
-                   "Prints one JSON object per image / PDF page per line on stdout.\n"
+                   "Prints one JSON object per image / PDF page per line on stdout; an input that fails\n"
+                   "gives a line with \"error\" (also on stderr) and the run goes on; exit code 1 if any\n"
+                   "failed. Booleans are True or False.\n"
                 << FlagsHelp(kOcrSpecs);
       return 0;
     }
@@ -139,37 +189,41 @@ int OcrCommand(const std::vector<std::string>& args) {
   const std::string save_path = flags->Get("save_path");
 
   auto pipeline = OcrPipeline::Create(*options);
-  if (!pipeline.ok()) return Fail(pipeline.status());
+  if (!pipeline.ok()) return Fail(AsFlagError(pipeline.status()));
+  // Made here, once every value has been accepted, so that a refused command leaves nothing behind.
+  if (!save_path.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(save_path, ec);
+    if (ec || !std::filesystem::is_directory(save_path)) {
+      return Fail(Status::InvalidArgument("flag --save_path: cannot create directory '" + save_path + "'" +
+                                          (ec ? ": " + ec.message() : std::string())));
+    }
+  }
   std::vector<OcrInput> in;
   for (const std::string& path : inputs) in.push_back(OcrInput::Path(path));
   auto range = (*pipeline)->Predict(std::move(in));
-  if (!range.ok()) return Fail(range.status());
+  if (!range.ok()) return Fail(AsFlagError(range.status()));
 
   const size_t total = CountInputs(inputs);
-  const bool progress = total > 1 && isatty(STDERR_FILENO);
-  size_t done = 0;
+  ProgressBar bar(total, total > 1 && isatty(STDERR_FILENO));
   bool any_failed = false;
   for (const OcrResult& r : *range) {
-    ++done;
-    if (!r.error.ok()) any_failed = true;
     std::cout << ToJson(r) << "\n" << std::flush;
-    if (!save_path.empty() && r.error.ok()) {
+    if (!r.error.ok()) {
+      any_failed = true;
+      const std::string& m = r.error.message();
+      bar.Message("plateau: " + (m.find(r.input_path) == std::string::npos ? r.input_path + ": " : "") +
+                  r.error.ToString());
+    } else if (!save_path.empty()) {
       for (const Status& st : {SaveJson(r, save_path), SaveImage(r, save_path)}) {
         if (st.ok()) continue;
-        std::cerr << "plateau: " << st.ToString() << "\n";
+        bar.Message("plateau: " + st.ToString());
         any_failed = true;
       }
     }
-    if (progress) {
-      // PDF pages count as results too, so the count can pass the number of files.
-      const size_t shown = std::min(done, total);
-      const int width = 30;
-      const int filled = static_cast<int>(width * shown / total);
-      std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, '.') << "] " << done
-                << " result" << (done == 1 ? "" : "s") << " (" << total << " input files)" << std::flush;
-    }
+    bar.Step();
   }
-  if (progress) std::cerr << "\n";
+  bar.Finish();
   return any_failed ? 1 : 0;
 }
 

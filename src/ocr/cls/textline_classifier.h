@@ -42,8 +42,8 @@ inline constexpr int kDefaultTextlineOrientationBatchSize = 6;
 // Class indices of the orientation model.
 inline constexpr int kTextline0 = 0;
 inline constexpr int kTextline180 = 1;
-// Label names of the classes, as PaddleX reports them.
-inline constexpr const char* kTextlineLabelNames[2] = {"0", "180"};
+// Label names of the classes, as PaddleX's text line orientation module reports them.
+inline constexpr const char* kTextlineLabelNames[2] = {"0_degree", "180_degree"};
 
 struct TextlineClassifierOptions {
   std::string model_path;                                 // ch_ppocr_mobile_v2.0_cls_infer.onnx
