@@ -121,6 +121,7 @@ class Session {
   // Drops every cached plan and releases the arena.
   void Trim();
   SessionStats stats() const;
+  const Model& model() const;
   // When enabled, each Run records per-node times (slower: synchronises after every kernel).
   void set_profiling(bool on) { profiling_ = on; }
   const std::vector<NodeProfile>& last_profile() const { return profile_; }
@@ -136,5 +137,10 @@ class Session {
 
 // The oneDNN primitive cache capacity plateau sets at first use (see docs/ENGINE.md).
 inline constexpr int kOneDnnPrimitiveCacheCapacity = 64;
+
+// Empties oneDNN's process-wide primitive cache (its capacity stays kOneDnnPrimitiveCacheCapacity), so
+// that the generated code of primitives no plan holds any more is freed. Plans still cached keep their
+// own primitives; later plans build theirs again. Used by trimming (docs/MEMORY.md).
+void ReleaseCachedPrimitives();
 
 }  // namespace plateau

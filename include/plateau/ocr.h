@@ -23,12 +23,14 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <opencv2/core.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "plateau/memory.h"
 #include "plateau/status.h"
 
 namespace plateau {
@@ -61,6 +63,10 @@ struct OcrOptions {
   int textline_orientation_batch_size = 6;  // >= 1
 
   int threads = 0;  // intra-op threads per model session; 0: all cores
+
+  // Memory (docs/MEMORY.md). idle_trim_seconds: TrimIfIdle trims once no page has run for this long
+  // (0: never).
+  int idle_trim_seconds = 0;
 };
 
 // Per-call values of the parameters; unset ones keep the pipeline's options.
@@ -224,6 +230,16 @@ class OcrPipeline {
   StatusOr<OcrRange> Predict(std::vector<OcrInput> inputs, OcrOverrides overrides = {});
 
   const OcrOptions& options() const { return options_; }
+
+  // RSS from the OS and, per model (det, cls, rec), weights, arena held and plan cache figures.
+  MemoryStats memory_stats() const;
+  // Drops every session's cached plans and arena and returns freed heap to the OS (malloc_trim). Weights
+  // stay. The next page plans again. Never fails.
+  void Trim();
+  // Trims when options().idle_trim_seconds > 0, no page has finished for that long before `now`, and
+  // nothing ran since the last trim; returns whether it trimmed. For a long-running process: call it
+  // from a timer (it is cheap when there is nothing to do) on the thread that owns the pipeline.
+  bool TrimIfIdle(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
   struct Stages;  // the models' sessions (defined in the implementation)
 

@@ -62,6 +62,7 @@ const std::vector<FlagSpec> kOcrSpecs = {
     {"text_rec_score_thresh", "drop recognised lines scoring below (default 0.0)", false, false, {}},
     {"text_recognition_batch_size", "lines per recognition run (default 6)", false, false, {}},
     {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},
+    {"memory_stats", "print the memory statistics (JSON) on stderr at the end", false, true, {}},
 };
 
 // Options of the pipeline from the flags; every value is checked here or by OcrPipeline::Create before
@@ -224,6 +225,7 @@ int OcrCommand(const std::vector<std::string>& args) {
     bar.Step();
   }
   bar.Finish();
+  if (flags->Has("memory_stats")) std::cerr << ToJson((*pipeline)->memory_stats()) << "\n";
   return any_failed ? 1 : 0;
 }
 

@@ -51,6 +51,13 @@ StatusOr<std::shared_ptr<const Model>> Model::LoadFromBytes(const std::string& b
   return std::shared_ptr<const Model>(std::move(model));
 }
 
+void ReleaseCachedPrimitives() {
+  ConfigureOneDnnOnce();
+  // oneDNN drops the entries beyond a lowered capacity; restoring it leaves the cache empty but bounded.
+  ops::onednn::SetPrimitiveCacheCapacity(0);
+  ops::onednn::SetPrimitiveCacheCapacity(kOneDnnPrimitiveCacheCapacity);
+}
+
 std::vector<std::string> Model::input_names() const {
   std::vector<std::string> names;
   for (graph::ValueId id : graph_->inputs()) names.push_back(graph_->value(id).name);

@@ -370,6 +370,8 @@ void Session::Trim() {
   state_->arena.Release();
 }
 
+const Model& Session::model() const { return *state_->model; }
+
 SessionStats Session::stats() const {
   const State& st = *state_;
   SessionStats s;

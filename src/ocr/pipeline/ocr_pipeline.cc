@@ -12,6 +12,7 @@
 #include "ocr/common/crop.h"
 #include "ocr/det/text_detector.h"
 #include "ocr/pipeline/result_files.h"
+#include "ocr/pipeline/stages.h"
 #include "ocr/rec/text_recognizer.h"
 #include "plateau/ocr.h"
 
@@ -130,18 +131,16 @@ StatusOr<std::string> ReadFileBytes(const std::string& path) {
 
 }  // namespace
 
-struct OcrPipeline::Stages {
-  std::unique_ptr<ocr::TextDetector> det;
-  std::unique_ptr<ocr::TextlineClassifier> cls;
-  std::unique_ptr<ocr::TextRecognizer> rec;
-};
-
 OcrPipeline::~OcrPipeline() = default;
 
 StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Create(const OcrOptions& options) {
   PLATEAU_RETURN_IF_ERROR(CheckParams(Merge(options, {})));
   if (options.threads < 0) {
     return Status::InvalidArgument("threads = " + std::to_string(options.threads) + "; expected >= 0");
+  }
+  if (options.idle_trim_seconds < 0) {
+    return Status::InvalidArgument("idle_trim_seconds = " + std::to_string(options.idle_trim_seconds) +
+                                   "; expected >= 0 (0: never)");
   }
   std::unique_ptr<OcrPipeline> p(new OcrPipeline());
   p->options_ = options;
@@ -277,6 +276,7 @@ void OcrRange::State::ProcessImage(StatusOr<cv::Mat> image, std::string label, i
   current.input_path = std::move(label);
   current.page_index = page;
   Status st = RunPage(*stages, params, *image, &current);
+  stages->MarkUsed();
   if (!st.ok()) Fail(current.input_path, page, st.WithContext(current.input_path));
 }
 

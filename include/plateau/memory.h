@@ -1,0 +1,70 @@
+// What plateau's memory is made of, as figures a program can read and print.
+//
+//   plateau::MemoryStats stats = pipeline->memory_stats();
+//   std::cerr << plateau::ToJson(stats) << "\n";
+//   // {"rss_bytes":..., "peak_rss_bytes":..., "models":[{"name":"det", "weights_bytes":..., ...}, ...]}
+//
+// rss_bytes and peak_rss_bytes come from the operating system (Linux /proc/self/status: VmRSS, VmHWM) and
+// cover the whole process; the per-model figures are plateau's own accounting of the memory it holds.
+// See docs/MEMORY.md for what each cache holds and how it is bounded.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace plateau {
+
+// One model and the session that runs it.
+struct ModelMemoryStats {
+  std::string name;        // the pipeline's name for the stage: "det", "cls", "rec"
+  std::string model_path;  // as loaded
+  // Weights as loaded plus weights re-laid out for the kernels (shared by every session of the model).
+  size_t weights_bytes = 0;
+  // The session's arena (activations and scratch of one run), as currently held; 0 after Trim.
+  size_t arena_bytes = 0;
+  // Execution plans cached by the session (one per distinct input shape) and the cache's capacity.
+  size_t plans_cached = 0;
+  size_t plan_cache_capacity = 0;
+  size_t plan_hits = 0;
+  size_t plan_misses = 0;
+  size_t plan_evictions = 0;
+};
+
+struct MemoryStats {
+  size_t rss_bytes = 0;       // resident now (whole process, from the OS; 0 if unreadable)
+  size_t peak_rss_bytes = 0;  // highest resident so far (whole process, from the OS)
+  std::vector<ModelMemoryStats> models;
+
+  size_t weights_bytes() const;  // sum over models
+  size_t arena_bytes() const;    // sum over models
+};
+
+// What processing one page is expected to add to the process (OcrPipeline::PredictMemory). Every figure is
+// in bytes; see docs/MEMORY.md for how each is obtained.
+struct MemoryPrediction {
+  // Arena each session needs: the largest plan among the shapes the page uses.
+  size_t det_arena_bytes = 0;
+  size_t cls_arena_bytes = 0;
+  size_t rec_arena_bytes = 0;
+  // Plans (kernels, oneDNN primitives and their generated code) the page needs that are not cached yet,
+  // as an estimate per kernel measured on this engine (docs/MEMORY.md).
+  size_t new_plan_bytes = 0;
+  size_t new_plans = 0;
+  // Weights re-laid out for kernels that a new plan would create (0 once they exist).
+  size_t new_packed_weights_bytes = 0;
+  // Working buffers outside the sessions: decoded page, detection input and map, crops, batches.
+  size_t working_bytes = 0;
+  // Arena bytes the sessions would have to add to what they hold now.
+  size_t new_arena_bytes = 0;
+  // What the page adds to RSS from the current state: new_arena_bytes + new_plan_bytes +
+  // new_packed_weights_bytes + working_bytes.
+  size_t total_new_bytes = 0;
+  // What the page holds while it runs, cached or not: the three arenas + working buffers.
+  size_t peak_bytes = 0;
+};
+
+// One JSON object with the fields above (models as an array); indent < 0 gives one line.
+std::string ToJson(const MemoryStats& stats, int indent = -1);
+
+}  // namespace plateau

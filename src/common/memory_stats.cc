@@ -1,0 +1,40 @@
+#include <nlohmann/json.hpp>
+
+#include "plateau/memory.h"
+
+namespace plateau {
+
+size_t MemoryStats::weights_bytes() const {
+  size_t total = 0;
+  for (const ModelMemoryStats& m : models) total += m.weights_bytes;
+  return total;
+}
+
+size_t MemoryStats::arena_bytes() const {
+  size_t total = 0;
+  for (const ModelMemoryStats& m : models) total += m.arena_bytes;
+  return total;
+}
+
+std::string ToJson(const MemoryStats& stats, int indent) {
+  nlohmann::ordered_json models = nlohmann::ordered_json::array();
+  for (const ModelMemoryStats& m : stats.models) {
+    models.push_back({{"name", m.name},
+                      {"model_path", m.model_path},
+                      {"weights_bytes", m.weights_bytes},
+                      {"arena_bytes", m.arena_bytes},
+                      {"plans_cached", m.plans_cached},
+                      {"plan_cache_capacity", m.plan_cache_capacity},
+                      {"plan_hits", m.plan_hits},
+                      {"plan_misses", m.plan_misses},
+                      {"plan_evictions", m.plan_evictions}});
+  }
+  nlohmann::ordered_json out = {{"rss_bytes", stats.rss_bytes},
+                                {"peak_rss_bytes", stats.peak_rss_bytes},
+                                {"weights_bytes", stats.weights_bytes()},
+                                {"arena_bytes", stats.arena_bytes()},
+                                {"models", std::move(models)}};
+  return out.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+}  // namespace plateau

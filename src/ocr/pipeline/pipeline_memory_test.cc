@@ -1,0 +1,119 @@
+#include <gtest/gtest.h>
+#include <malloc.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "common/process_memory.h"
+#include "plateau/ocr.h"
+
+namespace plateau {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kModels = PLATEAU_SOURCE_DIR "/models";
+const std::string kSroie = PLATEAU_SOURCE_DIR "/../shared/eval/sroie/img";
+
+bool HaveData() {
+  return fs::exists(kModels + "/ch_PP-OCRv4_det_infer.onnx") &&
+         fs::exists(kModels + "/ch_PP-OCRv4_rec_infer.onnx") &&
+         fs::exists(kModels + "/ch_ppocr_mobile_v2.0_cls_infer.onnx") &&
+         fs::exists(kModels + "/ppocr_keys_v1.txt") && fs::exists(kSroie + "/000.jpg");
+}
+
+#define SKIP_WITHOUT_DATA()                                                               \
+  do {                                                                                    \
+    if (!HaveData()) GTEST_SKIP() << "models or ../shared/eval missing: run make models"; \
+  } while (0)
+
+std::unique_ptr<OcrPipeline> NewPipeline(OcrOptions options = {}) {
+  options.model_dir = kModels;
+  auto p = OcrPipeline::Create(options);
+  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  return p.ok() ? std::move(p).value() : nullptr;
+}
+
+std::string Receipt(int i) {
+  char name[16];
+  std::snprintf(name, sizeof(name), "/%03d.jpg", i);
+  return kSroie + name;
+}
+
+// Runs every input and returns how many results succeeded.
+size_t RunAll(OcrPipeline& pipeline, std::vector<OcrInput> inputs, OcrOverrides overrides = {}) {
+  auto range = pipeline.Predict(std::move(inputs), overrides);
+  EXPECT_TRUE(range.ok()) << range.status().ToString();
+  if (!range.ok()) return 0;
+  size_t ok = 0;
+  for (const OcrResult& r : *range) {
+    EXPECT_TRUE(r.error.ok()) << r.error.ToString();
+    ok += r.error.ok() ? 1 : 0;
+  }
+  return ok;
+}
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+TEST(PipelineMemoryTest, StatsNameEachModelAndCountPlans) {
+  SKIP_WITHOUT_DATA();
+  auto pipeline = NewPipeline();
+  ASSERT_NE(pipeline, nullptr);
+  ASSERT_EQ(RunAll(*pipeline, {OcrInput::Path(Receipt(0))}), 1u);
+  const MemoryStats stats = pipeline->memory_stats();
+  EXPECT_GT(stats.rss_bytes, 0u);
+  EXPECT_GE(stats.peak_rss_bytes, stats.rss_bytes);
+  ASSERT_EQ(stats.models.size(), 3u);
+  EXPECT_EQ(stats.models[0].name, "det");
+  EXPECT_EQ(stats.models[1].name, "cls");
+  EXPECT_EQ(stats.models[2].name, "rec");
+  for (const ModelMemoryStats& m : stats.models) {
+    EXPECT_GT(m.weights_bytes, 100000u) << m.name;
+    EXPECT_GT(m.arena_bytes, 0u) << m.name;
+    EXPECT_GE(m.plans_cached, 1u) << m.name;
+    EXPECT_LE(m.plans_cached, m.plan_cache_capacity) << m.name;
+    EXPECT_GE(m.plan_misses, m.plans_cached) << m.name;
+  }
+  // One page of one size: detection planned exactly once.
+  EXPECT_EQ(stats.models[0].plans_cached, 1u);
+  EXPECT_EQ(stats.models[0].plan_misses, 1u);
+  EXPECT_EQ(stats.weights_bytes(),
+            stats.models[0].weights_bytes + stats.models[1].weights_bytes + stats.models[2].weights_bytes);
+
+  const auto json = nlohmann::json::parse(ToJson(stats));
+  EXPECT_EQ(json["rss_bytes"].get<size_t>(), stats.rss_bytes);
+  ASSERT_EQ(json["models"].size(), 3u);
+  EXPECT_EQ(json["models"][2]["name"], "rec");
+  EXPECT_EQ(json["models"][2]["plans_cached"].get<size_t>(), stats.models[2].plans_cached);
+}
+
+TEST(PipelineMemoryTest, TrimIfIdleTrimsOnceAfterTheIdleTime) {
+  SKIP_WITHOUT_DATA();
+  OcrOptions options;
+  options.idle_trim_seconds = 30;
+  auto pipeline = NewPipeline(options);
+  ASSERT_NE(pipeline, nullptr);
+  ASSERT_EQ(RunAll(*pipeline, {OcrInput::Path(Receipt(1))}), 1u);
+  const auto now = std::chrono::steady_clock::now();
+  EXPECT_FALSE(pipeline->TrimIfIdle(now + std::chrono::seconds(5)));
+  EXPECT_GT(pipeline->memory_stats().models[0].arena_bytes, 0u);
+  EXPECT_TRUE(pipeline->TrimIfIdle(now + std::chrono::seconds(31)));
+  EXPECT_EQ(pipeline->memory_stats().models[0].arena_bytes, 0u);
+  // Nothing ran since: nothing to do.
+  EXPECT_FALSE(pipeline->TrimIfIdle(now + std::chrono::seconds(100)));
+
+  options.idle_trim_seconds = 0;
+  auto never = NewPipeline(options);
+  ASSERT_NE(never, nullptr);
+  EXPECT_FALSE(never->TrimIfIdle(std::chrono::steady_clock::now() + std::chrono::hours(24)));
+
+  options.idle_trim_seconds = -1;
+  options.model_dir = kModels;
+  auto bad = OcrPipeline::Create(options);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("idle_trim_seconds"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace plateau

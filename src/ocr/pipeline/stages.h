@@ -1,0 +1,29 @@
+// The pipeline's models and what it keeps about their use; shared by the files of src/ocr/pipeline.
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "ocr/cls/textline_classifier.h"
+#include "ocr/det/text_detector.h"
+#include "ocr/rec/text_recognizer.h"
+#include "plateau/ocr.h"
+
+namespace plateau {
+
+struct OcrPipeline::Stages {
+  std::unique_ptr<ocr::TextDetector> det;
+  std::unique_ptr<ocr::TextlineClassifier> cls;
+  std::unique_ptr<ocr::TextRecognizer> rec;
+
+  // When the last page finished, and whether the sessions were trimmed since (TrimIfIdle).
+  std::chrono::steady_clock::time_point last_use = std::chrono::steady_clock::now();
+  bool trimmed_since_use = false;
+
+  void MarkUsed() {
+    last_use = std::chrono::steady_clock::now();
+    trimmed_since_use = false;
+  }
+};
+
+}  // namespace plateau
