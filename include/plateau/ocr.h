@@ -35,6 +35,17 @@
 
 namespace plateau {
 
+// The text detection defaults of PaddleX's OCR pipeline with PP-OCRv4 (meaning and origin: the text
+// detector, src/ocr/det/text_detector.h). OcrOptions and the detector's own options both start from these.
+namespace text_det_defaults {
+inline constexpr int kLimitSideLen = 64;
+inline constexpr char kLimitType[] = "min";
+inline constexpr double kThresh = 0.3;
+inline constexpr double kBoxThresh = 0.6;
+inline constexpr double kUnclipRatio = 1.5;
+inline constexpr int kMaxSideLimit = 4000;
+}  // namespace text_det_defaults
+
 struct OcrOptions {
   // Directory holding the models and the dictionary under the names below.
   std::string model_dir = "models";
@@ -49,13 +60,13 @@ struct OcrOptions {
   // Classify each text line as 0 / 180 degrees and turn the upside-down ones before recognition.
   bool use_textline_orientation = true;
 
-  // Text detection; defaults and their meaning as in ocr/det/text_detector.h (PaddleX OCR pipeline).
-  int text_det_limit_side_len = 64;         // >= 1
-  std::string text_det_limit_type = "min";  // "min", "max" or "resize_long"
-  double text_det_thresh = 0.3;             // [0, 1]
-  double text_det_box_thresh = 0.6;         // [0, 1]
-  double text_det_unclip_ratio = 1.5;       // > 0
-  int text_det_max_side_limit = 4000;       // >= 1
+  // Text detection; defaults (text_det_defaults above) and their meaning as in ocr/det/text_detector.h.
+  int text_det_limit_side_len = text_det_defaults::kLimitSideLen;   // >= 1
+  std::string text_det_limit_type = text_det_defaults::kLimitType;  // "min", "max" or "resize_long"
+  double text_det_thresh = text_det_defaults::kThresh;              // [0, 1]
+  double text_det_box_thresh = text_det_defaults::kBoxThresh;       // [0, 1]
+  double text_det_unclip_ratio = text_det_defaults::kUnclipRatio;   // > 0
+  int text_det_max_side_limit = text_det_defaults::kMaxSideLimit;   // >= 1
 
   // Recognised lines whose score is below this are left out of rec_* ([0, 1]).
   double text_rec_score_thresh = 0.0;

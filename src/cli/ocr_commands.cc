@@ -5,6 +5,7 @@
 #include <iostream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -45,20 +46,28 @@ StatusOr<std::optional<double>> GetOptDouble(const Flags& flags, const std::stri
   return std::optional<double>(v);
 }
 
+// " (default X)" for the help text, from the value the options start from.
+template <typename T>
+std::string Default(const T& value) {
+  std::ostringstream os;
+  os << " (default " << value << ")";
+  return os.str();
+}
+
 const std::vector<FlagSpec> kOcrSpecs = {
-    {"input", "image, PDF or directory of them (repeatable)", true, false, {"i"}},
+    {"input", "image, PDF or directory of them", true, false, {"i"}},
     {"save_path", "directory to write {stem}_res.json and {stem}_ocr_res_img.png to", false, false, {}},
     {"model_dir", "directory of the models and ppocr_keys_v1.txt (default: models)", false, false, {}},
     {"threads", "intra-op threads per model (0 = all cores)", false, false, {}},
     {"use_doc_orientation_classify", "True/False (only False is supported)", false, false, {}},
     {"use_doc_unwarping", "True/False (only False is supported)", false, false, {}},
     {"use_textline_orientation", "True/False (default True)", false, false, {}},
-    {"text_det_limit_side_len", "resize limit of detection (default 64)", false, false, {}},
-    {"text_det_limit_type", "min, max or resize_long (default min)", false, false, {}},
-    {"text_det_thresh", "pixel threshold of detection (default 0.3)", false, false, {}},
-    {"text_det_box_thresh", "box score threshold (default 0.6)", false, false, {}},
-    {"text_det_unclip_ratio", "box expansion (default 1.5)", false, false, {}},
-    {"text_det_max_side_limit", "longest side after resizing (default 4000)", false, false, {}},
+    {"text_det_limit_side_len", "resize limit" + Default(text_det_defaults::kLimitSideLen), false, false, {}},
+    {"text_det_limit_type", "min/max/resize_long" + Default(text_det_defaults::kLimitType), false, false, {}},
+    {"text_det_thresh", "pixel threshold" + Default(text_det_defaults::kThresh), false, false, {}},
+    {"text_det_box_thresh", "box score threshold" + Default(text_det_defaults::kBoxThresh), false, false, {}},
+    {"text_det_unclip_ratio", "box expansion" + Default(text_det_defaults::kUnclipRatio), false, false, {}},
+    {"text_det_max_side_limit", "longest side" + Default(text_det_defaults::kMaxSideLimit), false, false, {}},
     {"text_rec_score_thresh", "drop recognised lines scoring below (default 0.0)", false, false, {}},
     {"text_recognition_batch_size", "lines per recognition run (default 6)", false, false, {}},
     {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},

@@ -34,6 +34,7 @@
 #include "ocr/common/preprocess.h"
 #include "ocr/det/db_postprocess.h"
 #include "plateau/engine.h"
+#include "plateau/ocr.h"
 #include "plateau/status.h"
 
 namespace plateau::ocr {
@@ -43,14 +44,15 @@ struct TextDetectorOptions {
   int threads = 0;         // intra-op threads of the session; 0: all cores
   size_t plan_cache_capacity = 8;  // execution plans kept per input shape (see SessionOptions)
 
-  // Resize (see DetResizeOptions): "min", "max" or "resize_long".
-  int limit_side_len = 64;
-  std::string limit_type = "min";
-  int max_side_limit = 4000;
+  // Resize (see DetResizeOptions): "min", "max" or "resize_long". The defaults described at the top of
+  // this file are kept in plateau/ocr.h (text_det_defaults), shared with OcrOptions.
+  int limit_side_len = text_det_defaults::kLimitSideLen;
+  std::string limit_type = text_det_defaults::kLimitType;
+  int max_side_limit = text_det_defaults::kMaxSideLimit;
   // DB post-processing (see DbOptions).
-  double thresh = 0.3;
-  double box_thresh = 0.6;
-  double unclip_ratio = 1.5;
+  double thresh = text_det_defaults::kThresh;
+  double box_thresh = text_det_defaults::kBoxThresh;
+  double unclip_ratio = text_det_defaults::kUnclipRatio;
   int max_candidates = 1000;
   bool use_dilation = false;
 };
