@@ -14,6 +14,7 @@
 // engine, running single-threaded, and takes the next page from a shared counter. For every page a worker
 // runs both engines (alternating which goes first), so that machine load falls on both alike. Speed is
 // pages / (summed engine time / workers); model loading is excluded, first runs of new shapes are not.
+#include <leptonica/allheaders.h>
 #include <tesseract/baseapi.h>
 #include <tesseract/ocrclass.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/process_memory.h"
 #include "metrics.h"
 #include "plateau/ocr.h"
 #include "plateau/status.h"
@@ -439,6 +441,7 @@ struct EngineOrientation {
 struct OrientationReport {
   std::vector<OrientationPage> pages;
   EngineOrientation plateau, tesseract;
+  std::vector<Cost> plateau_costs;  // per page
   double wall_ms = 0;
 };
 
@@ -542,6 +545,7 @@ StatusOr<OrientationReport> EvaluateOrientation(const Options& o) {
         }
       }));
   report.wall_ms = MsSince(start);
+  for (const OrientationAnswer& a : plateau_answers) report.plateau_costs.push_back(a.cost);
 
   for (auto [engine, answers] :
        {std::pair{&report.plateau, &plateau_answers}, std::pair{&report.tesseract, &tess_answers}}) {
@@ -750,6 +754,26 @@ nlohmann::json ScoreJson(const EngineText& e, int pages, int threads) {
           {"failed_pages", e.failed_pages}};
 }
 
+// plateau answers orientation only through its whole pipeline. Upright receipts (turned by 0) are the
+// same pixels the text part ran without orientation, so the difference in CPU time per page is what the
+// orientation step adds. nullopt when either side is missing.
+std::optional<double> PlateauOrientationAddedCpuMs(const OrientationReport& orientation,
+                                                   const TextReport* text) {
+  if (text == nullptr || !orientation.plateau.available) return std::nullopt;
+  double added = 0;
+  int pages = 0;
+  for (size_t i = 0; i < orientation.pages.size(); ++i) {
+    const OrientationPage& page = orientation.pages[i];
+    if (page.source_receipt < 0 || page.rotate != 0 || page.source_receipt >= text->pages) continue;
+    const PageText& baseline = text->per_page[page.source_receipt];
+    if (!baseline.plateau_error.empty()) continue;
+    added += orientation.plateau_costs[i].cpu_ms - baseline.plateau_cost.cpu_ms;
+    ++pages;
+  }
+  if (pages == 0) return std::nullopt;
+  return added / pages;
+}
+
 nlohmann::json OrientationJson(const EngineOrientation& e) {
   if (!e.available) return {{"available", false}, {"reason", e.unavailable_reason}};
   nlohmann::json sets = nlohmann::json::object();
@@ -791,6 +815,7 @@ int Run(int argc, char** argv) {
                          {"limit", o.limit},       {"tesseract_version", tesseract::TessBaseAPI::Version()},
                          {"tesseract_psm", o.psm}, {"min_iou", o.min_iou}};
   int status = 0;
+  std::optional<TextReport> text_report;
   if (o.ocr) {
     StatusOr<TextReport> text = EvaluateText(o);
     if (!text.ok()) {
@@ -803,8 +828,12 @@ int Run(int argc, char** argv) {
                     {"wall_seconds", text->wall_ms / 1000},
                     {"plateau", ScoreJson(text->plateau, text->pages, o.threads)},
                     {"tesseract", ScoreJson(text->tesseract, text->pages, o.threads)}};
-    std::cout << "(text part: " << Fixed(text->wall_ms / 1000, 1) << " s wall)\n";
+    const ProcessMemory memory = ReadProcessMemory();
+    std::cout << "(text part: " << Fixed(text->wall_ms / 1000, 1) << " s wall; process peak RSS "
+              << memory.peak_rss_bytes / (1 << 20) << " MiB, both engines, all workers)\n";
+    json["text"]["peak_rss_bytes"] = memory.peak_rss_bytes;
     if (text->plateau.failed_pages > 0 || text->tesseract.failed_pages > 0) status = 1;
+    text_report = std::move(*text);
   }
   if (o.orientation) {
     StatusOr<OrientationReport> orientation = EvaluateOrientation(o);
@@ -817,6 +846,13 @@ int Run(int argc, char** argv) {
                            {"wall_seconds", orientation->wall_ms / 1000},
                            {"plateau", OrientationJson(orientation->plateau)},
                            {"tesseract", OrientationJson(orientation->tesseract)}};
+    const std::optional<double> added =
+        PlateauOrientationAddedCpuMs(*orientation, text_report ? &*text_report : nullptr);
+    if (added) {
+      std::cout << "plateau: the orientation step adds " << Fixed(*added, 1)
+                << " CPU ms per upright receipt (pipeline with it minus the text part's run without it)\n";
+      json["orientation"]["plateau"]["added_cpu_ms_per_upright_receipt"] = *added;
+    }
     std::cout << "(orientation part: " << Fixed(orientation->wall_ms / 1000, 1) << " s wall)\n";
   }
   if (!o.json_path.empty()) {
@@ -843,5 +879,8 @@ int main(int argc, char** argv) {
     std::perror("plateau_eval: restarting with OMP_THREAD_LIMIT=1");
     return 1;
   }
+  // Leptonica reports recoverable trouble inside Tesseract's page analysis (e.g. "box outside rectangle")
+  // on stderr, hundreds of times on a full run; Tesseract carries on, and the results count what it read.
+  setMsgSeverity(L_SEVERITY_NONE);
   return plateau::eval::Run(argc, argv);
 }
