@@ -233,8 +233,8 @@ class TesseractEngine {
   }
 
   // Clockwise rotation of the page content in degrees, or nullopt when OSD gives no answer (too little
-  // text).
-  std::optional<int> Orientation(const cv::Mat& bgr) {
+  // text); `orient_confidence` receives Tesseract's orient_conf.
+  std::optional<int> Orientation(const cv::Mat& bgr, float* orient_confidence) {
     const TessImage image(bgr);
     api_.SetImage(image.rgb.data, image.rgb.cols, image.rgb.rows, 3, static_cast<int>(image.rgb.step));
     int degrees = 0;
@@ -243,6 +243,7 @@ class TesseractEngine {
     const bool found = api_.DetectOrientationScript(&degrees, &confidence, &script, &script_confidence);
     api_.Clear();
     if (!found) return std::nullopt;
+    *orient_confidence = confidence;
     return degrees;
   }
 
@@ -424,6 +425,7 @@ struct OrientationPage {
 
 struct OrientationAnswer {
   std::optional<int> degrees;  // nullopt: no answer
+  float confidence = 0;        // Tesseract's orient_conf
   Cost cost;
   std::string error;
 };
@@ -433,9 +435,10 @@ struct EngineOrientation {
   std::string unavailable_reason;
   int pages = 0, correct = 0, no_answer = 0, errors = 0;
   Cost cost;
-  std::map<int, std::map<std::string, int>> confusion;  // truth -> answer ("none", "error") -> count
-  std::vector<std::string> wrong;                       // names of pages answered wrongly
-  std::map<std::string, std::pair<int, int>> by_set;    // set -> correct, pages
+  std::map<int, std::map<std::string, int>> confusion;      // truth -> answer ("none", "error") -> count
+  std::vector<std::string> wrong;                           // names of pages answered wrongly
+  std::map<std::string, std::pair<int, int>> by_set;        // set -> correct, pages
+  std::vector<float> right_confidences, wrong_confidences;  // of the answers given
 };
 
 struct OrientationReport {
@@ -533,7 +536,7 @@ StatusOr<OrientationReport> EvaluateOrientation(const Options& o) {
         };
         auto run_tesseract = [&] {
           const Stopwatch watch;
-          tess_answers[i].degrees = w.osd->Orientation(image);
+          tess_answers[i].degrees = w.osd->Orientation(image, &tess_answers[i].confidence);
           tess_answers[i].cost = watch.Elapsed();
         };
         if (i % 2 == 0) {
@@ -570,9 +573,11 @@ StatusOr<OrientationReport> EvaluateOrientation(const Options& o) {
       ++engine->confusion[page.truth][answer];
       if (a.error.empty() && a.degrees && *a.degrees == page.truth) {
         ++engine->correct;
+        engine->right_confidences.push_back(a.confidence);
         ++set.first;
       } else {
         engine->wrong.push_back(page.name + "->" + answer);
+        if (a.error.empty() && a.degrees) engine->wrong_confidences.push_back(a.confidence);
       }
     }
   }
@@ -713,6 +718,15 @@ void PrintOrientation(const Options& o, const OrientationReport& r) {
     return std::to_string(e.no_answer) + " / " + std::to_string(e.errors);
   };
   std::cout << "| no answer / errors | " << extra(r.plateau) << " | " << extra(r.tesseract) << " |\n";
+  auto median = [](std::vector<float> v) {
+    if (v.empty()) return std::string("-");
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return Fixed(v[v.size() / 2], 2);
+  };
+  std::cout << "\nTesseract orient_conf, median: " << median(r.tesseract.right_confidences) << " over its "
+            << r.tesseract.right_confidences.size() << " right answers, "
+            << median(r.tesseract.wrong_confidences) << " over its " << r.tesseract.wrong_confidences.size()
+            << " wrong ones\n";
   for (const auto& [name, e] : {std::pair{"plateau", &r.plateau}, std::pair{"Tesseract", &r.tesseract}}) {
     if (!e->available) {
       std::cout << "\n" << name << ": not available (" << e->unavailable_reason << ")\n";
@@ -805,12 +819,22 @@ int Run(int argc, char** argv) {
     return 2;
   }
   const Options& o = *options;
+  // Opened before the work so that a bad path costs nothing.
+  std::ofstream json_out;
+  if (!o.json_path.empty()) {
+    json_out.open(o.json_path);
+    if (!json_out) {
+      std::cerr << "plateau_eval: --json: cannot write " << o.json_path << "\n";
+      return 1;
+    }
+  }
   if (!fs::is_directory(o.eval_dir + "/sroie/img")) {
     std::cerr << "plateau_eval: " << o.eval_dir << "/sroie/img not found; pass --eval DIR\n";
     return 1;
   }
   std::cout << "# plateau_eval " << UtcNow() << ": " << o.limit << " receipts, " << o.threads
-            << " workers, tesseract " << tesseract::TessBaseAPI::Version() << "\n";
+            << " workers, tesseract " << tesseract::TessBaseAPI::Version()
+            << ", OMP_THREAD_LIMIT=" << std::getenv("OMP_THREAD_LIMIT") << "\n";
   nlohmann::json json = {{"date", UtcNow()},       {"threads", o.threads},
                          {"limit", o.limit},       {"tesseract_version", tesseract::TessBaseAPI::Version()},
                          {"tesseract_psm", o.psm}, {"min_iou", o.min_iou}};
@@ -856,9 +880,8 @@ int Run(int argc, char** argv) {
     std::cout << "(orientation part: " << Fixed(orientation->wall_ms / 1000, 1) << " s wall)\n";
   }
   if (!o.json_path.empty()) {
-    std::ofstream out(o.json_path);
-    out << json.dump(2) << "\n";
-    if (!out) {
+    json_out << json.dump(2) << "\n";
+    if (!json_out.flush()) {
       std::cerr << "plateau_eval: cannot write " << o.json_path << "\n";
       return 1;
     }
