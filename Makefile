@@ -15,7 +15,8 @@ EVAL_DIR ?= ../shared/eval
 # data in BUILD_DIR; `make asan-test ASAN_GOLDENS=0` leaves them out.
 ASAN_GOLDENS ?= 1
 
-.PHONY: all deps build models ort goldens test asan-test demo bench-engine eval format clean distclean
+.PHONY: all deps build models ort goldens test asan-test demo bench-engine bench-memory eval format clean \
+  distclean
 
 all: build
 
@@ -65,6 +66,11 @@ EVAL_ARGS ?=
 eval: deps models build
 	$(BUILD_DIR)/plateau_eval --eval $(EVAL_DIR) --model_dir models --json $(BUILD_DIR)/eval.json $(EVAL_ARGS)
 
+# Memory: plateau and ONNX Runtime (@gutenye/ocr-node) over the same rescaled receipts, side by side;
+# RUNS=1000 INPUTS=200 THREADS=2 by default (see tools/bench_memory/run.sh).
+bench-memory: models build
+	PLATEAU_BUILD_DIR=$(abspath $(BUILD_DIR)) PLATEAU_EVAL_DIR=$(abspath $(EVAL_DIR)) tools/bench_memory/run.sh
+
 format:
 	find src include tests tools -name '*.cc' -o -name '*.h' | grep -v node_modules | xargs clang-format -i
 
@@ -73,4 +79,4 @@ clean:
 
 # Also forgets the fetched models and the ONNX Runtime install.
 distclean: clean
-	rm -rf models tools/ort/node_modules tools/ort/package-lock.json
+	rm -rf models tools/ort/node_modules tools/ort/package-lock.json tools/bench_memory/node_modules

@@ -15,6 +15,9 @@ int BenchmarkCommand(const std::vector<std::string>& args);
 int PlanCommand(const std::vector<std::string>& args);
 // plateau ocr -i INPUT [-i ...] [--save_path DIR] [--text_det_thresh 0.3 ...]: JSON Lines on stdout
 int OcrCommand(const std::vector<std::string>& args);
+// plateau memcheck -i INPUT [--iterations N] [--vary_sizes] [--plot F.png] [--json]: RSS after every
+// pipeline run, warm-up vs growth; exit 0 stable, 1 growing, 2 error
+int MemcheckCommand(const std::vector<std::string>& args);
 // Single modules on image files, one JSON line each: text_detection (dt_polys, dt_scores),
 // text_recognition (rec_text, rec_score) of line images, textline_orientation_classification (class_ids,
 // scores, label_names) of line images.

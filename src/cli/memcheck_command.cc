@@ -1,0 +1,446 @@
+// plateau memcheck: leak or warm-up, answered from the operating system's own RSS figures.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
+#include <set>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "common/process_memory.h"
+#include "common/rss_series.h"
+#include "io/image.h"
+#include "io/rss_plot.h"
+#include "plateau/ocr.h"
+
+namespace plateau::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+constexpr int kExitError = 2;
+constexpr double kMiB = 1024.0 * 1024.0;
+
+const std::vector<FlagSpec> kMemcheckSpecs = {
+    {"input",
+     "image, PDF or directory of them (repeatable); one pipeline run per file per iteration, "
+     "files taken in turn",
+     true,
+     false,
+     {"i"}},
+    {"iterations", "pipeline runs (default 100)", false, false, {}},
+    {"vary_sizes", "rescale each run's image by a seeded pseudo-random factor", false, true, {}},
+    {"seed", "seed of --vary_sizes (default 1)", false, false, {}},
+    {"min_scale", "smallest --vary_sizes factor (default 0.5)", false, false, {}},
+    {"max_scale", "largest --vary_sizes factor (default 1.0)", false, false, {}},
+    {"plot", "write RSS over iterations to this PNG file", false, false, {}},
+    {"json", "print the series and the figures as one JSON object", false, true, {}},
+    {"name", "label of this run in the JSON and the plot (default plateau)", false, false, {}},
+    {"growth_threshold",
+     "bytes of growth after warm-up still called stable (default 2000000)",
+     false,
+     false,
+     {}},
+    {"plateau_tolerance",
+     "bytes below the trend that count as on the plateau (default 1048576)",
+     false,
+     false,
+     {}},
+    {"series",
+     "analyse a recorded series (JSON: name, baseline_rss_bytes, rss_bytes, peak_rss_bytes) "
+     "instead of running the pipeline (repeatable)",
+     true,
+     false,
+     {}},
+    {"model_dir", "directory of the models and ppocr_keys_v1.txt (default: models)", false, false, {}},
+    {"threads", "intra-op threads per model (0 = all cores)", false, false, {}},
+    {"use_textline_orientation", "True/False (default True)", false, false, {}},
+    {"text_det_limit_side_len", "resize limit of detection (default 64)", false, false, {}},
+    {"text_det_limit_type", "min, max or resize_long (default min)", false, false, {}},
+    {"text_det_max_side_limit", "longest side after resizing (default 4000)", false, false, {}},
+    {"text_recognition_batch_size", "lines per recognition run (default 6)", false, false, {}},
+    {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},
+};
+
+int Fail(const Status& s) {
+  std::cerr << "plateau memcheck: " << s.ToString() << "\n";
+  return kExitError;
+}
+
+// One recorded or measured series and what it was measured on.
+struct Series {
+  std::string name;
+  double baseline = 0;
+  std::vector<double> rss;
+  double peak = 0;
+  Json extra = Json::object();  // run details copied into the JSON output as they are
+};
+
+struct RunSettings {
+  std::vector<std::string> files;
+  long long iterations = 100;
+  bool vary_sizes = false;
+  uint64_t seed = 1;
+  double min_scale = 0.5, max_scale = 1.0;
+};
+
+StatusOr<double> GetBytes(const Flags& flags, const std::string& name, double dflt) {
+  PLATEAU_ASSIGN_OR_RETURN(double v, flags.GetDouble(name, dflt));
+  if (!std::isfinite(v) || v < 0) {
+    return Status::InvalidArgument("flag --" + name + ": expected a number of bytes >= 0");
+  }
+  return v;
+}
+
+StatusOr<OcrOptions> ParsePipelineOptions(const Flags& flags) {
+  OcrOptions o;
+  o.model_dir = flags.Get("model_dir", o.model_dir);
+  PLATEAU_ASSIGN_OR_RETURN(long long threads, flags.GetInt("threads", 0, 0, 1024));
+  o.threads = static_cast<int>(threads);
+  if (flags.Has("use_textline_orientation")) {
+    const std::string v = flags.Get("use_textline_orientation");
+    if (v != "True" && v != "False") {
+      return Status::InvalidArgument("flag --use_textline_orientation: '" + v +
+                                     "' is not a boolean; expected True or False");
+    }
+    o.use_textline_orientation = v == "True";
+  }
+  const int kMaxInt = std::numeric_limits<int>::max();
+  PLATEAU_ASSIGN_OR_RETURN(long long limit,
+                           flags.GetInt("text_det_limit_side_len", o.text_det_limit_side_len, 1, kMaxInt));
+  o.text_det_limit_side_len = static_cast<int>(limit);
+  o.text_det_limit_type = flags.Get("text_det_limit_type", o.text_det_limit_type);
+  PLATEAU_ASSIGN_OR_RETURN(long long side,
+                           flags.GetInt("text_det_max_side_limit", o.text_det_max_side_limit, 1, kMaxInt));
+  o.text_det_max_side_limit = static_cast<int>(side);
+  PLATEAU_ASSIGN_OR_RETURN(
+      long long rb, flags.GetInt("text_recognition_batch_size", o.text_recognition_batch_size, 1, kMaxInt));
+  o.text_recognition_batch_size = static_cast<int>(rb);
+  PLATEAU_ASSIGN_OR_RETURN(long long cb, flags.GetInt("textline_orientation_batch_size",
+                                                      o.textline_orientation_batch_size, 1, kMaxInt));
+  o.textline_orientation_batch_size = static_cast<int>(cb);
+  return o;
+}
+
+bool IsInputFile(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const char* e : {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pdf"}) {
+    if (ext == e) return true;
+  }
+  return false;
+}
+
+// The files the inputs stand for, directories listed (not recursively) in name order. Checked before the
+// models are loaded, so that a typo costs nothing.
+StatusOr<std::vector<std::string>> ExpandInputs(const std::vector<std::string>& inputs) {
+  std::vector<std::string> files;
+  for (const std::string& in : inputs) {
+    std::error_code ec;
+    if (fs::is_directory(in, ec)) {
+      std::vector<std::string> listed;
+      for (fs::directory_iterator it(in, ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->is_regular_file(ec) && IsInputFile(it->path())) listed.push_back(it->path().string());
+      }
+      if (ec) return Status::NotFound("flag --input: cannot list directory '" + in + "': " + ec.message());
+      if (listed.empty()) {
+        return Status::NotFound("flag --input: directory '" + in +
+                                "' holds no image or PDF files (jpg, jpeg, png, bmp, tif, tiff, webp, pdf)");
+      }
+      std::sort(listed.begin(), listed.end());
+      files.insert(files.end(), listed.begin(), listed.end());
+    } else if (fs::is_regular_file(in, ec)) {
+      files.push_back(in);
+    } else {
+      return Status::NotFound("flag --input: no such file or directory: '" + in + "'");
+    }
+  }
+  return files;
+}
+
+// splitmix64: a fixed, portable generator, so a seed names the same sizes on every machine and compiler
+// (std::uniform_real_distribution is not specified bit for bit).
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// The factor of iteration i: uniform in [min, max], rounded to 1/1000 so that it prints exactly.
+double ScaleOf(const RunSettings& s, long long i) {
+  const double u =
+      static_cast<double>(SplitMix64(s.seed * 0x100000001b3ull + static_cast<uint64_t>(i)) >> 11) /
+      9007199254740992.0;
+  return std::round((s.min_scale + (s.max_scale - s.min_scale) * u) * 1000) / 1000;
+}
+
+// One pipeline run on file `path` (rescaled when varying sizes). Fails on the first result with an
+// error: a run that fails measures nothing.
+Status RunOnce(OcrPipeline& pipeline, const RunSettings& settings, long long i, const std::string& path,
+               std::set<std::pair<int, int>>* sizes, size_t* lines) {
+  std::vector<OcrInput> in;
+  if (settings.vary_sizes) {
+    PLATEAU_ASSIGN_OR_RETURN(cv::Mat image, io::ReadImage(path));
+    const double f = ScaleOf(settings, i);
+    const cv::Size size(std::max(1, static_cast<int>(std::lround(image.cols * f))),
+                        std::max(1, static_cast<int>(std::lround(image.rows * f))));
+    cv::Mat scaled;
+    cv::resize(image, scaled, size, 0, 0, f < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+    sizes->insert({size.width, size.height});
+    in.push_back(OcrInput::Image(std::move(scaled), path));
+  } else {
+    in.push_back(OcrInput::Path(path));
+  }
+  PLATEAU_ASSIGN_OR_RETURN(OcrRange range, pipeline.Predict(std::move(in)));
+  for (const OcrResult& r : range) {
+    if (!r.error.ok()) return r.error;
+    *lines += r.rec_texts.size();
+  }
+  return Status::Ok();
+}
+
+StatusOr<Series> Measure(const OcrOptions& options, const RunSettings& settings, const std::string& name) {
+  PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<OcrPipeline> pipeline, OcrPipeline::Create(options));
+  Series s;
+  s.name = name;
+  s.baseline = static_cast<double>(ReadProcessMemory().rss_bytes);
+  if (s.baseline <= 0) {
+    return Status::Unimplemented("cannot read this process's RSS from /proc/self/status (Linux only)");
+  }
+  const bool progress = isatty(STDERR_FILENO);
+  std::set<std::pair<int, int>> sizes;
+  size_t lines = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (long long i = 0; i < settings.iterations; ++i) {
+    const std::string& path = settings.files[static_cast<size_t>(i) % settings.files.size()];
+    Status st = RunOnce(*pipeline, settings, i, path, &sizes, &lines);
+    if (!st.ok()) return st.WithContext("iteration " + std::to_string(i + 1) + ", " + path);
+    s.rss.push_back(static_cast<double>(ReadProcessMemory().rss_bytes));
+    if (progress) {
+      std::fprintf(stderr, "\rmemcheck: %lld/%lld runs, RSS %.1f MiB", i + 1, settings.iterations,
+                   s.rss.back() / kMiB);
+    }
+  }
+  if (progress) std::fprintf(stderr, "\n");
+  s.peak = static_cast<double>(ReadProcessMemory().peak_rss_bytes);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  s.extra["inputs"] = settings.files.size();
+  s.extra["vary_sizes"] = settings.vary_sizes;
+  if (settings.vary_sizes) {
+    s.extra["seed"] = settings.seed;
+    s.extra["min_scale"] = settings.min_scale;
+    s.extra["max_scale"] = settings.max_scale;
+    s.extra["distinct_sizes"] = sizes.size();
+  }
+  s.extra["threads"] = options.threads;
+  s.extra["use_textline_orientation"] = options.use_textline_orientation;
+  s.extra["lines_recognised"] = lines;
+  s.extra["seconds"] = seconds;
+  return s;
+}
+
+StatusOr<Series> ReadSeries(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("flag --series: cannot open '" + path + "'");
+  Json j = Json::parse(in, nullptr, /*allow_exceptions=*/false);
+  auto bad = [&](const std::string& what) {
+    return Status::InvalidArgument("flag --series: '" + path + "': " + what +
+                                   "; expected a JSON object with name, baseline_rss_bytes, rss_bytes "
+                                   "(array of numbers) and optionally peak_rss_bytes");
+  };
+  if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
+  Series s;
+  s.name = j.value("name", fs::path(path).stem().string());
+  if (!j.contains("baseline_rss_bytes") || !j["baseline_rss_bytes"].is_number()) {
+    return bad("baseline_rss_bytes missing or not a number");
+  }
+  s.baseline = j["baseline_rss_bytes"].get<double>();
+  if (!j.contains("rss_bytes") || !j["rss_bytes"].is_array()) return bad("rss_bytes missing or not an array");
+  for (const Json& v : j["rss_bytes"]) {
+    if (!v.is_number()) return bad("rss_bytes holds a value that is not a number");
+    s.rss.push_back(v.get<double>());
+  }
+  if (j.contains("peak_rss_bytes") && j["peak_rss_bytes"].is_number())
+    s.peak = j["peak_rss_bytes"].get<double>();
+  for (const char* key : {"engine", "threads", "inputs", "lines_recognised", "seconds", "partial"}) {
+    if (j.contains(key)) s.extra[key] = j[key];
+  }
+  return s;
+}
+
+Json ToJson(const Series& s, const RssAnalysis& a) {
+  Json j;
+  j["name"] = s.name;
+  for (const auto& [k, v] : s.extra.items()) j[k] = v;
+  j["iterations"] = a.iterations;
+  j["baseline_rss_bytes"] = s.baseline;
+  j["peak_rss_bytes"] = s.peak;
+  j["warmup_iterations"] = a.warmup_iterations;
+  j["warmup_bytes"] = a.warmup_bytes;
+  j["plateau_rss_bytes"] = a.plateau_rss_bytes;
+  j["slope_bytes_per_iteration"] = a.slope_bytes_per_iteration;
+  j["noise_bytes"] = a.noise_bytes;
+  j["growth_after_warmup_bytes"] = a.growth_after_warmup_bytes;
+  j["projected_growth_bytes"] = a.projected_growth_bytes;
+  j["max_rss_bytes"] = a.max_rss_bytes;
+  j["growth_threshold_bytes"] = a.growth_threshold_bytes;
+  j["verdict"] = RssVerdictName(a.verdict);
+  j["reason"] = a.reason;
+  j["rss_bytes"] = s.rss;
+  return j;
+}
+
+void PrintReport(const Series& s, const RssAnalysis& a) {
+  auto mib = [](double bytes) {
+    char t[48];
+    std::snprintf(t, sizeof(t), "%.1f MiB", bytes / kMiB);
+    return std::string(t);
+  };
+  auto row = [](const std::string& label, const std::string& value) {
+    std::printf("  %-32s %s\n", label.c_str(), value.c_str());
+  };
+  char slope[64], growth[64];
+  std::snprintf(slope, sizeof(slope), "%+.0f bytes/iteration", a.slope_bytes_per_iteration);
+  std::snprintf(growth, sizeof(growth), "%+.3f MB (trend %+.3f MB)", a.growth_after_warmup_bytes / 1e6,
+                a.projected_growth_bytes / 1e6);
+  std::printf("%s: %zu iterations\n", s.name.c_str(), a.iterations);
+  row("RSS before the first iteration", mib(s.baseline));
+  row("warm-up", std::to_string(a.warmup_iterations) + " iterations, " + (a.warmup_bytes >= 0 ? "+" : "") +
+                     mib(a.warmup_bytes));
+  row("plateau RSS (median)", mib(a.plateau_rss_bytes));
+  row("slope over the second half", slope);
+  row("growth after warm-up", growth);
+  if (s.peak > 0) row("peak RSS (VmHWM)", mib(s.peak));
+  row("verdict", std::string(RssVerdictName(a.verdict)) + ": " + a.reason);
+}
+
+}  // namespace
+
+int MemcheckCommand(const std::vector<std::string>& args) {
+  for (const std::string& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::cout
+          << "usage: plateau memcheck -i INPUT [-i ...] [--iterations N] [--vary_sizes] [--plot FILE.png] "
+             "[--json]\n"
+             "       plateau memcheck --series FILE.json [--series ...] [--plot FILE.png] [--json]\n"
+             "Runs the OCR pipeline repeatedly, reads the process's RSS after every run, and tells warm-up\n"
+             "from growth: warm-up cost, plateau level, slope over the second half (least squares), growth\n"
+             "after warm-up, and a verdict (the rule is in src/common/rss_series.h).\n"
+             "Exit code: 0 stable, 1 growing, 2 error.\n"
+          << FlagsHelp(kMemcheckSpecs);
+      return 0;
+    }
+  }
+  auto flags = Flags::Parse(kMemcheckSpecs, args, 2);
+  if (!flags.ok()) return Fail(flags.status());
+  RssSeriesOptions rule;
+  auto threshold = GetBytes(*flags, "growth_threshold", rule.growth_threshold_bytes);
+  if (!threshold.ok()) return Fail(threshold.status());
+  rule.growth_threshold_bytes = *threshold;
+  auto tolerance = GetBytes(*flags, "plateau_tolerance", rule.plateau_tolerance_bytes);
+  if (!tolerance.ok()) return Fail(tolerance.status());
+  rule.plateau_tolerance_bytes = *tolerance;
+  const bool json = flags->Has("json");
+  const std::string plot = flags->Get("plot");
+  if (!plot.empty()) {
+    std::string ext = fs::path(plot).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ext != ".png") return Fail(Status::InvalidArgument("flag --plot: '" + plot + "' must end in .png"));
+  }
+
+  std::vector<Series> all;
+  const std::vector<std::string>& recorded = flags->GetAll("series");
+  if (!recorded.empty()) {
+    if (flags->Has("input")) {
+      return Fail(
+          Status::InvalidArgument("flags --series and --input exclude each other: --series analyses "
+                                  "recorded series, --input runs the pipeline"));
+    }
+    for (const std::string& path : recorded) {
+      auto s = ReadSeries(path);
+      if (!s.ok()) return Fail(s.status());
+      all.push_back(std::move(s).value());
+    }
+  } else {
+    if (flags->GetAll("input").empty()) {
+      return Fail(
+          Status::InvalidArgument("flag --input (-i) is required (or --series to analyse a recording)"));
+    }
+    RunSettings settings;
+    auto files = ExpandInputs(flags->GetAll("input"));
+    if (!files.ok()) return Fail(files.status());
+    settings.files = std::move(files).value();
+    auto iterations = flags->GetInt("iterations", 100, 1, 10'000'000);
+    if (!iterations.ok()) return Fail(iterations.status());
+    settings.iterations = *iterations;
+    settings.vary_sizes = flags->Has("vary_sizes");
+    auto seed = flags->GetInt("seed", 1, 0, std::numeric_limits<long long>::max());
+    if (!seed.ok()) return Fail(seed.status());
+    settings.seed = static_cast<uint64_t>(*seed);
+    auto min_scale = flags->GetDouble("min_scale", 0.5);
+    auto max_scale = flags->GetDouble("max_scale", 1.0);
+    if (!min_scale.ok()) return Fail(min_scale.status());
+    if (!max_scale.ok()) return Fail(max_scale.status());
+    if (!(*min_scale >= 0.01 && *max_scale >= *min_scale && *max_scale <= 8)) {
+      return Fail(
+          Status::InvalidArgument("flags --min_scale / --max_scale: expected 0.01 <= min <= max <= 8"));
+    }
+    settings.min_scale = *min_scale;
+    settings.max_scale = *max_scale;
+    if (settings.vary_sizes) {
+      for (const std::string& f : settings.files) {
+        std::string ext = fs::path(f).extension().string();
+        std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (ext == ".pdf") {
+          return Fail(
+              Status::InvalidArgument("flag --vary_sizes: '" + f + "' is a PDF; only images are rescaled"));
+        }
+      }
+    }
+    auto options = ParsePipelineOptions(*flags);
+    if (!options.ok()) return Fail(options.status());
+    auto s = Measure(*options, settings, flags->Get("name", "plateau"));
+    if (!s.ok()) return Fail(s.status());
+    all.push_back(std::move(s).value());
+  }
+
+  std::vector<io::RssPlotSeries> drawn;
+  Json out = Json::array();
+  bool any_growing = false;
+  for (const Series& s : all) {
+    auto a = AnalyzeRss(s.baseline, s.rss, rule);
+    if (!a.ok()) return Fail(a.status().WithContext(s.name));
+    any_growing = any_growing || a->verdict == RssVerdict::kGrowing;
+    if (json) {
+      out.push_back(ToJson(s, *a));
+    } else {
+      PrintReport(s, *a);
+    }
+    drawn.push_back({s.name, s.baseline, s.rss, s.peak, *a});
+  }
+  if (!plot.empty()) {
+    std::string title = "RSS after each pipeline run";
+    Status st = io::WriteRssPlot(drawn, title, plot);
+    if (!st.ok()) return Fail(st);
+    if (!json) std::printf("plot written to %s\n", plot.c_str());
+  }
+  if (json) {
+    const Json& doc = recorded.empty() ? out[0] : Json{{"series", out}};
+    std::cout << doc.dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
+  }
+  return any_growing ? 1 : 0;
+}
+
+}  // namespace plateau::cli

@@ -1,0 +1,202 @@
+#include "io/rss_plot.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace plateau::io {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+const cv::Scalar kInk(40, 40, 40);
+const cv::Scalar kGrid(225, 225, 225);
+// Colours (BGR) that stay apart when printed in grey too: blue, orange, green, purple.
+const cv::Scalar kColours[] = {{180, 100, 20}, {20, 120, 230}, {60, 160, 40}, {150, 60, 140}};
+constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
+
+// The tick spacing among 1, 2 and 5 times a power of ten nearest above span / target ticks.
+double NiceStep(double span, int target) {
+  if (!(span > 0)) return 1;
+  const double raw = span / target;
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  for (double m : {1.0, 2.0, 5.0, 10.0}) {
+    if (m * power >= raw) return m * power;
+  }
+  return 10 * power;
+}
+
+std::string Format(const char* fmt, double v) {
+  char text[64];
+  std::snprintf(text, sizeof(text), fmt, v);
+  return text;
+}
+
+void DashedLine(cv::Mat& img, cv::Point a, cv::Point b, const cv::Scalar& colour, int thickness) {
+  const double length = std::hypot(b.x - a.x, b.y - a.y);
+  const int dash = 8, gap = 5;
+  for (double t = 0; t < length; t += dash + gap) {
+    const double t2 = std::min(length, t + dash);
+    cv::Point p(static_cast<int>(a.x + (b.x - a.x) * t / length),
+                static_cast<int>(a.y + (b.y - a.y) * t / length));
+    cv::Point q(static_cast<int>(a.x + (b.x - a.x) * t2 / length),
+                static_cast<int>(a.y + (b.y - a.y) * t2 / length));
+    cv::line(img, p, q, colour, thickness, cv::LINE_AA);
+  }
+}
+
+void Text(cv::Mat& img, const std::string& s, cv::Point origin, double scale, const cv::Scalar& colour,
+          int thickness = 1) {
+  cv::putText(img, s, origin, kFont, scale, colour, thickness, cv::LINE_AA);
+}
+
+cv::Size TextSize(const std::string& s, double scale, int thickness = 1) {
+  int baseline = 0;
+  return cv::getTextSize(s, kFont, scale, thickness, &baseline);
+}
+
+// Text turned 90 degrees counter-clockwise, centred on `centre` (OpenCV draws only horizontal text).
+void VerticalText(cv::Mat& img, const std::string& s, cv::Point centre, double scale) {
+  const cv::Size size = TextSize(s, scale);
+  cv::Mat strip(size.height + 8, size.width + 4, CV_8UC3, cv::Scalar(255, 255, 255));
+  Text(strip, s, {2, size.height + 2}, scale, kInk);
+  cv::Mat turned;
+  cv::rotate(strip, turned, cv::ROTATE_90_COUNTERCLOCKWISE);
+  cv::Rect where(centre.x - turned.cols / 2, centre.y - turned.rows / 2, turned.cols, turned.rows);
+  where &= cv::Rect(0, 0, img.cols, img.rows);
+  turned(cv::Rect(0, 0, where.width, where.height)).copyTo(img(where));
+}
+
+}  // namespace
+
+StatusOr<cv::Mat> DrawRssPlot(const std::vector<RssPlotSeries>& series, const std::string& title, int width,
+                              int height) {
+  if (series.empty()) return Status::InvalidArgument("RSS plot: no series to draw");
+  if (width < 400 || height < 300) {
+    return Status::InvalidArgument("RSS plot: " + std::to_string(width) + "x" + std::to_string(height) +
+                                   " is too small; expected at least 400x300");
+  }
+  double lo = series[0].baseline_rss_bytes, hi = lo;
+  size_t iterations = 0;
+  for (const RssPlotSeries& s : series) {
+    if (s.rss_bytes.empty())
+      return Status::InvalidArgument("RSS plot: series '" + s.name + "' has no samples");
+    lo = std::min(lo, s.baseline_rss_bytes);
+    hi = std::max(hi, s.baseline_rss_bytes);
+    for (double v : s.rss_bytes) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    iterations = std::max(iterations, s.rss_bytes.size());
+  }
+  lo /= kMiB;
+  hi /= kMiB;
+  // Room above the curves for the legend: it takes a line per series plus margins.
+  const double span = std::max(hi - lo, 1.0);
+  const double y_step = NiceStep(span * 1.35, 7);
+  const double y_lo = std::max(0.0, std::floor((lo - span * 0.05) / y_step) * y_step);
+  const double y_hi = std::ceil((hi + span * (0.1 + 0.09 * series.size())) / y_step) * y_step;
+  const double x_hi = static_cast<double>(iterations);
+  const double x_step = NiceStep(x_hi, 10);
+
+  cv::Mat img(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
+  const cv::Rect area(95, 50, width - 95 - 30, height - 50 - 75);
+  auto px = [&](double x) { return area.x + static_cast<int>(std::lround(x / x_hi * area.width)); };
+  auto py = [&](double mib) {
+    return area.y + area.height - static_cast<int>(std::lround((mib - y_lo) / (y_hi - y_lo) * area.height));
+  };
+
+  // Warm-up phases first, so that everything else is drawn over them.
+  for (size_t k = 0; k < series.size(); ++k) {
+    const cv::Scalar& c = kColours[k % std::size(kColours)];
+    const double end = static_cast<double>(series[k].analysis.warmup_iterations);
+    cv::Rect band(cv::Point(px(0), area.y), cv::Point(px(end), area.y + area.height));
+    band &= area;
+    if (band.area() > 0) {
+      cv::Mat roi = img(band);
+      cv::Mat tint(roi.size(), roi.type(), c);
+      cv::addWeighted(roi, 0.86, tint, 0.14, 0, roi);
+    }
+  }
+
+  // Grid, ticks and tick labels.
+  for (double y = y_lo; y <= y_hi + y_step / 2; y += y_step) {
+    cv::line(img, {area.x, py(y)}, {area.x + area.width, py(y)}, kGrid, 1);
+    cv::line(img, {area.x - 5, py(y)}, {area.x, py(y)}, kInk, 1);
+    const std::string label = Format(y_step < 1 ? "%.1f" : "%.0f", y);
+    const cv::Size s = TextSize(label, 0.45);
+    Text(img, label, {area.x - 9 - s.width, py(y) + s.height / 2}, 0.45, kInk);
+  }
+  for (double x = 0; x <= x_hi + x_step / 2; x += x_step) {
+    cv::line(img, {px(x), area.y}, {px(x), area.y + area.height}, kGrid, 1);
+    cv::line(img, {px(x), area.y + area.height}, {px(x), area.y + area.height + 5}, kInk, 1);
+    const std::string label = Format("%.0f", x);
+    const cv::Size s = TextSize(label, 0.45);
+    Text(img, label, {px(x) - s.width / 2, area.y + area.height + 8 + s.height}, 0.45, kInk);
+  }
+  cv::rectangle(img, area, kInk, 1);
+  const cv::Size xl = TextSize("iteration", 0.55);
+  Text(img, "iteration", {area.x + area.width / 2 - xl.width / 2, height - 22}, 0.55, kInk);
+  VerticalText(img, "RSS (MiB)", {28, area.y + area.height / 2}, 0.55);
+  const cv::Size ts = TextSize(title, 0.65, 2);
+  Text(img, title, {width / 2 - ts.width / 2, 32}, 0.65, kInk, 2);
+
+  // Curves, then each series' phase marks: where the plateau starts and its level.
+  for (size_t k = 0; k < series.size(); ++k) {
+    const RssPlotSeries& s = series[k];
+    const cv::Scalar& c = kColours[k % std::size(kColours)];
+    std::vector<cv::Point> points = {{px(0), py(s.baseline_rss_bytes / kMiB)}};
+    for (size_t i = 0; i < s.rss_bytes.size(); ++i) {
+      points.push_back({px(static_cast<double>(i + 1)), py(s.rss_bytes[i] / kMiB)});
+    }
+    cv::polylines(img, points, false, c, 2, cv::LINE_AA);
+
+    const RssAnalysis& a = s.analysis;
+    const int x_warm = px(static_cast<double>(a.warmup_iterations));
+    const int y_plateau = py(a.plateau_rss_bytes / kMiB);
+    DashedLine(img, {x_warm, area.y}, {x_warm, area.y + area.height}, c, 1);
+    DashedLine(img, {x_warm, y_plateau}, {area.x + area.width, y_plateau}, c, 1);
+    const std::string phase = "warm-up | plateau " + Format("%.1f MiB", a.plateau_rss_bytes / kMiB);
+    const cv::Size ps = TextSize(phase, 0.42);
+    const int label_x =
+        std::min(x_warm - TextSize("warm-up ", 0.42).width, area.x + area.width - ps.width - 4);
+    Text(img, phase, {std::max(area.x + 4, label_x), y_plateau - 6}, 0.42, c);
+  }
+
+  // Legend, top left inside the plot.
+  int y = area.y + 22;
+  for (size_t k = 0; k < series.size(); ++k) {
+    const RssPlotSeries& s = series[k];
+    const RssAnalysis& a = s.analysis;
+    const cv::Scalar& c = kColours[k % std::size(kColours)];
+    std::string line = s.name + ": " + RssVerdictName(a.verdict) + ", warm-up " +
+                       std::to_string(a.warmup_iterations) + " it. " +
+                       Format("%+.1f MiB", a.warmup_bytes / kMiB) + ", plateau " +
+                       Format("%.1f MiB", a.plateau_rss_bytes / kMiB) + ", slope " +
+                       Format("%.0f B/it", a.slope_bytes_per_iteration);
+    if (s.peak_rss_bytes > 0) line += ", peak " + Format("%.1f MiB", s.peak_rss_bytes / kMiB);
+    cv::rectangle(img, {area.x + 12, y - 10}, {area.x + 34, y - 2}, c, cv::FILLED);
+    Text(img, line, {area.x + 42, y}, 0.45, kInk);
+    y += 22;
+  }
+  return img;
+}
+
+Status WriteRssPlot(const std::vector<RssPlotSeries>& series, const std::string& title,
+                    const std::string& path) {
+  PLATEAU_ASSIGN_OR_RETURN(cv::Mat img, DrawRssPlot(series, title));
+  bool written = false;
+  try {
+    written = cv::imwrite(path, img);
+  } catch (const cv::Exception& e) {
+    return Status::InvalidArgument("RSS plot: cannot write '" + path + "': " + e.what());
+  }
+  if (!written) {
+    return Status::InvalidArgument("RSS plot: cannot write '" + path +
+                                   "' (is the directory there, and does the name end in .png?)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace plateau::io
