@@ -21,6 +21,7 @@
 #include "common/rss_series.h"
 #include "io/image.h"
 #include "io/rss_plot.h"
+#include "plateau/memory.h"
 #include "plateau/ocr.h"
 
 namespace plateau::cli {
@@ -222,12 +223,20 @@ StatusOr<Series> Measure(const OcrOptions& options, const RunSettings& settings,
   const bool progress = isatty(STDERR_FILENO);
   std::set<std::pair<int, int>> sizes;
   size_t lines = 0;
+  // plateau's own accounting beside the OS figure: when RSS grows, these tell whether it is the arenas or
+  // the plan caches (or neither, i.e. something outside the sessions).
+  Json arena = Json::array(), plans = Json::array();
   const auto t0 = std::chrono::steady_clock::now();
   for (long long i = 0; i < settings.iterations; ++i) {
     const std::string& path = settings.files[static_cast<size_t>(i) % settings.files.size()];
     Status st = RunOnce(*pipeline, settings, i, path, &sizes, &lines);
     if (!st.ok()) return st.WithContext("iteration " + std::to_string(i + 1) + ", " + path);
     s.rss.push_back(static_cast<double>(ReadProcessMemory().rss_bytes));
+    const MemoryStats stats = pipeline->memory_stats();
+    size_t cached = 0;
+    for (const ModelMemoryStats& m : stats.models) cached += m.plans_cached;
+    arena.push_back(stats.arena_bytes());
+    plans.push_back(cached);
     if (progress) {
       std::fprintf(stderr, "\rmemcheck: %lld/%lld runs, RSS %.1f MiB", i + 1, settings.iterations,
                    s.rss.back() / kMiB);
@@ -248,6 +257,9 @@ StatusOr<Series> Measure(const OcrOptions& options, const RunSettings& settings,
   s.extra["use_textline_orientation"] = options.use_textline_orientation;
   s.extra["lines_recognised"] = lines;
   s.extra["seconds"] = seconds;
+  s.extra["memory_stats"] = Json::parse(plateau::ToJson(pipeline->memory_stats()), nullptr, false);
+  s.extra["arena_bytes"] = std::move(arena);
+  s.extra["plans_cached"] = std::move(plans);
   return s;
 }
 
@@ -283,7 +295,6 @@ StatusOr<Series> ReadSeries(const std::string& path) {
 Json ToJson(const Series& s, const RssAnalysis& a) {
   Json j;
   j["name"] = s.name;
-  for (const auto& [k, v] : s.extra.items()) j[k] = v;
   j["iterations"] = a.iterations;
   j["baseline_rss_bytes"] = s.baseline;
   j["peak_rss_bytes"] = s.peak;
@@ -298,6 +309,7 @@ Json ToJson(const Series& s, const RssAnalysis& a) {
   j["growth_threshold_bytes"] = a.growth_threshold_bytes;
   j["verdict"] = RssVerdictName(a.verdict);
   j["reason"] = a.reason;
+  for (const auto& [k, v] : s.extra.items()) j[k] = v;
   j["rss_bytes"] = s.rss;
   return j;
 }

@@ -97,6 +97,10 @@ TEST_F(MemcheckCliTest, RunsThePipelineAndReportsTheSeries) {
   const std::string verdict = j["verdict"];
   EXPECT_EQ(r.exit_code, verdict == "stable" ? 0 : 1) << verdict;
   EXPECT_FALSE(j["reason"].get<std::string>().empty());
+  // plateau's own accounting per iteration, and the stats of the three models at the end.
+  EXPECT_EQ(j["arena_bytes"].size(), 5u);
+  EXPECT_EQ(j["plans_cached"].size(), 5u);
+  EXPECT_EQ(j["memory_stats"]["models"].size(), 3u);
   cv::Mat png = cv::imread(plot);
   EXPECT_EQ(png.cols, 1200);
   EXPECT_EQ(png.rows, 650);
