@@ -167,7 +167,7 @@ Status SaveJson(const OcrResult& result, const std::string& dir);
 // How the result picture is drawn.
 struct OcrImageOptions {
   // A font with CJK glyphs (TrueType / OpenType, or a collection and the face in it); the default is
-  // Noto Sans CJK SC from the Debian package fonts-noto-cjk.
+  // Noto Sans CJK SC from the Debian package fonts-noto-cjk. A single-face font file needs font_index 0.
   std::string font_path = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
   int font_index = 2;
   // A page whose longer side exceeds this is scaled down to it first, which bounds the picture at

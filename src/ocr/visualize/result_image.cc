@@ -66,7 +66,8 @@ StatusOr<cv::Ptr<cv::freetype::FreeType2>> LoadFont(const OcrImageOptions& optio
   } catch (const cv::Exception& e) {
     return Status::InvalidArgument("cannot load face " + std::to_string(options.font_index) + " of font '" +
                                    options.font_path + "': " + e.err +
-                                   "; expected a TrueType / OpenType font (fonts-noto-cjk provides one)");
+                                   "; expected a TrueType / OpenType font (fonts-noto-cjk provides one) with "
+                                   "that face (font_index 0 for a single-face file)");
   }
 }
 

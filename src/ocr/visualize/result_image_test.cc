@@ -241,6 +241,14 @@ TEST(ResultImageTest, MissingFontNamesThePathAndThePackage) {
   fs::remove(bogus);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find(bogus.string()), std::string::npos) << bad.status().ToString();
+
+  // A face the collection does not have.
+  OcrImageOptions no_face;
+  no_face.font_index = 99;
+  auto missing_face = RenderResult(MakeResult(50, 50, {}, {}), no_face);
+  ASSERT_FALSE(missing_face.ok());
+  EXPECT_NE(missing_face.status().message().find("face 99"), std::string::npos)
+      << missing_face.status().ToString();
 }
 
 TEST(ResultImageTest, SaveImageNamesFilesLikeTheJson) {
