@@ -154,13 +154,19 @@ StatusOr<cv::Mat> RenderResult(const OcrResult& result, const OcrImageOptions& o
 
     cv::Mat out(h, 2 * w, CV_8UC3);
     cv::Mat left = out(cv::Rect(0, 0, w, h)), right = out(cv::Rect(w, 0, w, h));
-    // Left: the page with the boxes filled at 40% and outlined.
-    cv::Mat filled = page.clone();
+    // Left: the page with the boxes filled at 40% and outlined. Each fill is blended within its box's
+    // bounding rectangle only (outside the polygon the blend leaves pixels as they are), so no second
+    // page-sized buffer is needed.
+    page.copyTo(left);
     for (size_t i = 0; i < quads.size(); ++i) {
-      cv::fillPoly(filled, std::vector<std::vector<cv::Point>>{ocr::Rounded(quads[i])}, ocr::BoxColor(i),
-                   cv::LINE_AA);
+      const cv::Rect box = cv::boundingRect(quads[i]) & cv::Rect(0, 0, w, h);
+      if (box.empty()) continue;
+      cv::Mat region = left(box), filled = region.clone();
+      std::vector<cv::Point> pts = ocr::Rounded(quads[i]);
+      for (cv::Point& p : pts) p -= box.tl();
+      cv::fillPoly(filled, std::vector<std::vector<cv::Point>>{pts}, ocr::BoxColor(i), cv::LINE_AA);
+      cv::addWeighted(region, 0.6, filled, 0.4, 0.0, region);
     }
-    cv::addWeighted(page, 0.6, filled, 0.4, 0.0, left);
     // Right: the text in place on white.
     right.setTo(cv::Scalar::all(255));
     for (size_t i = 0; i < quads.size(); ++i)
