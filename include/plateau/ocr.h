@@ -256,6 +256,7 @@ class OcrPipeline {
 
  private:
   OcrPipeline() = default;
+  StatusOr<OcrRange> PredictUnguarded(std::vector<OcrInput> inputs, OcrOverrides overrides);
   OcrOptions options_;
   std::unique_ptr<Stages> stages_;
 };

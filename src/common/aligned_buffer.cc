@@ -1,16 +1,20 @@
 #include "common/aligned_buffer.h"
 
-#include <cstdlib>
+#include <new>
 
 namespace plateau {
 
 void* AlignedAlloc(size_t bytes) {
   size_t rounded = (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
   if (rounded == 0) rounded = kBufferAlignment;
-  return std::aligned_alloc(kBufferAlignment, rounded);
+  // The aligned, non-throwing operator new rather than aligned_alloc: the same heap, but a test binary
+  // that replaces operator new sees (and can fail) exactly these allocations.
+  return ::operator new (rounded, std::align_val_t{kBufferAlignment}, std::nothrow);
 }
 
-void AlignedFree(void* p) { std::free(p); }
+void AlignedFree(void* p) {
+  if (p != nullptr) ::operator delete (p, std::align_val_t{kBufferAlignment});
+}
 
 bool AlignedBuffer::Resize(size_t bytes, bool shrink) {
   if (bytes == size_ || (bytes < size_ && !shrink)) return true;

@@ -45,7 +45,13 @@ class LruCache {
       index_.erase(it);
     }
     entries_.emplace_front(key, std::move(value));
-    index_[key] = entries_.begin();
+    // If the index cannot grow (allocation failure), the cache is left as it was minus the replaced entry.
+    try {
+      index_[key] = entries_.begin();
+    } catch (...) {
+      entries_.pop_front();
+      throw;
+    }
     EvictToCapacity();
     return entries_.front().second;
   }

@@ -17,6 +17,10 @@ ProcessMemory ReadProcessMemory() {
       m.rss_bytes = static_cast<size_t>(kb) * 1024;
     } else if (std::strncmp(line, "VmHWM:", 6) == 0 && std::sscanf(line + 6, "%llu", &kb) == 1) {
       m.peak_rss_bytes = static_cast<size_t>(kb) * 1024;
+    } else if (std::strncmp(line, "RssAnon:", 8) == 0 && std::sscanf(line + 8, "%llu", &kb) == 1) {
+      m.rss_anon_bytes = static_cast<size_t>(kb) * 1024;
+    } else if (std::strncmp(line, "RssFile:", 8) == 0 && std::sscanf(line + 8, "%llu", &kb) == 1) {
+      m.rss_file_bytes = static_cast<size_t>(kb) * 1024;
     }
   }
   std::fclose(f);

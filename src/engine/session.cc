@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <new>
 
 #include "common/aligned_buffer.h"
 #include "common/lru_cache.h"
@@ -239,12 +240,28 @@ void Session::State::FitArenaToCache() {
 
 StatusOr<PreparedPlan*> Session::State::FindOrBuild(const PlanKey& key) {
   if (std::unique_ptr<PreparedPlan>* hit = cache.Find(key)) return hit->get();
-  auto built = Build(key);
+  StatusOr<std::unique_ptr<PreparedPlan>> built = Status::Internal("not built");
+  try {
+    built = Build(key);
+  } catch (const std::exception& e) {
+    // An allocation failing inside oneDNN's primitive creation leaves a broken entry in its process-wide
+    // primitive cache (a promise never fulfilled), which would fail every later creation of the same
+    // primitive; emptying the cache removes it.
+    ReleaseCachedPrimitives();
+    const bool oom = dynamic_cast<const std::bad_alloc*>(&e) != nullptr;
+    built = oom ? Status::ResourceExhausted("out of memory") : Status::Internal(e.what());
+  }
   if (!built.ok()) {
     return built.status().WithContext("planning " + model->path() + " for input shape " + KeyString(key));
   }
   size_t evictions = cache.stats().evictions;
-  std::unique_ptr<PreparedPlan>& stored = cache.Insert(key, std::move(built).value());
+  std::unique_ptr<PreparedPlan>* stored_ptr = nullptr;
+  try {
+    stored_ptr = &cache.Insert(key, std::move(built).value());
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("out of memory caching the plan for " + KeyString(key));
+  }
+  std::unique_ptr<PreparedPlan>& stored = *stored_ptr;
   if (cache.stats().evictions != evictions) FitArenaToCache();
   return stored.get();
 }

@@ -9,35 +9,8 @@
 #include <new>
 #include <random>
 
+#include "common/test_allocator.h"
 #include "plateau/engine.h"
-
-// Counts every operator new in this test binary (all tests share it; only the steady-state test reads
-// it, around a region where nothing else runs).
-static std::atomic<long> g_news{0};
-void* operator new(size_t n) {
-  g_news.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n) {
-  g_news.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(size_t n, const std::nothrow_t&) noexcept {
-  g_news.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* operator new[](size_t n, const std::nothrow_t&) noexcept {
-  g_news.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
 
 namespace plateau {
 namespace {
@@ -176,9 +149,9 @@ TEST(SessionTest, SteadyStateRunAllocatesNothing) {
   std::vector<TensorView> out;
   out.reserve(4);
   ASSERT_TRUE((*session)->Run(inputs, &out).ok());  // builds the plan
-  long before = g_news.load();
+  long before = plateau::testing::AllocationCount();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE((*session)->Run(inputs, &out).ok());
-  long news = g_news.load() - before;
+  long news = plateau::testing::AllocationCount() - before;
   EXPECT_EQ(news, 0) << "operator new called " << news << " times in 3 steady-state runs";
 }
 
@@ -212,9 +185,9 @@ TEST(SessionTest, SteadyStateOneDnnRunsDoNotGrowTheHeap) {
   size_t heap_before = mallinfo2().uordblks;
 #endif
   for (int i = 0; i < kMeasuredRuns; ++i) {
-    long before = g_news.load();
+    long before = plateau::testing::AllocationCount();
     ASSERT_TRUE((*session)->Run(inputs, &out).ok());
-    per_run.push_back(g_news.load() - before);
+    per_run.push_back(plateau::testing::AllocationCount() - before);
   }
 #ifndef __SANITIZE_ADDRESS__
   long growth = static_cast<long>(mallinfo2().uordblks) - static_cast<long>(heap_before);

@@ -3,6 +3,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -259,6 +260,15 @@ struct OcrRange::State {
   OcrResult current;
 
   void Advance();
+  // Advance, with an allocation failure outside the stages (decoding, listing) turned into an error
+  // result.
+  void GuardedAdvance() {
+    try {
+      Advance();
+    } catch (const std::bad_alloc&) {
+      Fail("(input being read)", -1, Status::ResourceExhausted("out of memory while reading the input"));
+    }
+  }
   void ProcessImage(StatusOr<cv::Mat> image, std::string label, int page);
   void OpenPdf(StatusOr<std::unique_ptr<io::PdfDocument>> doc, const std::string& label);
   void ProcessFile(const std::string& path);
@@ -275,7 +285,16 @@ void OcrRange::State::ProcessImage(StatusOr<cv::Mat> image, std::string label, i
   current = OcrResult();
   current.input_path = std::move(label);
   current.page_index = page;
-  Status st = RunPage(*stages, params, *image, &current);
+  Status st;
+  // An allocation that fails inside the stages ends this page only; sessions stay usable (their plans
+  // and arenas are replaced only once complete), so the next input runs normally.
+  try {
+    st = RunPage(*stages, params, *image, &current);
+  } catch (const std::bad_alloc&) {
+    st = Status::ResourceExhausted("out of memory while processing the page");
+  } catch (const std::exception& e) {
+    st = Status::Internal(std::string("unexpected exception while processing the page: ") + e.what());
+  }
   stages->MarkUsed();
   if (!st.ok()) Fail(current.input_path, page, st.WithContext(current.input_path));
 }
@@ -355,7 +374,7 @@ void OcrRange::State::Advance() {
 const OcrResult& OcrRange::Iterator::operator*() const { return state_->current; }
 
 OcrRange::Iterator& OcrRange::Iterator::operator++() {
-  state_->Advance();
+  state_->GuardedAdvance();
   if (state_->done) state_ = nullptr;
   return *this;
 }
@@ -370,12 +389,20 @@ OcrRange::~OcrRange() = default;
 OcrRange::Iterator OcrRange::begin() {
   if (!state_->started) {
     state_->started = true;
-    state_->Advance();
+    state_->GuardedAdvance();
   }
   return state_->done ? Iterator() : Iterator(state_.get());
 }
 
 StatusOr<OcrRange> OcrPipeline::Predict(std::vector<OcrInput> inputs, OcrOverrides overrides) {
+  try {
+    return PredictUnguarded(std::move(inputs), std::move(overrides));
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("out of memory while starting Predict");
+  }
+}
+
+StatusOr<OcrRange> OcrPipeline::PredictUnguarded(std::vector<OcrInput> inputs, OcrOverrides overrides) {
   Params params = Merge(options_, overrides);
   PLATEAU_RETURN_IF_ERROR(CheckParams(params));
   auto state = std::make_unique<OcrRange::State>();

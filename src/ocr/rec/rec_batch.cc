@@ -19,10 +19,23 @@ int RecPaddedBatchWidth(const std::vector<cv::Mat>& crops) {
   return width;
 }
 
-StatusOr<Tensor> PrepareRecBatchPerLine(const std::vector<cv::Mat>& crops) {
+int RecBucketWidth(int width) {
+  for (int bucket : kRecWidthBuckets) {
+    if (width <= bucket) return bucket;
+  }
+  return width;
+}
+
+int RecBucketLines(int n, int batch_size) {
+  int lines = 1;
+  while (lines < n) lines *= 2;
+  return std::max(n, std::min(lines, batch_size));
+}
+
+StatusOr<Tensor> PrepareRecBatchPerLine(const std::vector<cv::Mat>& crops, int min_width, int min_rows) {
   if (crops.empty()) return Status::InvalidArgument("text line batch is empty");
-  const int batch_width = RecPaddedBatchWidth(crops);
-  const int64_t n = static_cast<int64_t>(crops.size());
+  const int batch_width = std::max(RecPaddedBatchWidth(crops), min_width);
+  const int64_t n = std::max(static_cast<int64_t>(crops.size()), static_cast<int64_t>(min_rows));
   PLATEAU_ASSIGN_OR_RETURN(Tensor batch,
                            Tensor::Zeros(DType::kFloat32, Shape({n, 3, kLineHeight, batch_width})));
   const size_t batch_row = static_cast<size_t>(batch_width);

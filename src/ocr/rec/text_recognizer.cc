@@ -113,15 +113,20 @@ StatusOr<std::vector<RecognizedLine>> TextRecognizer::Recognize(const std::vecto
     const size_t end = std::min(order.size(), begin + static_cast<size_t>(batch_size));
     batch.clear();
     for (size_t k = begin; k < end; ++k) batch.push_back(crops[order[k]]);
-    PLATEAU_ASSIGN_OR_RETURN(Tensor input, PrepareRecBatchPerLine(batch));
-    PLATEAU_RETURN_IF_ERROR(session_->Run({input.view()}, &outputs));
     const int64_t n = static_cast<int64_t>(batch.size());
+    int width = 0, rows = 0;
+    if (options_.bucket_shapes) {
+      width = RecBucketWidth(RecPaddedBatchWidth(batch));
+      rows = RecBucketLines(static_cast<int>(n), batch_size);
+    }
+    PLATEAU_ASSIGN_OR_RETURN(Tensor input, PrepareRecBatchPerLine(batch, width, rows));
+    PLATEAU_RETURN_IF_ERROR(session_->Run({input.view()}, &outputs));
     if (outputs.size() != 1 || outputs[0].dtype != DType::kFloat32 || outputs[0].shape.rank() != 3 ||
-        outputs[0].shape[0] != n) {
+        outputs[0].shape[0] != input.shape()[0]) {
       return Status::Internal("recognition model " + model_->path() + " returned " +
                               (outputs.empty() ? std::string("no output") : outputs[0].shape.ToString()) +
                               " for input " + input.shape().ToString() + "; expected float32 " +
-                              std::to_string(n) + " x T x " + std::to_string(decoder_->num_classes()));
+                              std::to_string(input.shape()[0]) + " x T x " + std::to_string(decoder_->num_classes()));
     }
     PLATEAU_RETURN_IF_ERROR(CheckOutputWidth(outputs[0].shape[2], *model_, *decoder_));
     const int64_t steps = outputs[0].shape[1];

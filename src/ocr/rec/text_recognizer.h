@@ -12,7 +12,8 @@
 //      lines of similar width together so that little of a batch is padding;
 //   2. cuts that order into batches of batch_size lines;
 //   3. prepares each batch as PaddleX does (see rec_batch.h: each line at height 48 and its own width
-//      int(48 * max(320/48, w/h)) up to 3200, zero padded to the batch's widest line);
+//      int(48 * max(320/48, w/h)) up to 3200, zero padded to the batch's widest line), then pads it
+//      further to a shape bucket (rec_batch.h) so that the session needs few plans;
 //   4. runs the network (output N x T x classes, softmax) and decodes each row greedily (ctc_decoder.h);
 //   5. returns one RecognizedLine per input crop, in input order, with `accepted` = score >= the score
 //      threshold (PaddleX drops lines below text_rec_score_thresh from its result; the caller decides).
@@ -58,6 +59,9 @@ struct TextRecognizerOptions {
   float score_thresh = kDefaultTextRecScoreThresh;
   // Run the naive reference kernels (tests and debugging).
   bool reference_kernels = false;
+  // Pad batches to the shape buckets of rec_batch.h, which bounds the number of plans; off, each batch is
+  // padded only to its widest line (PaddleX's shapes, one plan per distinct width).
+  bool bucket_shapes = true;
 };
 
 // Per-call overrides of the options; unset fields keep the recogniser's values.
