@@ -157,6 +157,10 @@ struct OcrResult {
   cv::Mat page_image;
 };
 
+// Whether a directory given to OcrInput::Path contributes this file: its extension (any case) is one of
+// those listed there.
+bool IsOcrInputFile(const std::string& path);
+
 // {"res": {...}} with the PaddleX field names; text is written as UTF-8 (not \u escaped). A failed result
 // gives {"res": {"input_path": ..., "page_index": ..., "error": "CODE: message"}}.
 std::string ToJson(const OcrResult& result, int indent = -1);

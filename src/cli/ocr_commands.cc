@@ -160,7 +160,8 @@ class ProgressBar {
   bool drawn_ = false;
 };
 
-// Counts the files the inputs stand for (directories listed by name only), for the progress bar.
+// Counts the files the inputs stand for (a directory's as the pipeline will list them), for the
+// progress bar.
 size_t CountInputs(const std::vector<std::string>& inputs) {
   namespace fs = std::filesystem;
   size_t n = 0;
@@ -171,7 +172,7 @@ size_t CountInputs(const std::vector<std::string>& inputs) {
       continue;
     }
     for (fs::directory_iterator it(in, ec), end; !ec && it != end; it.increment(ec)) {
-      if (it->is_regular_file(ec)) ++n;
+      if (it->is_regular_file(ec) && IsOcrInputFile(it->path().string())) ++n;
     }
   }
   return n;

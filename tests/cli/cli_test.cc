@@ -308,11 +308,18 @@ TEST(CliOcrTest, ProgressBarOnATerminalWithSeveralInputs) {
   SKIP_WITHOUT_BINARY_OR_MODELS();
   TempDir tmp("progress");
   const std::string missing = (tmp.path() / "missing.png").string();
-  Outcome o = RunPlateau({"ocr", "-i", kEval + "/simple/simple.png", "-i", missing, "--model_dir", kModels},
-                         tmp.path(), /*stderr_on_terminal=*/true);
+  // A directory with one image and a file the pipeline does not take, which the count leaves out too.
+  const fs::path dir = tmp.path() / "scans";
+  fs::create_directories(dir);
+  fs::copy_file(kEval + "/simple/simple.png", dir / "simple.PNG");
+  std::ofstream(dir / "notes.txt") << "not an image";
+  Outcome o = RunPlateau({"ocr", "-i", dir.string(), "-i", missing, "--model_dir", kModels}, tmp.path(),
+                         /*stderr_on_terminal=*/true);
   EXPECT_EQ(o.exit_code, 1);
   EXPECT_EQ(Lines(o.out).size(), 2u) << o.out;
-  EXPECT_NE(o.err.find("] 2 results (2 input files)"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("] 1 result (2 input files)"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("[##############################] 2 results (2 input files)"), std::string::npos)
+      << o.err;
   EXPECT_NE(o.err.find(missing), std::string::npos) << o.err;
 
   // A single input: no bar, even on a terminal.

@@ -132,6 +132,8 @@ StatusOr<std::string> ReadFileBytes(const std::string& path) {
 
 }  // namespace
 
+bool IsOcrInputFile(const std::string& path) { return IsSupportedFile(path); }
+
 OcrPipeline::~OcrPipeline() = default;
 
 StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Create(const OcrOptions& options) {
