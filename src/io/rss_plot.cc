@@ -164,20 +164,29 @@ StatusOr<cv::Mat> DrawRssPlot(const std::vector<RssPlotSeries>& series, const st
     Text(img, phase, {std::max(area.x + 4, label_x), y_plateau - 6}, 0.42, c);
   }
 
-  // Legend, top left inside the plot.
-  int y = area.y + 22;
-  for (size_t k = 0; k < series.size(); ++k) {
-    const RssPlotSeries& s = series[k];
+  // Legend, top left inside the plot, on a white box so that grid and phase lines do not cross the text.
+  std::vector<std::string> lines;
+  int legend_width = 0;
+  for (const RssPlotSeries& s : series) {
     const RssAnalysis& a = s.analysis;
-    const cv::Scalar& c = kColours[k % std::size(kColours)];
     std::string line = s.name + ": " + RssVerdictName(a.verdict) + ", warm-up " +
                        std::to_string(a.warmup_iterations) + " it. " +
                        Format("%+.1f MiB", a.warmup_bytes / kMiB) + ", plateau " +
                        Format("%.1f MiB", a.plateau_rss_bytes / kMiB) + ", slope " +
                        Format("%.0f B/it", a.slope_bytes_per_iteration);
     if (s.peak_rss_bytes > 0) line += ", peak " + Format("%.1f MiB", s.peak_rss_bytes / kMiB);
-    cv::rectangle(img, {area.x + 12, y - 10}, {area.x + 34, y - 2}, c, cv::FILLED);
-    Text(img, line, {area.x + 42, y}, 0.45, kInk);
+    legend_width = std::max(legend_width, TextSize(line, 0.45).width);
+    lines.push_back(std::move(line));
+  }
+  const cv::Rect box(area.x + 6, area.y + 6, std::min(legend_width + 46, area.width - 12),
+                     static_cast<int>(22 * lines.size()) + 8);
+  cv::rectangle(img, box, cv::Scalar(255, 255, 255), cv::FILLED);
+  cv::rectangle(img, box, kGrid, 1);
+  int y = area.y + 24;
+  for (size_t k = 0; k < lines.size(); ++k) {
+    cv::rectangle(img, {area.x + 12, y - 10}, {area.x + 34, y - 2}, kColours[k % std::size(kColours)],
+                  cv::FILLED);
+    Text(img, lines[k], {area.x + 42, y}, 0.45, kInk);
     y += 22;
   }
   return img;
