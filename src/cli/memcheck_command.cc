@@ -134,15 +134,6 @@ StatusOr<OcrOptions> ParsePipelineOptions(const Flags& flags) {
   return o;
 }
 
-bool IsInputFile(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  for (const char* e : {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pdf"}) {
-    if (ext == e) return true;
-  }
-  return false;
-}
-
 // The files the inputs stand for, directories listed (not recursively) in name order. Checked before the
 // models are loaded, so that a typo costs nothing.
 StatusOr<std::vector<std::string>> ExpandInputs(const std::vector<std::string>& inputs) {
@@ -152,7 +143,9 @@ StatusOr<std::vector<std::string>> ExpandInputs(const std::vector<std::string>& 
     if (fs::is_directory(in, ec)) {
       std::vector<std::string> listed;
       for (fs::directory_iterator it(in, ec), end; !ec && it != end; it.increment(ec)) {
-        if (it->is_regular_file(ec) && IsInputFile(it->path())) listed.push_back(it->path().string());
+        if (it->is_regular_file(ec) && IsOcrInputFile(it->path().string())) {
+          listed.push_back(it->path().string());
+        }
       }
       if (ec) return Status::NotFound("flag --input: cannot list directory '" + in + "': " + ec.message());
       if (listed.empty()) {
