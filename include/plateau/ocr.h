@@ -9,9 +9,10 @@
 //     std::cout << plateau::ToJson(r) << "\n";
 //   }
 //
-// Per page: text detection (quads in reading order) -> one straightened crop per quad -> (optional) text
-// line orientation, turning upside-down lines -> recognition -> lines scoring below text_rec_score_thresh
-// are dropped from rec_* (dt_polys keeps every detected box).
+// Per page: (optional) document orientation, turning the page upright -> text detection (quads in reading
+// order) -> one straightened crop per quad -> (optional) text line orientation, turning upside-down lines ->
+// recognition -> lines scoring below text_rec_score_thresh are dropped from rec_* (dt_polys keeps every
+// detected box).
 //
 // Predict is lazy: the returned range decodes one input (one PDF page) per step and runs the stages on
 // it, so memory depends on the largest page, not on the number of inputs. Directories are listed when
@@ -54,9 +55,16 @@ struct OcrOptions {
   std::string cls_model = "ch_ppocr_mobile_v2.0_cls_infer.onnx";
   std::string rec_dict = "ppocr_keys_v1.txt";
 
-  // PaddleX enables the document preprocessor (page orientation) by default; no document orientation
-  // model ships with plateau, so it is off here and asking for it is refused (Unimplemented).
+  // Document orientation (PaddleX's doc preprocessor): find whether the page is turned by 0, 90, 180 or
+  // 270 degrees and turn it upright before detection (ocr/doc/doc_orientation.h). The polys of the result
+  // are then in the pixels of the turned page (page_image), as in PaddleX. Off by default here, unlike
+  // PaddleX (see docs/BENCHMARKS.md, "Document orientation").
   bool use_doc_orientation_classify = false;
+  // A 4-class orientation model (ONNX, e.g. PP-LCNet_x1_0_doc_ori with PaddleX's preprocessing): the file,
+  // or a directory holding inference.onnx (PaddleX's layout). Used as given, not under model_dir. Empty:
+  // the orientation is estimated from the detected lines and the textline model (no extra model; an
+  // upright or upside-down page is detected once, a sideways one again once turned).
+  std::string doc_orientation_model;
   // Classify each text line as 0 / 180 degrees and turn the upside-down ones before recognition.
   bool use_textline_orientation = true;
 
@@ -128,8 +136,15 @@ struct OcrResult {
     bool use_doc_preprocessor = false;
     bool use_textline_orientation = true;
   } model_settings;
+  // Written to JSON only when model_settings.use_doc_preprocessor, as PaddleX does.
   struct DocPreprocessorRes {
-    int angle = -1;  // page rotation found by the document preprocessor; -1: not run
+    struct ModelSettings {
+      bool use_doc_orientation_classify = false;
+      bool use_doc_unwarping = false;
+    } model_settings;
+    // Degrees the page was turned counter-clockwise to stand upright, as PaddleX reports it (its label
+    // name, not the class index): 0, 90, 180 or 270; -1 when orientation was not classified.
+    int angle = -1;
   } doc_preprocessor_res;
 
   std::vector<OcrPoly> dt_polys;  // every detected box, reading order
@@ -235,8 +250,8 @@ class OcrRange {
 
 class OcrPipeline {
  public:
-  // Loads the three models and the dictionary from options.model_dir. Fails on options out of range
-  // (naming the parameter), on use_doc_orientation_classify, and on missing or invalid models.
+  // Loads the three models and the dictionary from options.model_dir, and doc_orientation_model if set.
+  // Fails on options out of range (naming the parameter) and on missing or invalid models.
   static StatusOr<std::unique_ptr<OcrPipeline>> Create(const OcrOptions& options);
   ~OcrPipeline();
 

@@ -24,5 +24,8 @@ int MemcheckCommand(const std::vector<std::string>& args);
 int TextDetectionCommand(const std::vector<std::string>& args);
 int TextRecognitionCommand(const std::vector<std::string>& args);
 int TextlineOrientationCommand(const std::vector<std::string>& args);
+// doc_img_orientation_classification: class_ids, scores, label_names ("0", "90", "180", "270": degrees to
+// turn the page counter-clockwise) of page images, from --model or estimated without one.
+int DocOrientationCommand(const std::vector<std::string>& args);
 
 }  // namespace plateau::cli

@@ -19,7 +19,8 @@ void Usage() {
                "single modules (image files in, JSON Lines out):\n"
                "  text_detection                      text boxes of an image\n"
                "  text_recognition                    text of a cropped line image\n"
-               "  textline_orientation_classification 0 or 180 degrees of a line image\n";
+               "  textline_orientation_classification 0 or 180 degrees of a line image\n"
+               "  doc_img_orientation_classification  0, 90, 180 or 270 degrees of a page\n";
 }
 
 }  // namespace
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   if (cmd == "text_detection") return plateau::cli::TextDetectionCommand(args);
   if (cmd == "text_recognition") return plateau::cli::TextRecognitionCommand(args);
   if (cmd == "textline_orientation_classification") return plateau::cli::TextlineOrientationCommand(args);
+  if (cmd == "doc_img_orientation_classification") return plateau::cli::DocOrientationCommand(args);
   std::cerr << "plateau: unknown command '" << cmd << "' (run plateau --help for the commands)\n";
   return 2;
 }

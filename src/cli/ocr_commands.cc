@@ -12,6 +12,7 @@
 #include "io/image.h"
 #include "ocr/cls/textline_classifier.h"
 #include "ocr/det/text_detector.h"
+#include "ocr/doc/doc_orientation.h"
 #include "ocr/rec/text_recognizer.h"
 #include "plateau/ocr.h"
 
@@ -59,7 +60,17 @@ const std::vector<FlagSpec> kOcrSpecs = {
     {"save_path", "directory to write {stem}_res.json and {stem}_ocr_res_img.png to", false, false, {}},
     {"model_dir", "directory of the models and ppocr_keys_v1.txt (default: models)", false, false, {}},
     {"threads", "intra-op threads per model (0 = all cores)", false, false, {}},
-    {"use_doc_orientation_classify", "True/False (only False is supported)", false, false, {}},
+    {"use_doc_orientation_classify",
+     "True/False (default False): turn pages upright first",
+     false,
+     false,
+     {}},
+    {"doc_orientation_classify_model_dir",
+     "4-class page orientation model: ONNX file or directory holding inference.onnx (default: estimated "
+     "from the detected lines)",
+     false,
+     false,
+     {}},
     {"use_doc_unwarping", "True/False (only False is supported)", false, false, {}},
     {"use_textline_orientation", "True/False (default True)", false, false, {}},
     {"text_det_limit_side_len", "resize limit" + Default(text_det_defaults::kLimitSideLen), false, false, {}},
@@ -82,10 +93,8 @@ StatusOr<OcrOptions> ParseOcrOptions(const Flags& flags) {
   PLATEAU_ASSIGN_OR_RETURN(long long threads, flags.GetInt("threads", 0, 0, 1024));
   o.threads = static_cast<int>(threads);
   PLATEAU_ASSIGN_OR_RETURN(auto doc, GetBool(flags, "use_doc_orientation_classify"));
-  if (doc.value_or(false)) {
-    return Status::Unimplemented(
-        "flag --use_doc_orientation_classify: no document orientation model is available; only False");
-  }
+  o.use_doc_orientation_classify = doc.value_or(o.use_doc_orientation_classify);
+  o.doc_orientation_model = flags.Get("doc_orientation_classify_model_dir", o.doc_orientation_model);
   PLATEAU_ASSIGN_OR_RETURN(auto unwarp, GetBool(flags, "use_doc_unwarping"));
   if (unwarp.value_or(false)) {
     return Status::Unimplemented("flag --use_doc_unwarping: no unwarping model is available; only False");
@@ -386,6 +395,66 @@ int TextlineOrientationCommand(const std::vector<std::string>& args) {
     (*res)["class_ids"] = {o.label};
     (*res)["scores"] = {o.score};
     (*res)["label_names"] = {ocr::kTextlineLabelNames[o.label]};
+    return Status::Ok();
+  });
+}
+
+int DocOrientationCommand(const std::vector<std::string>& args) {
+  std::vector<FlagSpec> specs = kModuleSpecs;
+  specs.push_back({"model",
+                   "4-class orientation model (ONNX file, or directory holding inference.onnx); default: "
+                   "estimated from the text lines found by the detection and textline models of --model_dir",
+                   false,
+                   false,
+                   {}});
+  if (WantsHelp(args)) {
+    std::cout << "usage: plateau doc_img_orientation_classification -i IMAGE [-i ...] [--model FILE]: "
+                 "class_ids, scores, label_names (degrees to turn the page counter-clockwise) as JSON Lines\n"
+              << FlagsHelp(specs);
+    return 0;
+  }
+  int threads = 0;
+  auto flags = ParseModuleFlags(specs, args, &threads);
+  if (!flags.ok()) return Fail(flags.status());
+  std::unique_ptr<ocr::DocOrientationClassifier> model;
+  std::unique_ptr<ocr::TextDetector> detector;
+  std::unique_ptr<ocr::TextlineClassifier> lines;
+  if (flags->Has("model")) {
+    ocr::DocOrientationClassifierOptions options;
+    std::filesystem::path path(flags->Get("model"));
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) path /= "inference.onnx";
+    options.model_path = path.string();
+    options.threads = threads;
+    auto c = ocr::DocOrientationClassifier::Create(options);
+    if (!c.ok()) return Fail(c.status().WithContext("flag --model"));
+    model = std::move(c).value();
+  } else {
+    // The pipeline's own detection settings, so the answer is the one plateau ocr would act on.
+    ocr::TextDetectorOptions det;
+    det.model_path = ModelPath(*flags, OcrOptions().det_model);
+    det.threads = threads;
+    auto d = ocr::TextDetector::Create(det);
+    if (!d.ok()) return Fail(d.status());
+    detector = std::move(d).value();
+    ocr::TextlineClassifierOptions cls;
+    cls.model_path = ModelPath(*flags, OcrOptions().cls_model);
+    cls.threads = threads;
+    auto c = ocr::TextlineClassifier::Create(cls);
+    if (!c.ok()) return Fail(c.status());
+    lines = std::move(c).value();
+  }
+  return ForEachImage(*flags, [&](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
+    ocr::DocOrientation o;
+    if (model) {
+      PLATEAU_ASSIGN_OR_RETURN(o, model->Classify(image));
+    } else {
+      PLATEAU_ASSIGN_OR_RETURN(ocr::DetBoxes boxes, detector->Detect(image));
+      PLATEAU_ASSIGN_OR_RETURN(o, ocr::EstimateDocOrientation(image, boxes, *lines));
+    }
+    (*res)["class_ids"] = {o.class_id};
+    (*res)["scores"] = {o.score};
+    (*res)["label_names"] = {ocr::kDocOrientationLabelNames[o.class_id]};
     return Status::Ok();
   });
 }

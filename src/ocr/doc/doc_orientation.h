@@ -34,8 +34,10 @@
 //        - wide lines: mean margin <= 0 -> 0, > 0 -> 180. Tall lines: a crop turned counter-clockwise that
 //          reads upright means the page was turned clockwise, i.e. it needs 90 counter-clockwise: mean
 //          margin <= 0 -> 90, > 0 -> 270.
-//      The pipeline calls it with the boxes of its own detection, so detection runs once per page; when
-//      the page turns out rotated, it turns the page (TurnPage) and the boxes with it (TurnBoxes).
+//      The pipeline calls it with the boxes of its own detection, so an upright page costs no second
+//      detection. A page upside down is turned with its boxes (TurnPage, TurnBoxes); a sideways page is
+//      turned and detected again, because the detector finds vertical lines less well than the same lines
+//      upright (docs/BENCHMARKS.md, "Document orientation", has the numbers).
 //
 // Angles follow PaddleX: the label names are degrees, and the page is turned by that many degrees
 // counter-clockwise (PaddleX rotates with scipy.ndimage.rotate / cv::getRotationMatrix2D, where positive

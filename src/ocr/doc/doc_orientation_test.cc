@@ -1,7 +1,6 @@
 #include "ocr/doc/doc_orientation.h"
 
 #include <gtest/gtest.h>
-#include <onnx/onnx_pb.h>
 
 #include <cmath>
 #include <fstream>
@@ -12,6 +11,7 @@
 
 #include "io/image.h"
 #include "ocr/det/text_detector.h"
+#include "ocr/doc/test_colour_model.h"
 
 namespace plateau::ocr {
 namespace {
@@ -21,69 +21,9 @@ const std::string kEvalDir = PLATEAU_SOURCE_DIR "/../shared/eval";
 
 bool FileExists(const std::string& path) { return static_cast<bool>(std::ifstream(path)); }
 
-// --- A tiny orientation model built here ----------------------------------------------------------------
-//
-// x (1x3x224x224) -> GlobalAveragePool -> Flatten -> Gemm with W (3x4), no bias [-> Softmax]. Its logits
-// are, per class: mean R, mean G, mean B and -(mean R + mean G + mean B) of the normalised input, so a
-// page of one colour has a class that follows from the normalisation alone.
-
-void AddTensor(onnx::TensorProto* t, const std::string& name, const std::vector<int64_t>& dims,
-               const std::vector<float>& values) {
-  t->set_name(name);
-  t->set_data_type(onnx::TensorProto::FLOAT);
-  for (int64_t d : dims) t->add_dims(d);
-  t->set_raw_data(std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
-}
-
-onnx::NodeProto* AddNode(onnx::GraphProto* g, const std::string& op, const std::vector<std::string>& in,
-                         const std::string& out) {
-  onnx::NodeProto* n = g->add_node();
-  n->set_op_type(op);
-  n->set_name(op + "_" + out);
-  for (const std::string& i : in) n->add_input(i);
-  n->add_output(out);
-  return n;
-}
-
-void AddIntAttr(onnx::NodeProto* n, const std::string& name, int64_t v) {
-  onnx::AttributeProto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INT);
-  a->set_i(v);
-}
-
-// `classes` columns of W: the first four as above, any more are zero.
-std::string ColourModel(bool softmax, int classes = 4) {
-  onnx::ModelProto m;
-  m.set_ir_version(8);
-  onnx::OperatorSetIdProto* opset = m.add_opset_import();
-  opset->set_domain("");
-  opset->set_version(11);
-  onnx::GraphProto* g = m.mutable_graph();
-  onnx::ValueInfoProto* in = g->add_input();
-  in->set_name("x");
-  onnx::TypeProto::Tensor* tt = in->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(onnx::TensorProto::FLOAT);
-  tt->mutable_shape()->add_dim()->set_dim_param("n");
-  for (int d : {3, 224, 224}) tt->mutable_shape()->add_dim()->set_dim_value(d);
-  std::vector<float> w(static_cast<size_t>(3 * classes), 0.0f);
-  const float kColumns[4][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {-1, -1, -1}};
-  for (int k = 0; k < std::min(classes, 4); ++k) {
-    for (int c = 0; c < 3; ++c) w[static_cast<size_t>(c * classes + k)] = kColumns[k][c];
-  }
-  AddTensor(g->add_initializer(), "w", {3, classes}, w);
-  AddNode(g, "GlobalAveragePool", {"x"}, "pooled");
-  AddIntAttr(AddNode(g, "Flatten", {"pooled"}, "flat"), "axis", 1);
-  AddNode(g, "Gemm", {"flat", "w"}, softmax ? "logits" : "y");
-  if (softmax) AddIntAttr(AddNode(g, "Softmax", {"logits"}, "y"), "axis", 1);
-  g->add_output()->set_name("y");
-  std::string bytes;
-  EXPECT_TRUE(m.SerializeToString(&bytes));
-  return bytes;
-}
-
 std::unique_ptr<DocOrientationClassifier> MakeClassifier(bool softmax) {
-  auto model = Model::LoadFromBytes(ColourModel(softmax), softmax ? "colour_softmax" : "colour_logits");
+  auto model =
+      Model::LoadFromBytes(testing::ColourModel(softmax), softmax ? "colour_softmax" : "colour_logits");
   EXPECT_TRUE(model.ok()) << model.status().ToString();
   if (!model.ok()) return nullptr;
   DocOrientationClassifierOptions options;
@@ -202,7 +142,7 @@ TEST(DocOrientationClassifierTest, ColourModelPicksTheClassNormalisationImplies)
 }
 
 TEST(DocOrientationClassifierTest, RefusesAModelWithoutFourClasses) {
-  auto model = Model::LoadFromBytes(ColourModel(true, 3), "three_classes");
+  auto model = Model::LoadFromBytes(testing::ColourModel(true, 3), "three_classes");
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   auto c = DocOrientationClassifier::Create(*model, DocOrientationClassifierOptions());
   ASSERT_FALSE(c.ok());

@@ -12,6 +12,7 @@
 #include "ocr/cls/textline_classifier.h"
 #include "ocr/common/crop.h"
 #include "ocr/det/text_detector.h"
+#include "ocr/doc/doc_orientation.h"
 #include "ocr/pipeline/result_files.h"
 #include "ocr/pipeline/stages.h"
 #include "ocr/rec/text_recognizer.h"
@@ -58,10 +59,6 @@ struct Params {
 };
 
 Status CheckParams(const Params& p) {
-  if (p.use_doc_orientation_classify) {
-    return Status::Unimplemented(
-        "use_doc_orientation_classify: no document orientation model is available; it must be false");
-  }
   auto range = [](const char* name, double v, double lo, double hi) -> Status {
     if (!(v >= lo && v <= hi)) {
       std::ostringstream os;
@@ -150,6 +147,19 @@ StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Create(const OcrOptions& opt
   p->stages_ = std::make_unique<Stages>();
   const fs::path dir(options.model_dir);
 
+  if (!options.doc_orientation_model.empty()) {
+    // PaddleX's ONNX model directories hold the model as inference.onnx.
+    fs::path doc_path(options.doc_orientation_model);
+    std::error_code ec;
+    if (fs::is_directory(doc_path, ec)) doc_path /= "inference.onnx";
+    ocr::DocOrientationClassifierOptions doc;
+    doc.model_path = doc_path.string();
+    doc.threads = options.threads;
+    auto classifier = ocr::DocOrientationClassifier::Create(doc);
+    if (!classifier.ok()) return classifier.status().WithContext("doc_orientation_model");
+    p->stages_->doc = std::move(classifier).value();
+  }
+
   ocr::TextDetectorOptions det;
   det.model_path = (dir / options.det_model).string();
   det.threads = options.threads;
@@ -182,9 +192,10 @@ namespace {
 
 // Runs the stages on one decoded page and fills the result's OCR fields.
 Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr, OcrResult* r) {
-  r->page_image = bgr;
-  r->model_settings.use_doc_preprocessor = false;
+  r->model_settings.use_doc_preprocessor = p.use_doc_orientation_classify;
   r->model_settings.use_textline_orientation = p.use_textline_orientation;
+  r->doc_preprocessor_res.model_settings.use_doc_orientation_classify = p.use_doc_orientation_classify;
+  r->doc_preprocessor_res.model_settings.use_doc_unwarping = false;
   r->doc_preprocessor_res.angle = -1;
   r->text_det_params = {p.limit_side_len, p.limit_type, p.thresh,
                         p.max_side_limit, p.box_thresh, p.unclip_ratio};
@@ -197,13 +208,41 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
   det.thresh = p.thresh;
   det.box_thresh = p.box_thresh;
   det.unclip_ratio = p.unclip_ratio;
-  auto boxes = stages.det->Detect(bgr, det);
+  // With a model the page is turned before detection. Without one the orientation is read off the
+  // detected lines; an upright page (most pages) then costs no second detection, nor does one upside
+  // down, whose boxes are turned with the page (docs/BENCHMARKS.md compares this with detecting again).
+  cv::Mat page = bgr;
+  if (p.use_doc_orientation_classify && stages.doc != nullptr) {
+    auto o = stages.doc->Classify(bgr);
+    if (!o.ok()) return o.status().WithContext("document orientation");
+    r->doc_preprocessor_res.angle = o->angle();
+    page = ocr::TurnPage(bgr, o->angle());
+  }
+  auto boxes = stages.det->Detect(page, det);
   if (!boxes.ok()) return boxes.status().WithContext("text detection");
+  if (p.use_doc_orientation_classify && stages.doc == nullptr) {
+    ocr::DocOrientationVoteOptions vote;
+    vote.batch_size = p.cls_batch;
+    auto o = ocr::EstimateDocOrientation(bgr, *boxes, *stages.cls, vote);
+    if (!o.ok()) return o.status().WithContext("document orientation");
+    const int angle = o->angle();
+    r->doc_preprocessor_res.angle = angle;
+    page = ocr::TurnPage(bgr, angle);
+    if (angle == 180) {
+      ocr::TurnBoxes(&*boxes, angle, bgr.cols, bgr.rows);
+    } else if (angle != 0) {
+      // The detector misses and merges lines that run vertically (a sideways phototest page: 5 boxes
+      // instead of 8), so turning its boxes would lose text: the turned page is detected again.
+      boxes = stages.det->Detect(page, det);
+      if (!boxes.ok()) return boxes.status().WithContext("text detection of the turned page");
+    }
+  }
+  r->page_image = page;
 
   std::vector<cv::Mat> crops;
   crops.reserve(boxes->quads.size());
   for (size_t i = 0; i < boxes->quads.size(); ++i) {
-    auto crop = ocr::CropTextLine(bgr, boxes->quads[i]);
+    auto crop = ocr::CropTextLine(page, boxes->quads[i]);
     if (!crop.ok()) return crop.status().WithContext("crop of text box " + std::to_string(i));
     crops.push_back(std::move(crop).value());
     r->dt_polys.push_back(ToPoly(boxes->quads[i]));
@@ -438,7 +477,17 @@ std::string ToJson(const OcrResult& r, int indent) {
   } else {
     res["model_settings"] = {{"use_doc_preprocessor", r.model_settings.use_doc_preprocessor},
                              {"use_textline_orientation", r.model_settings.use_textline_orientation}};
-    res["doc_preprocessor_res"] = {{"angle", r.doc_preprocessor_res.angle}};
+    if (r.model_settings.use_doc_preprocessor) {
+      const auto& doc = r.doc_preprocessor_res;
+      res["doc_preprocessor_res"] = {
+          {"input_path", r.input_path},
+          {"page_index",
+           r.page_index < 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.page_index)},
+          {"model_settings",
+           {{"use_doc_orientation_classify", doc.model_settings.use_doc_orientation_classify},
+            {"use_doc_unwarping", doc.model_settings.use_doc_unwarping}}},
+          {"angle", doc.angle}};
+    }
     res["dt_polys"] = PolysJson(r.dt_polys);
     res["dt_scores"] = r.dt_scores;
     const auto& d = r.text_det_params;

@@ -164,14 +164,13 @@ TEST(OcrPipelineTest, OverridesOutOfRangeAreRefusedNamingTheParameter) {
     OcrOverrides overrides;
     std::string name;
   };
-  std::vector<Case> cases(7);
+  std::vector<Case> cases(6);
   cases[0].overrides.text_det_thresh = 1.5, cases[0].name = "text_det_thresh";
   cases[1].overrides.text_det_box_thresh = -0.1, cases[1].name = "text_det_box_thresh";
   cases[2].overrides.text_det_limit_type = "longest", cases[2].name = "text_det_limit_type";
   cases[3].overrides.text_recognition_batch_size = 0, cases[3].name = "text_recognition_batch_size";
   cases[4].overrides.text_rec_score_thresh = 2.0, cases[4].name = "text_rec_score_thresh";
   cases[5].overrides.text_det_unclip_ratio = 0.0, cases[5].name = "text_det_unclip_ratio";
-  cases[6].overrides.use_doc_orientation_classify = true, cases[6].name = "use_doc_orientation_classify";
   for (const Case& c : cases) {
     auto range = Pipeline().Predict({OcrInput::Path(kSroie + "/img/000.jpg")}, c.overrides);
     ASSERT_FALSE(range.ok()) << c.name;
@@ -330,7 +329,8 @@ TEST(OcrJsonTest, PaddleXFieldsAndRawUtf8) {
   EXPECT_EQ(res.at("rec_boxes"), nlohmann::json::parse("[[1,2,30,12]]"));
   EXPECT_EQ(res.at("textline_orientation_angles"), nlohmann::json::parse("[180]"));
   EXPECT_EQ(res.at("text_type"), "general");
-  EXPECT_EQ(res.at("doc_preprocessor_res").at("angle"), -1);
+  // As PaddleX: no doc_preprocessor_res unless the document preprocessor ran.
+  EXPECT_FALSE(res.contains("doc_preprocessor_res"));
   EXPECT_EQ(res.at("model_settings").at("use_doc_preprocessor"), false);
   EXPECT_EQ(res.at("text_det_params").at("limit_type"), "min");
   EXPECT_EQ(res.at("text_det_params").at("max_side_limit"), 4000);

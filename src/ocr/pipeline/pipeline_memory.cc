@@ -33,6 +33,7 @@ MemoryStats OcrPipeline::memory_stats() const {
   stats.models.push_back(StatsOf("det", stages_->det->session()));
   stats.models.push_back(StatsOf("cls", stages_->cls->session()));
   stats.models.push_back(StatsOf("rec", stages_->rec->session()));
+  if (stages_->doc) stats.models.push_back(StatsOf("doc", stages_->doc->session()));
   return stats;
 }
 
@@ -40,6 +41,7 @@ void OcrPipeline::Trim() {
   stages_->det->session().Trim();
   stages_->cls->session().Trim();
   stages_->rec->session().Trim();
+  if (stages_->doc) stages_->doc->session().Trim();
   ReleaseCachedPrimitives();
   // Freed arenas above the mmap threshold are already gone; plans are many small blocks whose pages
   // glibc keeps until asked.

@@ -6,12 +6,14 @@
 
 #include "ocr/cls/textline_classifier.h"
 #include "ocr/det/text_detector.h"
+#include "ocr/doc/doc_orientation.h"
 #include "ocr/rec/text_recognizer.h"
 #include "plateau/ocr.h"
 
 namespace plateau {
 
 struct OcrPipeline::Stages {
+  std::unique_ptr<ocr::DocOrientationClassifier> doc;  // only with options.doc_orientation_model
   std::unique_ptr<ocr::TextDetector> det;
   std::unique_ptr<ocr::TextlineClassifier> cls;
   std::unique_ptr<ocr::TextRecognizer> rec;
