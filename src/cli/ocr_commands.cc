@@ -125,6 +125,11 @@ StatusOr<OcrOptions> ParseOcrOptions(const Flags& flags) {
 // 2 is out of range ..."), and the flags carry the parameters' names, so such an error is the flag's.
 Status AsFlagError(const Status& s) {
   const std::string& m = s.message();
+  // The one option whose flag has PaddleOCR's name rather than the option's.
+  static const std::string kDocModel = "doc_orientation_model:";
+  if (m.compare(0, kDocModel.size(), kDocModel) == 0) {
+    return Status(s.code(), "flag --doc_orientation_classify_model_dir" + m.substr(kDocModel.size() - 1));
+  }
   for (const FlagSpec& spec : kOcrSpecs) {
     const size_t n = spec.name.size();
     if (m.size() > n && m.compare(0, n, spec.name) == 0 && (m[n] == ' ' || m[n] == ':')) {

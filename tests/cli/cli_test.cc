@@ -431,4 +431,39 @@ TEST(CliModuleTest, ModulesRefuseBadFlagsNamingThem) {
   }
 }
 
+TEST(CliModuleTest, PageOrientationOfTurnedPages) {
+  SKIP_WITHOUT_BINARY_OR_MODELS();
+  TempDir tmp("doc_orientation");
+  // -rotated-L reads bottom to top (turned a quarter anticlockwise): it needs 270 degrees anticlockwise.
+  Outcome o =
+      RunPlateau({"doc_img_orientation_classification", "-i", kEval + "/pages/phototest-rotated-L.png", "-i",
+                  kEval + "/pages/phototest.tif", "--model_dir", kModels},
+                 tmp.path());
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  const std::vector<std::string> lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 2u) << o.out;
+  const nlohmann::json turned = nlohmann::json::parse(lines[0]).at("res");
+  EXPECT_EQ(turned.at("class_ids"), nlohmann::json::parse("[3]"));
+  EXPECT_EQ(turned.at("label_names"), nlohmann::json::parse("[\"270\"]"));
+  EXPECT_EQ(turned.at("scores").size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(lines[1]).at("res").at("label_names"), nlohmann::json::parse("[\"0\"]"));
+
+  Outcome ocr = RunPlateau({"ocr", "-i", kEval + "/pages/phototest-rotated-R.png",
+                            "--use_doc_orientation_classify", "True", "--model_dir", kModels},
+                           tmp.path());
+  EXPECT_EQ(ocr.exit_code, 0) << ocr.err;
+  const nlohmann::json res = nlohmann::json::parse(ocr.out).at("res");
+  EXPECT_EQ(res.at("doc_preprocessor_res").at("angle"), 90);
+  EXPECT_EQ(res.at("model_settings").at("use_doc_preprocessor"), true);
+
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"doc_img_orientation_classification", "-i", kReceipt, "--model", "/nonexistent/doc_ori.onnx"},
+           {"ocr", "-i", kReceipt, "--doc_orientation_classify_model_dir", "/nonexistent/doc_ori"}}) {
+    Outcome bad = RunPlateau(args, tmp.path());
+    EXPECT_NE(bad.exit_code, 0) << args[3];
+    EXPECT_NE(bad.err.find(args[3]), std::string::npos) << args[3] << ": " << bad.err;
+    EXPECT_TRUE(bad.out.empty()) << bad.out;
+  }
+}
+
 }  // namespace
