@@ -490,7 +490,7 @@ StatusOr<OrientationReport> EvaluateOrientation(const Options& o) {
   OrientationReport report;
   report.pages = OrientationPages(o);
 
-  // The pipeline refuses use_doc_orientation_classify (Unimplemented) until it supports it.
+  // A pipeline without document orientation refuses the option (Unimplemented): reported, not fatal.
   // Each worker makes its own pipeline below; this one only asks.
   {
     StatusOr<std::unique_ptr<OcrPipeline>> probe = OcrPipeline::Create(PlateauOptions(o, true));
