@@ -15,8 +15,8 @@ EVAL_DIR ?= ../shared/eval
 # data in BUILD_DIR; `make asan-test ASAN_GOLDENS=0` leaves them out.
 ASAN_GOLDENS ?= 1
 
-.PHONY: all deps build models ort goldens test asan-test demo bench-engine bench-memory eval format clean \
-  distclean
+.PHONY: all deps build models ort goldens test asan-test demo bench-engine bench-memory bench-server eval \
+  format clean distclean
 
 all: build
 
@@ -70,6 +70,11 @@ eval: deps models build
 # RUNS=1000 INPUTS=200 THREADS=2 by default (see tools/bench_memory/run.sh).
 bench-memory: models build
 	PLATEAU_BUILD_DIR=$(abspath $(BUILD_DIR)) PLATEAU_EVAL_DIR=$(abspath $(EVAL_DIR)) tools/bench_memory/run.sh
+
+# `plateau serve` under load from a second process on loopback: throughput and latency percentiles at 1,
+# 2 and 4 concurrent clients (tools/bench_server/run.sh; WORKERS, QUEUE, REQUESTS, CLIENTS, IMAGE).
+bench-server: models build
+	PLATEAU_BUILD_DIR=$(abspath $(BUILD_DIR)) tools/bench_server/run.sh
 
 format:
 	find src include tests tools -name '*.cc' -o -name '*.h' | grep -v node_modules | xargs clang-format -i

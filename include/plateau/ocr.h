@@ -259,6 +259,12 @@ class OcrPipeline {
   // range of results: one per image, one per PDF page, one error result per input that failed.
   StatusOr<OcrRange> Predict(std::vector<OcrInput> inputs, OcrOverrides overrides = {});
 
+  // A sibling pipeline with the same options that shares this one's models and dictionary (loaded
+  // once, read-only) but has its own sessions, for another thread: N workers cost one copy of the
+  // weights plus N sets of activation memory. Safe to call while this pipeline runs in another
+  // thread; the models live as long as any pipeline using them.
+  StatusOr<std::unique_ptr<OcrPipeline>> Fork() const;
+
   const OcrOptions& options() const { return options_; }
 
   // RSS from the OS and, per model (det, cls, rec), weights, arena held and plan cache figures.

@@ -27,5 +27,7 @@ int TextlineOrientationCommand(const std::vector<std::string>& args);
 // doc_img_orientation_classification: class_ids, scores, label_names ("0", "90", "180", "270": degrees to
 // turn the page counter-clockwise) of page images, from --model or estimated without one.
 int DocOrientationCommand(const std::vector<std::string>& args);
+// plateau serve [--host H] [--port P] [--workers N] [--queue M] ...: the HTTP server (src/server)
+int ServeCommand(const std::vector<std::string>& args);
 
 }  // namespace plateau::cli

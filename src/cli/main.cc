@@ -15,7 +15,8 @@ void Usage() {
                "  plan        print the memory plan of a model for an input shape\n\n"
                "pipelines:\n"
                "  ocr         text of images, PDFs and directories of them, as JSON Lines\n"
-               "  memcheck    run the pipeline repeatedly: warm-up or leak, from RSS after every run\n\n"
+               "  memcheck    run the pipeline repeatedly: warm-up or leak, from RSS after every run\n"
+               "  serve       HTTP server with PaddleX's OCR API (POST /ocr, /health, /metrics)\n\n"
                "single modules (image files in, JSON Lines out):\n"
                "  text_detection                      text boxes of an image\n"
                "  text_recognition                    text of a cropped line image\n"
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   if (cmd == "plan") return plateau::cli::PlanCommand(args);
   if (cmd == "ocr") return plateau::cli::OcrCommand(args);
   if (cmd == "memcheck") return plateau::cli::MemcheckCommand(args);
+  if (cmd == "serve") return plateau::cli::ServeCommand(args);
   if (cmd == "text_detection") return plateau::cli::TextDetectionCommand(args);
   if (cmd == "text_recognition") return plateau::cli::TextRecognitionCommand(args);
   if (cmd == "textline_orientation_classification") return plateau::cli::TextlineOrientationCommand(args);

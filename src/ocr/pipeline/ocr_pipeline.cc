@@ -131,6 +131,39 @@ StatusOr<std::string> ReadFileBytes(const std::string& path) {
 
 bool IsOcrInputFile(const std::string& path) { return IsSupportedFile(path); }
 
+Status OcrPipeline::Stages::OpenSessions(const OcrOptions& options) {
+  if (doc_model) {
+    ocr::DocOrientationClassifierOptions doc_options;
+    doc_options.threads = options.threads;
+    auto classifier = ocr::DocOrientationClassifier::Create(doc_model, doc_options);
+    if (!classifier.ok()) return classifier.status().WithContext("doc_orientation_model");
+    doc = std::move(classifier).value();
+  }
+
+  ocr::TextDetectorOptions det_options;
+  det_options.threads = options.threads;
+  det_options.limit_side_len = options.text_det_limit_side_len;
+  det_options.limit_type = options.text_det_limit_type;
+  det_options.max_side_limit = options.text_det_max_side_limit;
+  det_options.thresh = options.text_det_thresh;
+  det_options.box_thresh = options.text_det_box_thresh;
+  det_options.unclip_ratio = options.text_det_unclip_ratio;
+  PLATEAU_ASSIGN_OR_RETURN(det, ocr::TextDetector::Create(det_model, det_options));
+
+  // The classifier is loaded even when off by default, so that a call can switch it on.
+  ocr::TextlineClassifierOptions cls_options;
+  cls_options.threads = options.threads;
+  cls_options.batch_size = options.textline_orientation_batch_size;
+  PLATEAU_ASSIGN_OR_RETURN(cls, ocr::TextlineClassifier::Create(cls_model, cls_options));
+
+  ocr::TextRecognizerOptions rec_options;
+  rec_options.threads = options.threads;
+  rec_options.batch_size = options.text_recognition_batch_size;
+  rec_options.score_thresh = static_cast<float>(options.text_rec_score_thresh);
+  PLATEAU_ASSIGN_OR_RETURN(rec, ocr::TextRecognizer::Create(rec_model, decoder, rec_options));
+  return Status::Ok();
+}
+
 OcrPipeline::~OcrPipeline() = default;
 
 StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Create(const OcrOptions& options) {
@@ -145,46 +178,37 @@ StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Create(const OcrOptions& opt
   std::unique_ptr<OcrPipeline> p(new OcrPipeline());
   p->options_ = options;
   p->stages_ = std::make_unique<Stages>();
+  Stages& s = *p->stages_;
   const fs::path dir(options.model_dir);
-
   if (!options.doc_orientation_model.empty()) {
     // PaddleX's ONNX model directories hold the model as inference.onnx.
     fs::path doc_path(options.doc_orientation_model);
     std::error_code ec;
     if (fs::is_directory(doc_path, ec)) doc_path /= "inference.onnx";
-    ocr::DocOrientationClassifierOptions doc;
-    doc.model_path = doc_path.string();
-    doc.threads = options.threads;
-    auto classifier = ocr::DocOrientationClassifier::Create(doc);
-    if (!classifier.ok()) return classifier.status().WithContext("doc_orientation_model");
-    p->stages_->doc = std::move(classifier).value();
+    auto doc_model = Model::Load(doc_path.string());
+    if (!doc_model.ok()) return doc_model.status().WithContext("doc_orientation_model");
+    s.doc_model = std::move(doc_model).value();
   }
+  PLATEAU_ASSIGN_OR_RETURN(s.det_model, Model::Load((dir / options.det_model).string()));
+  PLATEAU_ASSIGN_OR_RETURN(s.cls_model, Model::Load((dir / options.cls_model).string()));
+  PLATEAU_ASSIGN_OR_RETURN(s.rec_model, Model::Load((dir / options.rec_model).string()));
+  PLATEAU_ASSIGN_OR_RETURN(ocr::CtcDecoder decoder,
+                           ocr::CtcDecoder::FromFile((dir / options.rec_dict).string()));
+  s.decoder = std::make_shared<const ocr::CtcDecoder>(std::move(decoder));
+  PLATEAU_RETURN_IF_ERROR(s.OpenSessions(options));
+  return p;
+}
 
-  ocr::TextDetectorOptions det;
-  det.model_path = (dir / options.det_model).string();
-  det.threads = options.threads;
-  det.limit_side_len = options.text_det_limit_side_len;
-  det.limit_type = options.text_det_limit_type;
-  det.max_side_limit = options.text_det_max_side_limit;
-  det.thresh = options.text_det_thresh;
-  det.box_thresh = options.text_det_box_thresh;
-  det.unclip_ratio = options.text_det_unclip_ratio;
-  PLATEAU_ASSIGN_OR_RETURN(p->stages_->det, ocr::TextDetector::Create(det));
-
-  // The classifier is loaded even when off by default, so that a call can switch it on.
-  ocr::TextlineClassifierOptions cls;
-  cls.model_path = (dir / options.cls_model).string();
-  cls.threads = options.threads;
-  cls.batch_size = options.textline_orientation_batch_size;
-  PLATEAU_ASSIGN_OR_RETURN(p->stages_->cls, ocr::TextlineClassifier::Create(cls));
-
-  ocr::TextRecognizerOptions rec;
-  rec.model_path = (dir / options.rec_model).string();
-  rec.dict_path = (dir / options.rec_dict).string();
-  rec.threads = options.threads;
-  rec.batch_size = options.text_recognition_batch_size;
-  rec.score_thresh = static_cast<float>(options.text_rec_score_thresh);
-  PLATEAU_ASSIGN_OR_RETURN(p->stages_->rec, ocr::TextRecognizer::Create(rec));
+StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Fork() const {
+  std::unique_ptr<OcrPipeline> p(new OcrPipeline());
+  p->options_ = options_;
+  p->stages_ = std::make_unique<Stages>();
+  p->stages_->doc_model = stages_->doc_model;
+  p->stages_->det_model = stages_->det_model;
+  p->stages_->cls_model = stages_->cls_model;
+  p->stages_->rec_model = stages_->rec_model;
+  p->stages_->decoder = stages_->decoder;
+  PLATEAU_RETURN_IF_ERROR(p->stages_->OpenSessions(options_));
   return p;
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "plateau/ocr.h"
 
@@ -112,6 +113,27 @@ TEST(OcrPipelineTest, SroieReceiptReadsLabelLinesExactly) {
   EXPECT_GE(exact, 5) << "of " << labels.size() << " label lines";
   EXPECT_TRUE(texts.count("789417-W"));
   EXPECT_TRUE(texts.count("CASH BILL"));
+}
+
+// A fork shares the models but runs its own sessions: from another thread, at the same time as its
+// parent, it reads the same receipt into the same result.
+TEST(OcrPipelineTest, ForkRunsBesideItsParentWithTheSameResults) {
+  SKIP_WITHOUT_MODELS();
+  auto fork = Pipeline().Fork();
+  ASSERT_TRUE(fork.ok()) << fork.status().ToString();
+  const std::string path = kSroie + "/img/001.jpg";
+  std::string forked;
+  std::thread other([&] {
+    auto range = (*fork)->Predict({OcrInput::Path(path)});
+    ASSERT_TRUE(range.ok()) << range.status().ToString();
+    for (const OcrResult& r : *range) forked = ToJson(r);
+  });
+  std::vector<OcrResult> own = RunAll({OcrInput::Path(path)});
+  other.join();
+  ASSERT_EQ(own.size(), 1u);
+  ExpectConsistent(own[0]);
+  EXPECT_FALSE(own[0].rec_texts.empty());
+  EXPECT_EQ(forked, ToJson(own[0]));
 }
 
 TEST(OcrPipelineTest, LazyDirectoryWithCorruptFileContinues) {

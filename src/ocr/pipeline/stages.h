@@ -13,6 +13,11 @@
 namespace plateau {
 
 struct OcrPipeline::Stages {
+  // Loaded once by Create and shared, read-only, with every Fork (doc_model only with
+  // options.doc_orientation_model).
+  std::shared_ptr<const Model> doc_model, det_model, cls_model, rec_model;
+  std::shared_ptr<const ocr::CtcDecoder> decoder;
+  // This pipeline's own sessions over them (OpenSessions makes them).
   std::unique_ptr<ocr::DocOrientationClassifier> doc;  // only with options.doc_orientation_model
   std::unique_ptr<ocr::TextDetector> det;
   std::unique_ptr<ocr::TextlineClassifier> cls;
@@ -21,6 +26,8 @@ struct OcrPipeline::Stages {
   // When the last page finished, and whether the sessions were trimmed since (TrimIfIdle).
   std::chrono::steady_clock::time_point last_use = std::chrono::steady_clock::now();
   bool trimmed_since_use = false;
+
+  Status OpenSessions(const OcrOptions& options);
 
   void MarkUsed() {
     last_use = std::chrono::steady_clock::now();

@@ -1,0 +1,81 @@
+#include "server/image_header.h"
+
+#include <cstdlib>
+
+namespace plateau::server {
+namespace {
+
+uint32_t Be16(std::string_view b, size_t i) {
+  return (static_cast<uint32_t>(static_cast<unsigned char>(b[i])) << 8) |
+         static_cast<unsigned char>(b[i + 1]);
+}
+uint32_t Be32(std::string_view b, size_t i) { return (Be16(b, i) << 16) | Be16(b, i + 2); }
+uint32_t Le16(std::string_view b, size_t i) {
+  return (static_cast<uint32_t>(static_cast<unsigned char>(b[i + 1])) << 8) |
+         static_cast<unsigned char>(b[i]);
+}
+uint32_t Le24(std::string_view b, size_t i) {
+  return Le16(b, i) | (static_cast<uint32_t>(static_cast<unsigned char>(b[i + 2])) << 16);
+}
+uint32_t Le32(std::string_view b, size_t i) { return Le16(b, i) | (Le16(b, i + 2) << 16); }
+
+std::optional<ImageSize> Jpeg(std::string_view b) {
+  // Walk the marker segments up to the first start-of-frame, which holds the size.
+  size_t i = 2;
+  while (i + 4 <= b.size()) {
+    if (static_cast<unsigned char>(b[i]) != 0xFF) return std::nullopt;
+    const unsigned char marker = static_cast<unsigned char>(b[i + 1]);
+    if (marker == 0xFF) {  // fill byte
+      ++i;
+      continue;
+    }
+    if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {  // no length
+      i += 2;
+      continue;
+    }
+    const uint32_t length = Be16(b, i + 2);
+    if (length < 2) return std::nullopt;
+    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (sof) {
+      if (i + 9 > b.size()) return std::nullopt;
+      return ImageSize{Be16(b, i + 7), Be16(b, i + 5)};
+    }
+    i += 2 + length;
+  }
+  return std::nullopt;
+}
+
+std::optional<ImageSize> Webp(std::string_view b) {
+  if (b.size() < 30) return std::nullopt;
+  const std::string_view chunk = b.substr(12, 4);
+  if (chunk == "VP8X") return ImageSize{Le24(b, 24) + 1, Le24(b, 27) + 1};
+  if (chunk == "VP8L" && static_cast<unsigned char>(b[20]) == 0x2F) {
+    const uint32_t bits = Le32(b, 21);
+    return ImageSize{(bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1};
+  }
+  if (chunk == "VP8 ") return ImageSize{Le16(b, 26) & 0x3FFF, Le16(b, 28) & 0x3FFF};
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ImageSize> ReadImageSize(std::string_view b) {
+  if (b.size() >= 24 && b.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8) &&
+      b.substr(12, 4) == "IHDR") {
+    return ImageSize{Be32(b, 16), Be32(b, 20)};
+  }
+  if (b.size() >= 4 && static_cast<unsigned char>(b[0]) == 0xFF && static_cast<unsigned char>(b[1]) == 0xD8) {
+    return Jpeg(b);
+  }
+  if (b.size() >= 26 && b[0] == 'B' && b[1] == 'M') {
+    const auto h = static_cast<int32_t>(Le32(b, 22));
+    return ImageSize{static_cast<int32_t>(Le32(b, 18)), std::abs(static_cast<int64_t>(h))};
+  }
+  if (b.size() >= 10 && (b.substr(0, 6) == "GIF87a" || b.substr(0, 6) == "GIF89a")) {
+    return ImageSize{Le16(b, 6), Le16(b, 8)};
+  }
+  if (b.size() >= 16 && b.substr(0, 4) == "RIFF" && b.substr(8, 4) == "WEBP") return Webp(b);
+  return std::nullopt;
+}
+
+}  // namespace plateau::server

@@ -1,0 +1,20 @@
+// The pixel size an encoded image declares in its header, read without decoding it, so that a small
+// file announcing a huge image (a "decompression bomb") is refused before any pixel memory is taken.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace plateau::server {
+
+struct ImageSize {
+  int64_t width = 0;
+  int64_t height = 0;
+};
+
+// Width and height from a PNG, JPEG, BMP, GIF or WebP header; nullopt for other formats and for headers
+// too short or malformed to say (the decoder then decides, under its own pixel limit).
+std::optional<ImageSize> ReadImageSize(std::string_view bytes);
+
+}  // namespace plateau::server

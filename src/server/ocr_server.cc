@@ -1,0 +1,351 @@
+#include "server/ocr_server.h"
+
+#include <httplib.h>
+#include <malloc.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "common/process_memory.h"
+#include "io/image.h"
+#include "io/pdf.h"
+#include "server/image_header.h"
+#include "server/ocr_request.h"
+#include "server/worker_pool.h"
+
+namespace plateau::server {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+std::string ErrorBody(const std::string& log_id, int status, const std::string& message) {
+  Json j;
+  j["logId"] = log_id;
+  j["errorCode"] = status;
+  j["errorMsg"] = message;
+  return Dump(j);
+}
+
+// What was wrong with the request is the client's to fix (422); a failure inside the pipeline that no
+// input should cause is ours (500).
+int HttpStatusOf(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInternal:
+    case StatusCode::kFailedPrecondition:
+      return 500;
+    default:
+      return 422;
+  }
+}
+
+struct Reply {
+  int status = 200;
+  std::string body;
+};
+
+Reply Fail(const std::string& log_id, const Status& s) {
+  const int status = HttpStatusOf(s);
+  return {status, ErrorBody(log_id, status, s.message())};
+}
+
+// The OCR of one request, on a worker's pipeline.
+Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& options,
+             const std::string& log_id) {
+  Json results = Json::array();
+  auto run_page = [&](const cv::Mat& page) -> Status {
+    PLATEAU_ASSIGN_OR_RETURN(OcrRange range,
+                             pipeline.Predict({OcrInput::Image(page, "file")}, req.overrides));
+    for (const OcrResult& r : range) {
+      if (!r.error.ok()) return r.error;
+      Json parsed = Json::parse(ToJson(r));
+      Json pruned = std::move(parsed["res"]);
+      pruned.erase("input_path");
+      pruned.erase("page_index");
+      Json item;
+      item["prunedResult"] = std::move(pruned);
+      item["ocrImage"] = nullptr;
+      results.push_back(std::move(item));
+    }
+    return Status::Ok();
+  };
+
+  Json data_info;
+  const bool is_pdf = req.file_type.has_value() ? *req.file_type == 0 : io::LooksLikePdf(req.file);
+  if (is_pdf) {
+    auto doc = io::PdfDocument::Open(std::move(req.file), "file");
+    if (!doc.ok()) return Fail(log_id, Status::InvalidArgument(doc.status().message()));
+    const int num_pages = (*doc)->num_pages();
+    if (num_pages <= 0) return Fail(log_id, Status::InvalidArgument("file: the PDF has no pages"));
+    data_info["numPages"] = num_pages;
+    data_info["pages"] = Json::array();
+    data_info["type"] = "pdf";
+    for (int i = 0; i < std::min(num_pages, options.max_pdf_pages); ++i) {
+      auto page = (*doc)->RenderPage(i, io::kDefaultPdfDpi, options.max_image_pixels);
+      if (!page.ok()) return Fail(log_id, page.status().WithContext("page " + std::to_string(i)));
+      data_info["pages"].push_back(Json{{"width", page->cols}, {"height", page->rows}});
+      Status st = run_page(*page);
+      if (!st.ok()) return Fail(log_id, st.WithContext("page " + std::to_string(i)));
+    }
+  } else {
+    if (auto size = ReadImageSize(req.file);
+        size.has_value() && size->width * size->height > options.max_image_pixels) {
+      return Fail(log_id, Status::InvalidArgument("file: the image declares " + std::to_string(size->width) +
+                                                  "x" + std::to_string(size->height) +
+                                                  " pixels, more than this server's limit of " +
+                                                  std::to_string(options.max_image_pixels) + " pixels"));
+    }
+    auto image = io::DecodeImage(req.file, "file", options.max_image_pixels);
+    if (!image.ok()) return Fail(log_id, Status::InvalidArgument(image.status().message()));
+    std::string().swap(req.file);
+    data_info["width"] = image->cols;
+    data_info["height"] = image->rows;
+    data_info["type"] = "image";
+    Status st = run_page(*image);
+    if (!st.ok()) return Fail(log_id, st);
+  }
+
+  Json body;
+  body["logId"] = log_id;
+  body["errorCode"] = 0;
+  body["errorMsg"] = "Success";
+  body["result"]["ocrResults"] = std::move(results);
+  body["result"]["dataInfo"] = std::move(data_info);
+  return {200, Dump(body)};
+}
+
+Status CheckOptions(const ServerOptions& o) {
+  auto fail = [](const std::string& what) { return Status::InvalidArgument(what); };
+  if (o.host.empty()) return fail("host is empty; expected an address such as 127.0.0.1");
+  if (o.port < 0 || o.port > 65535) return fail("port = " + std::to_string(o.port) + "; expected 0..65535");
+  if (o.workers < 1 || o.workers > 256)
+    return fail("workers = " + std::to_string(o.workers) + "; expected 1..256");
+  if (o.queue < 0 || o.queue > 100000)
+    return fail("queue = " + std::to_string(o.queue) + "; expected 0..100000");
+  if (o.max_body_bytes < 1) return fail("max_body_bytes must be at least 1");
+  if (o.max_pdf_pages < 1)
+    return fail("max_pdf_pages = " + std::to_string(o.max_pdf_pages) + "; expected >= 1");
+  if (o.max_image_pixels < 1) return fail("max_image_pixels must be at least 1");
+  if (!(o.idle_trim_seconds >= 0)) return fail("idle_trim_seconds must be >= 0 (0: never)");
+  if (o.retry_after_seconds < 0) return fail("retry_after_seconds must be >= 0");
+  return Status::Ok();
+}
+
+// Keeps a request's memory and the promise of its reply together while it waits for and runs on a worker.
+struct PendingOcr {
+  OcrRequest request;
+  std::string log_id;
+  std::promise<Reply> reply;
+};
+
+}  // namespace
+
+OcrServer::OcrServer(const ServerOptions& options) : options_(options), rng_(std::random_device{}()) {}
+
+OcrServer::~OcrServer() { Stop(); }
+
+StatusOr<std::unique_ptr<OcrServer>> OcrServer::Create(const ServerOptions& options) {
+  PLATEAU_RETURN_IF_ERROR(CheckOptions(options));
+  std::vector<std::unique_ptr<OcrPipeline>> pipelines;
+  PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<OcrPipeline> first, OcrPipeline::Create(options.ocr));
+  for (int i = 1; i < options.workers; ++i) {
+    PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<OcrPipeline> sibling, first->Fork());
+    pipelines.push_back(std::move(sibling));
+  }
+  pipelines.insert(pipelines.begin(), std::move(first));
+
+  std::unique_ptr<OcrServer> s(new OcrServer(options));
+  OcrServer* self = s.get();
+  const auto idle_after = std::chrono::milliseconds(static_cast<int64_t>(options.idle_trim_seconds * 1000));
+  s->pool_ = std::make_unique<WorkerPool>(std::move(pipelines), static_cast<size_t>(options.queue),
+                                          idle_after, [self](OcrPipeline& p) { self->HandBackMemory(p); });
+
+  s->http_ = std::make_unique<httplib::Server>();
+  httplib::Server& http = *s->http_;
+  const size_t http_threads = static_cast<size_t>(options.workers + options.queue + 4);
+  http.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
+  // A body whose Content-Length exceeds this is answered 413 without being stored.
+  http.set_payload_max_length(options.max_body_bytes);
+  // An idle keep-alive connection holds an HTTP thread; let it go soon.
+  http.set_keep_alive_timeout(2);
+  http.set_read_timeout(30);
+  http.set_write_timeout(30);
+
+  http.Post("/ocr", [self](const httplib::Request& req, httplib::Response& res,
+                           const httplib::ContentReader& reader) { self->HandleOcr(req, res, reader); });
+  http.Get("/health", [self](const httplib::Request&, httplib::Response& res) {
+    Json j;
+    j["logId"] = self->NewLogId();
+    j["errorCode"] = 0;
+    j["errorMsg"] = "Healthy";
+    res.set_content(Dump(j), "application/json");
+  });
+  http.Get("/metrics", [self](const httplib::Request&, httplib::Response& res) {
+    res.set_content(self->MetricsText(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  // Errors httplib produces itself (unknown path, body over the limit, unreadable request) get the
+  // same JSON shape as ours; responses that already carry a body are left alone.
+  http.set_error_handler(
+      httplib::Server::HandlerWithResponse([self](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string message;
+        switch (res.status) {
+          case 404:
+            message = "no such endpoint: " + req.method + " " + req.path +
+                      " (this server has POST /ocr, GET /health and GET /metrics)";
+            break;
+          case 413:
+            message = "the body is larger than this server's limit of " +
+                      std::to_string(self->options_.max_body_bytes) + " bytes (max_body_bytes)";
+            break;
+          default:
+            message = "the request was refused (HTTP " + std::to_string(res.status) + ")";
+        }
+        res.set_content(ErrorBody(self->NewLogId(), res.status, message), "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  http.set_logger([self](const httplib::Request&, const httplib::Response& res) {
+    self->metrics_.CountResponse(res.status);
+  });
+
+  if (options.port == 0) {
+    s->port_ = http.bind_to_any_port(options.host);
+    if (s->port_ < 0) s->port_ = 0;
+  } else if (http.bind_to_port(options.host, options.port)) {
+    s->port_ = options.port;
+  }
+  if (s->port_ == 0) {
+    return Status::FailedPrecondition("cannot listen on " + options.host + ":" +
+                                      std::to_string(options.port) +
+                                      " (address in use, not local, or not permitted)");
+  }
+  return s;
+}
+
+void OcrServer::Start() {
+  listener_ = std::thread([this] { http_->listen_after_bind(); });
+  // Stop() is only effective once httplib reports running, so Start returns after that.
+  while (!http_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+void OcrServer::Stop() {
+  std::lock_guard<std::mutex> lock(stop_mu_);
+  if (stopped_) return;
+  stopped_ = true;
+  // Closing the listening socket ends the accept loop; listen_after_bind then waits for every HTTP
+  // thread, each of which finishes its request (waiting for its worker) first.
+  if (listener_.joinable()) {
+    http_->stop();
+    listener_.join();
+  }
+  pool_->Shutdown();
+}
+
+std::string OcrServer::NewLogId() {
+  uint64_t hi, lo;
+  {
+    std::lock_guard<std::mutex> lock(rng_mu_);
+    hi = rng_();
+    lo = rng_();
+  }
+  // A version 4 UUID, as PaddleX's logId is.
+  hi = (hi & ~0xF000ull) | 0x4000ull;
+  lo = (lo & ~(0xC000ull << 48)) | (0x8000ull << 48);
+  char text[37];
+  std::snprintf(text, sizeof(text), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
+                static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
+  return text;
+}
+
+void OcrServer::HandBackMemory(OcrPipeline& pipeline) {
+  // Freed request buffers and decoded pages stay in the C heap until trimmed.
+  malloc_trim(0);
+}
+
+std::string OcrServer::MetricsText() const {
+  MetricsSnapshot snap;
+  snap.queue_depth = pool_->queued();
+  snap.busy_workers = pool_->busy();
+  snap.workers = pool_->workers();
+  const ProcessMemory mem = ReadProcessMemory();
+  snap.rss_bytes = mem.rss_bytes;
+  snap.peak_rss_bytes = mem.peak_rss_bytes;
+  return metrics_.Render(snap);
+}
+
+void OcrServer::HandleOcr(const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& reader) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string log_id = NewLogId();
+  auto reply = [&](int status, const std::string& body) {
+    res.status = status;
+    res.set_content(body, "application/json");
+    metrics_.ObserveOcrSeconds(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  };
+
+  std::string body;
+  if (req.has_header("Content-Length")) {
+    body.reserve(std::min<size_t>(req.get_header_value<uint64_t>("Content-Length"), options_.max_body_bytes));
+  }
+  bool too_big = false;
+  const bool read = reader([&](const char* data, size_t n) {
+    // Bodies without a Content-Length (chunked) are bounded here as they arrive.
+    if (body.size() + n > options_.max_body_bytes) {
+      too_big = true;
+      return false;
+    }
+    body.append(data, n);
+    return true;
+  });
+  if (!read) {
+    if (too_big || res.status == 413) {
+      return reply(413, ErrorBody(log_id, 413,
+                                  "the body is larger than this server's limit of " +
+                                      std::to_string(options_.max_body_bytes) + " bytes (max_body_bytes)"));
+    }
+    // Most likely the client went away; the answer is for the log, if anyone still reads it.
+    metrics_.CountDropped();
+    return reply(400, ErrorBody(log_id, 400,
+                                "the request body could not be read (connection closed or "
+                                "malformed transfer encoding)"));
+  }
+
+  auto parsed = ParseOcrRequest(std::move(body));
+  if (!parsed.ok()) return reply(422, ErrorBody(log_id, 422, parsed.status().message()));
+
+  auto pending = std::make_shared<PendingOcr>();
+  pending->request = std::move(parsed).value();
+  pending->log_id = log_id;
+  std::future<Reply> future = pending->reply.get_future();
+  const bool accepted = pool_->TrySubmit([this, pending](OcrPipeline& pipeline) {
+    Reply r;
+    try {
+      r = RunOcr(pipeline, pending->request, options_, pending->log_id);
+    } catch (const std::exception& e) {
+      r = {500, ErrorBody(pending->log_id, 500, std::string("internal error: ") + e.what())};
+    }
+    pending->request = OcrRequest();
+    pending->reply.set_value(std::move(r));
+    if (options_.memory_limit > 0 && ReadProcessMemory().rss_bytes > options_.memory_limit) {
+      HandBackMemory(pipeline);
+    }
+  });
+  if (!accepted) {
+    metrics_.CountRejected();
+    res.set_header("Retry-After", std::to_string(options_.retry_after_seconds));
+    return reply(503, ErrorBody(log_id, 503,
+                                "the server is busy (" + std::to_string(options_.workers) +
+                                    " workers running, queue of " + std::to_string(options_.queue) +
+                                    " full) or shutting down; retry later"));
+  }
+  Reply r = future.get();
+  reply(r.status, r.body);
+}
+
+}  // namespace plateau::server

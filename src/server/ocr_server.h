@@ -1,0 +1,106 @@
+// plateau's HTTP server: PaddleX's OCR serving API over the OCR pipeline, with bounded concurrency
+// and memory.
+//
+//   plateau::server::ServerOptions options;        // 127.0.0.1:8080, 1 worker, queue of 8
+//   PLATEAU_ASSIGN_OR_RETURN(auto server, plateau::server::OcrServer::Create(options));
+//   server->Start();
+//   ...                                            // serve until told to stop (e.g. SIGTERM)
+//   server->Stop();                                // drain: finish what was accepted, then return
+//
+// Endpoints:
+//   POST /ocr      {"file": Base64, "fileType": 0|1|null, ...} (see ocr_request.h) ->
+//                  {"logId", "errorCode": 0, "errorMsg": "Success",
+//                   "result": {"ocrResults": [{"prunedResult", "ocrImage"}], "dataInfo"}}
+//                  prunedResult is the pipeline's result JSON without input_path and page_index, one
+//                  per image or PDF page (at most max_pdf_pages, the first ones); dataInfo is
+//                  {"width", "height", "type": "image"} or {"numPages", "pages": [{"width", "height"}],
+//                  "type": "pdf"}. ocrImage is null (no renderer is available yet).
+//   GET /health    {"logId", "errorCode": 0, "errorMsg": "Healthy"}
+//   GET /metrics   Prometheus text (metrics.h)
+// Errors are {"logId", "errorCode": <HTTP status>, "errorMsg": <what was wrong>}, as PaddleX sends them:
+//   413  body over max_body_bytes (refused from its Content-Length, before it is stored)
+//   422  the body is not the request described above, or its file cannot be read as an image / a PDF
+//   503  the queue is full or the server is draining; Retry-After says when to try again
+//   500  an unexpected failure of the pipeline
+//
+// Concurrency: the models are loaded once; each of `workers` threads runs its own pipeline (OcrPipeline::
+// Fork). HTTP connections are served by workers + queue + 4 threads, so that refusals, /health and
+// /metrics stay quick while every worker is busy. Nothing here is global: two servers can coexist.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "plateau/ocr.h"
+#include "plateau/status.h"
+#include "server/metrics.h"
+
+namespace httplib {
+class Server;
+class Request;
+class Response;
+class ContentReader;
+}  // namespace httplib
+
+namespace plateau::server {
+
+class WorkerPool;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (see OcrServer::port)
+  int workers = 1;  // >= 1
+  int queue = 8;    // requests allowed to wait for a worker, >= 0
+  size_t max_body_bytes = 32u << 20;
+  int max_pdf_pages = 10;                 // pages of a PDF that are read, >= 1
+  int64_t max_image_pixels = 50'000'000;  // a bigger image or rendered page is refused (422)
+  double idle_trim_seconds = 0;           // > 0: a worker idle this long hands memory back
+  size_t memory_limit = 0;                // > 0: hand memory back after a request leaves RSS above it
+  int retry_after_seconds = 1;            // the Retry-After of a 503
+  OcrOptions ocr;                         // the pipeline's models and defaults
+};
+
+class OcrServer {
+ public:
+  // Checks the options, loads the models, makes one pipeline per worker and binds host:port. Fails
+  // (naming the option or the address) without serving anything.
+  static StatusOr<std::unique_ptr<OcrServer>> Create(const ServerOptions& options);
+  // Stop().
+  ~OcrServer();
+
+  // The bound port (the chosen one when options.port was 0).
+  int port() const { return port_; }
+  // Starts serving in a background thread. Call once.
+  void Start();
+  // Drains: stops accepting connections, answers every request already received (running or queued),
+  // then returns. Idempotent; safe from any thread except the server's own.
+  void Stop();
+
+  // The /metrics text.
+  std::string MetricsText() const;
+
+ private:
+  explicit OcrServer(const ServerOptions& options);
+  void HandleOcr(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
+  std::string NewLogId();
+  void HandBackMemory(OcrPipeline& pipeline);
+
+  ServerOptions options_;
+  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<WorkerPool> pool_;
+  ServerMetrics metrics_;
+  int port_ = 0;
+  std::thread listener_;
+  std::mutex stop_mu_;
+  bool stopped_ = false;
+  std::mutex rng_mu_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace plateau::server

@@ -1,0 +1,460 @@
+// The server over loopback with real HTTP: started and stopped by each test (in-process, or the plateau
+// binary for the SIGTERM drain).
+#include "server/ocr_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "common/process_memory.h"
+#include "server/base64.h"
+
+namespace plateau::server {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+const std::string kModels = PLATEAU_SOURCE_DIR "/models";
+const std::string kSroie = PLATEAU_SOURCE_DIR "/../shared/eval/sroie";
+
+bool HaveModels() {
+  return fs::exists(kModels + "/ch_PP-OCRv4_det_infer.onnx") &&
+         fs::exists(kModels + "/ch_PP-OCRv4_rec_infer.onnx") &&
+         fs::exists(kModels + "/ch_ppocr_mobile_v2.0_cls_infer.onnx") &&
+         fs::exists(kModels + "/ppocr_keys_v1.txt");
+}
+
+#define SKIP_WITHOUT_MODELS()                                                                  \
+  do {                                                                                         \
+    if (!HaveModels()) GTEST_SKIP() << "models missing in " << kModels << ": run make models"; \
+  } while (0)
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+// The TEXT column of a SROIE label file: everything after the 8th comma of each line.
+std::vector<std::string> SroieLabels(const std::string& csv_path) {
+  std::ifstream in(csv_path);
+  std::vector<std::string> labels;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    size_t pos = 0;
+    int commas = 0;
+    while (commas < 8 && (pos = line.find(',', pos)) != std::string::npos) {
+      ++pos;
+      ++commas;
+    }
+    if (commas == 8) labels.push_back(line.substr(pos));
+  }
+  return labels;
+}
+
+std::string FileBody(const std::string& bytes, const std::string& extra = "") {
+  return "{\"file\": \"" + Base64Encode(bytes) + "\"" + extra + "}";
+}
+
+std::string EncodePng(const cv::Mat& image) {
+  std::vector<uchar> buf;
+  cv::imencode(".png", image, buf);
+  return std::string(buf.begin(), buf.end());
+}
+
+struct Answer {
+  int status = 0;  // 0: no HTTP response at all
+  Json body;
+  std::string retry_after;
+};
+
+Answer Post(int port, const std::string& body, const std::string& path = "/ocr") {
+  httplib::Client cli("127.0.0.1", port);
+  cli.set_read_timeout(300, 0);
+  cli.set_write_timeout(60, 0);
+  auto res = cli.Post(path, body, "application/json");
+  Answer a;
+  if (!res) return a;
+  a.status = res->status;
+  a.body = Json::parse(res->body, nullptr, false);
+  a.retry_after = res->get_header_value("Retry-After");
+  return a;
+}
+
+ServerOptions TestOptions(int workers, int queue) {
+  ServerOptions o;
+  o.port = 0;
+  o.workers = workers;
+  o.queue = queue;
+  o.ocr.model_dir = kModels;
+  o.ocr.threads = 1;
+  return o;
+}
+
+std::unique_ptr<OcrServer> StartServer(const ServerOptions& options) {
+  auto server = OcrServer::Create(options);
+  EXPECT_TRUE(server.ok()) << server.status().ToString();
+  if (!server.ok()) return nullptr;
+  (*server)->Start();
+  return std::move(server).value();
+}
+
+// The labelled lines of SROIE receipt 000 found verbatim in a response's rec_texts.
+int LabelsFound(const Json& body) {
+  std::set<std::string> texts;
+  for (const Json& page : body["result"]["ocrResults"]) {
+    for (const Json& t : page["prunedResult"]["rec_texts"]) texts.insert(t.get<std::string>());
+  }
+  int found = 0;
+  for (const std::string& label : SroieLabels(kSroie + "/box/000.csv")) found += texts.count(label) ? 1 : 0;
+  return found;
+}
+
+// Sends raw bytes on a fresh connection and closes it without reading (a client that vanishes).
+void SendAndVanish(int port, const std::string& bytes) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+  close(fd);
+}
+
+TEST(OcrServerTest, ReadsAReceiptInPaddleXsResponseShape) {
+  SKIP_WITHOUT_MODELS();
+  auto server = StartServer(TestOptions(1, 2));
+  ASSERT_NE(server, nullptr);
+  const std::string jpg = ReadFile(kSroie + "/img/000.jpg");
+  const cv::Mat decoded = cv::imread(kSroie + "/img/000.jpg");
+  Answer a = Post(server->port(), FileBody(jpg, ", \"fileType\": 1"));
+  ASSERT_EQ(a.status, 200) << a.body.dump();
+  EXPECT_EQ(a.body["errorCode"], 0);
+  EXPECT_EQ(a.body["errorMsg"], "Success");
+  EXPECT_EQ(a.body["logId"].get<std::string>().size(), 36u);
+  const Json& result = a.body["result"];
+  ASSERT_EQ(result["ocrResults"].size(), 1u);
+  const Json& pruned = result["ocrResults"][0]["prunedResult"];
+  EXPECT_FALSE(pruned.contains("input_path"));
+  EXPECT_FALSE(pruned.contains("page_index"));
+  for (const char* key : {"model_settings", "dt_polys", "text_det_params", "rec_texts", "rec_scores",
+                          "rec_polys", "rec_boxes", "textline_orientation_angles"}) {
+    EXPECT_TRUE(pruned.contains(key)) << key;
+  }
+  EXPECT_TRUE(result["ocrResults"][0]["ocrImage"].is_null());
+  EXPECT_EQ(result["dataInfo"], (Json{{"width", decoded.cols}, {"height", decoded.rows}, {"type", "image"}}));
+  EXPECT_GE(LabelsFound(a.body), 5);
+
+  // The per-request parameters reach the pipeline: a score threshold of 1 keeps no line.
+  Answer strict = Post(server->port(), FileBody(jpg, ", \"textRecScoreThresh\": 1.0"));
+  ASSERT_EQ(strict.status, 200) << strict.body.dump();
+  EXPECT_TRUE(strict.body["result"]["ocrResults"][0]["prunedResult"]["rec_texts"].empty());
+  EXPECT_EQ(strict.body["result"]["ocrResults"][0]["prunedResult"]["text_rec_score_thresh"], 1.0);
+
+  httplib::Client cli("127.0.0.1", server->port());
+  auto health = cli.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(Json::parse(health->body)["errorMsg"], "Healthy");
+}
+
+// Every kind of bad request gets its status and a message, and the good request after them succeeds.
+TEST(OcrServerTest, BadRequestsGetTheirStatusAndTheServerKeepsServing) {
+  SKIP_WITHOUT_MODELS();
+  ServerOptions options = TestOptions(1, 2);
+  options.max_body_bytes = 1 << 20;
+  options.max_image_pixels = 4'000'000;
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  const int port = server->port();
+  const std::string jpg = ReadFile(kSroie + "/img/000.jpg");
+
+  // A 100000 x 100000 PNG header: refused from the header, before decoding.
+  std::string huge_png = EncodePng(cv::Mat(8, 8, CV_8UC3, cv::Scalar(255, 255, 255)));
+  const unsigned char dims[8] = {0x00, 0x01, 0x86, 0xa0, 0x00, 0x01, 0x86, 0xa0};
+  huge_png.replace(16, 8, reinterpret_cast<const char*>(dims), 8);
+  // A real image over the pixel limit (2001 x 2001 > 4e6).
+  const std::string big_png = EncodePng(cv::Mat(2001, 2001, CV_8UC1, cv::Scalar(255)));
+
+  struct Case {
+    std::string name;
+    std::string body;
+    int status;
+    std::string message;  // part of errorMsg
+  };
+  const std::vector<Case> cases = {
+      {"malformed JSON", "{\"file\": \"abc", 422, "not valid JSON"},
+      {"not an object", "\"just a string\"", 422, "JSON object"},
+      {"missing file", "{\"fileType\": 1}", 422, "file: missing"},
+      {"file of the wrong type", "{\"file\": [1, 2, 3]}", 422, "file: expected a string"},
+      {"bad Base64", "{\"file\": \"not base64!\"}", 422, "Base64"},
+      {"empty file", "{\"file\": \"\"}", 422, "file: empty"},
+      {"URL", "{\"file\": \"http://example.com/receipt.jpg\"}", 422, "URLs are not fetched"},
+      {"corrupt image", FileBody(std::string(500, '\x42')), 422, "not a readable image"},
+      {"truncated JPEG", FileBody(jpg.substr(0, 600), ", \"fileType\": 1"), 422, "file"},
+      {"PDF declared, image sent", FileBody(jpg, ", \"fileType\": 0"), 422, "file"},
+      {"absurd declared size", FileBody(huge_png), 422, "100000x100000"},
+      {"image over the pixel limit", FileBody(big_png), 422, "limit"},
+      {"wrong-typed parameter", FileBody(jpg, ", \"textDetThresh\": \"high\""), 422, "textDetThresh"},
+      {"parameter out of range", FileBody(jpg, ", \"textDetBoxThresh\": 7"), 422, "text_det_box_thresh"},
+      {"unsupported module", FileBody(jpg, ", \"useDocOrientationClassify\": true"), 422,
+       "use_doc_orientation_classify"},
+      {"body over max_body_bytes", "{\"file\": \"" + std::string(2 << 20, 'A') + "\"}", 413,
+       "max_body_bytes"},
+  };
+  for (const Case& c : cases) {
+    Answer a = Post(port, c.body);
+    EXPECT_EQ(a.status, c.status) << c.name << ": " << a.body.dump();
+    ASSERT_TRUE(a.body.is_object()) << c.name;
+    EXPECT_EQ(a.body["errorCode"], c.status) << c.name;
+    const std::string msg = a.body.value("errorMsg", "");
+    EXPECT_NE(msg.find(c.message), std::string::npos) << c.name << ": '" << msg << "'";
+  }
+
+  Answer not_found = Post(port, "{}", "/predict");
+  EXPECT_EQ(not_found.status, 404);
+  EXPECT_EQ(not_found.body["errorCode"], 404);
+
+  // Clients that vanish: mid-headers, and mid-body (a Content-Length the body never reaches).
+  SendAndVanish(port, "POST /ocr HTTP/1.1\r\nHost: x\r\nContent-Le");
+  SendAndVanish(port,
+                "POST /ocr HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                "Content-Length: 100000\r\n\r\n{\"file\": \"QUJD");
+  // A body announced as far too large is answered 413 from its Content-Length.
+  SendAndVanish(port, "POST /ocr HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n{");
+
+  // A valid image with no text: a result with nothing in it.
+  Answer blank = Post(port, FileBody(EncodePng(cv::Mat(64, 64, CV_8UC3, cv::Scalar(255, 255, 255)))));
+  ASSERT_EQ(blank.status, 200) << blank.body.dump();
+  EXPECT_TRUE(blank.body["result"]["ocrResults"][0]["prunedResult"]["rec_texts"].empty());
+
+  Answer good = Post(port, FileBody(jpg));
+  ASSERT_EQ(good.status, 200) << good.body.dump();
+  EXPECT_GE(LabelsFound(good.body), 5);
+}
+
+// A PDF of three pages with a cap of two: two results, dataInfo naming all three pages.
+TEST(OcrServerTest, PdfPagesAreCapped) {
+  SKIP_WITHOUT_MODELS();
+  ServerOptions options = TestOptions(1, 2);
+  options.max_pdf_pages = 2;
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+
+  // Three 200 x 100 pt pages, each with a black bar.
+  std::vector<std::string> objects = {"<< /Type /Catalog /Pages 2 0 R >>",
+                                      "<< /Type /Pages /Kids [3 0 R 5 0 R 7 0 R] /Count 3 >>"};
+  for (int i = 0; i < 3; ++i) {
+    objects.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents " +
+                      std::to_string(4 + 2 * i) + " 0 R >>");
+    const std::string stream = "0 0 0 rg 20 40 160 20 re f";
+    objects.push_back("<< /Length " + std::to_string(stream.size()) + " >>\nstream\n" + stream +
+                      "\nendstream");
+  }
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<size_t> offsets;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+  }
+  const size_t xref = pdf.size();
+  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
+  for (size_t off : offsets) {
+    char line[32];
+    std::snprintf(line, sizeof(line), "%010zu 00000 n \n", off);
+    pdf += line;
+  }
+  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
+         std::to_string(xref) + "\n%%EOF\n";
+
+  for (const std::string extra : {"", ", \"fileType\": 0"}) {
+    Answer a = Post(server->port(), FileBody(pdf, extra));
+    ASSERT_EQ(a.status, 200) << a.body.dump();
+    EXPECT_EQ(a.body["result"]["ocrResults"].size(), 2u);
+    const Json& info = a.body["result"]["dataInfo"];
+    EXPECT_EQ(info["type"], "pdf");
+    EXPECT_EQ(info["numPages"], 3);
+    ASSERT_EQ(info["pages"].size(), 2u);
+    // 144 DPI: 2 pixels per point.
+    EXPECT_EQ(info["pages"][0], (Json{{"width", 400}, {"height", 200}}));
+  }
+  Answer corrupt = Post(server->port(), FileBody("%PDF-1.4\nnot really"));
+  EXPECT_EQ(corrupt.status, 422) << corrupt.body.dump();
+}
+
+// Workers 2, queue 4: 20 requests at once are each answered 200 or 503 (with Retry-After); none fails
+// or hangs, and the server then answers normally.
+TEST(OcrServerTest, OverloadGivesOnly200sAnd503s) {
+  SKIP_WITHOUT_MODELS();
+  auto server = StartServer(TestOptions(2, 4));
+  ASSERT_NE(server, nullptr);
+  // The top of a receipt: quick to read, still real text.
+  cv::Mat receipt = cv::imread(kSroie + "/img/000.jpg");
+  const std::string body = FileBody(EncodePng(receipt(cv::Rect(0, 0, receipt.cols, 240)).clone()));
+
+  constexpr int kClients = 20;
+  std::vector<Answer> answers(kClients);
+  std::vector<std::thread> clients;
+  std::atomic<int> ready{0};
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      ++ready;
+      while (ready.load() < kClients) std::this_thread::yield();
+      answers[i] = Post(server->port(), body);
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  int ok = 0, busy = 0;
+  for (const Answer& a : answers) {
+    if (a.status == 200) {
+      ++ok;
+      EXPECT_EQ(a.body["errorCode"], 0);
+    } else {
+      EXPECT_EQ(a.status, 503) << a.body.dump();
+      EXPECT_EQ(a.body["errorCode"], 503);
+      EXPECT_EQ(a.retry_after, "1");
+      ++busy;
+    }
+  }
+  EXPECT_EQ(ok + busy, kClients);
+  EXPECT_GE(ok, 1);
+  EXPECT_GE(busy, 1);
+  EXPECT_LE(ok, kClients);
+
+  Answer after = Post(server->port(), body);
+  EXPECT_EQ(after.status, 200);
+  const std::string metrics = server->MetricsText();
+  EXPECT_NE(metrics.find("plateau_http_responses_total{code=\"503\"} " + std::to_string(busy)),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("plateau_ocr_rejected_total " + std::to_string(busy)), std::string::npos);
+  EXPECT_NE(metrics.find("plateau_queue_depth 0"), std::string::npos);
+  EXPECT_NE(metrics.find("plateau_workers 2"), std::string::npos);
+  EXPECT_NE(metrics.find("plateau_ocr_request_duration_seconds_count " + std::to_string(kClients + 1)),
+            std::string::npos);
+}
+
+// 1000 requests with images of ten sizes: after a warm-up that has seen every size, the process's
+// resident memory grows by less than 2 MB.
+TEST(OcrServerTest, MemoryIsFlatOverAThousandRequests) {
+  SKIP_WITHOUT_MODELS();
+  auto server = StartServer(TestOptions(1, 2));
+  ASSERT_NE(server, nullptr);
+  cv::Mat receipt = cv::imread(kSroie + "/img/000.jpg");
+  // One labelled line of the receipt (TAN WOON YANN at 72,25 - 326,64) with a margin, at ten scales.
+  cv::Mat top = receipt(cv::Rect(60, 15, 280, 60)).clone();
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 10; ++i) {
+    const double scale = 0.5 + 0.1 * i;
+    cv::Mat small;
+    cv::resize(top, small, cv::Size(), scale, scale, cv::INTER_AREA);
+    bodies.push_back(FileBody(EncodePng(small)));
+  }
+  httplib::Client cli("127.0.0.1", server->port());
+  cli.set_read_timeout(120, 0);
+  size_t warm_rss = 0;
+  for (int i = 0; i < 1000; ++i) {
+    auto res = cli.Post("/ocr", bodies[i % bodies.size()], "application/json");
+    ASSERT_TRUE(res) << "request " << i;
+    ASSERT_EQ(res->status, 200) << res->body;
+    if (i < static_cast<int>(bodies.size())) {
+      // The line is printed in lower case; small scales lose the spaces.
+      std::string text =
+          Json::parse(res->body)["result"]["ocrResults"][0]["prunedResult"]["rec_texts"].dump();
+      std::erase(text, ' ');
+      for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      EXPECT_NE(text.find("tanwoonyann"), std::string::npos) << "scale " << i << ": " << res->body;
+    }
+    if (i == 199) warm_rss = ReadProcessMemory().rss_bytes;
+  }
+  const size_t end_rss = ReadProcessMemory().rss_bytes;
+  const double growth_mb = (static_cast<double>(end_rss) - static_cast<double>(warm_rss)) / (1 << 20);
+  std::cout << "RSS after 200 requests " << warm_rss / (1 << 20) << " MB, after 1000 " << end_rss / (1 << 20)
+            << " MB, growth " << growth_mb << " MB\n";
+  EXPECT_LT(growth_mb, 2.0);
+}
+
+// The binary: SIGTERM while a request runs -> that request is answered, new connections are refused,
+// the process exits 0.
+TEST(OcrServerTest, SigtermDrainsAndExitsZero) {
+  SKIP_WITHOUT_MODELS();
+  const std::string binary = PLATEAU_BINARY_DIR "/plateau";
+  ASSERT_TRUE(fs::exists(binary)) << binary;
+  const fs::path log = fs::temp_directory_path() / ("plateau_serve_" + std::to_string(getpid()) + ".log");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, STDERR_FILENO);
+    execl(binary.c_str(), binary.c_str(), "serve", "--port", "0", "--workers", "1", "--model_dir",
+          kModels.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // The port is in the "listening on" line.
+  int port = 0;
+  const std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
+  for (int i = 0; i < 600 && port == 0; ++i) {
+    std::smatch m;
+    const std::string text = ReadFile(log.string());
+    if (std::regex_search(text, m, listening))
+      port = std::stoi(m[1]);
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GT(port, 0) << ReadFile(log.string());
+
+  Answer running;
+  std::thread client([&] { running = Post(port, FileBody(ReadFile(kSroie + "/img/000.jpg"))); });
+  // Wait until the request is on a worker.
+  httplib::Client probe("127.0.0.1", port);
+  bool busy = false;
+  for (int i = 0; i < 600 && !busy; ++i) {
+    auto m = probe.Get("/metrics");
+    busy = m && m->body.find("plateau_workers_busy 1") != std::string::npos;
+    if (!busy) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  probe.stop();
+  ASSERT_TRUE(busy);
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  httplib::Client late("127.0.0.1", port);
+  late.set_connection_timeout(2, 0);
+  auto refused = late.Get("/health");
+  EXPECT_FALSE(refused) << "a connection after SIGTERM was served";
+
+  client.join();
+  EXPECT_EQ(running.status, 200) << running.body.dump();
+  EXPECT_GE(LabelsFound(running.body), 5);
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+  EXPECT_TRUE(WIFEXITED(wstatus));
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0) << ReadFile(log.string());
+  fs::remove(log);
+}
+
+}  // namespace
+}  // namespace plateau::server
