@@ -102,6 +102,10 @@ int ServeCommand(const std::vector<std::string>& args) {
   // Request buffers come and go in many sizes; a fixed mmap threshold keeps glibc from moving its
   // threshold up after each large free, which would leave big buffers resident in the heap.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  // glibc gives each new thread its own heap (arena), up to 8 per core; a request lands on any of the
+  // HTTP threads, so each heap would warm up to the largest request separately and the process would
+  // keep growing long after warm-up. Two shared heaps cost little contention next to the OCR itself.
+  mallopt(M_ARENA_MAX, 2);
 
   auto server = server::OcrServer::Create(*options);
   if (!server.ok()) return Fail(server.status());

@@ -1,17 +1,18 @@
 #include "server/ocr_server.h"
 
 #include <httplib.h>
-#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include "common/process_memory.h"
 #include "io/image.h"
 #include "io/pdf.h"
+#include "server/base64.h"
 #include "server/image_header.h"
 #include "server/ocr_request.h"
 #include "server/worker_pool.h"
@@ -69,6 +70,14 @@ Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& option
       Json item;
       item["prunedResult"] = std::move(pruned);
       item["ocrImage"] = nullptr;
+      if (req.visualize) {
+        PLATEAU_ASSIGN_OR_RETURN(cv::Mat picture, RenderResult(r));
+        std::vector<uchar> jpeg;
+        if (!cv::imencode(".jpg", picture, jpeg))
+          return Status::Internal("could not encode the result picture");
+        item["ocrImage"] =
+            Base64Encode(std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
+      }
       results.push_back(std::move(item));
     }
     return Status::Ok();
@@ -263,8 +272,17 @@ std::string OcrServer::NewLogId() {
 }
 
 void OcrServer::HandBackMemory(OcrPipeline& pipeline) {
-  // Freed request buffers and decoded pages stay in the C heap until trimmed.
-  malloc_trim(0);
+  pipeline.Trim();
+  PublishStats(pipeline);
+}
+
+void OcrServer::PublishStats(const OcrPipeline& pipeline) {
+  const MemoryStats stats = pipeline.memory_stats();
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  WorkerMemory& m = worker_memory_[&pipeline];
+  m.arena_bytes = stats.arena_bytes();
+  m.plans_cached = 0;
+  for (const ModelMemoryStats& model : stats.models) m.plans_cached += model.plans_cached;
 }
 
 std::string OcrServer::MetricsText() const {
@@ -275,6 +293,12 @@ std::string OcrServer::MetricsText() const {
   const ProcessMemory mem = ReadProcessMemory();
   snap.rss_bytes = mem.rss_bytes;
   snap.peak_rss_bytes = mem.peak_rss_bytes;
+  snap.have_engine_stats = true;
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  for (const auto& [pipeline, m] : worker_memory_) {
+    snap.arena_bytes += m.arena_bytes;
+    snap.plans_cached += m.plans_cached;
+  }
   return metrics_.Render(snap);
 }
 
@@ -332,8 +356,11 @@ void OcrServer::HandleOcr(const httplib::Request& req, httplib::Response& res,
     }
     pending->request = OcrRequest();
     pending->reply.set_value(std::move(r));
+    // After the reply is on its way: the figures /metrics shows, and trimming when over the limit.
     if (options_.memory_limit > 0 && ReadProcessMemory().rss_bytes > options_.memory_limit) {
       HandBackMemory(pipeline);
+    } else {
+      PublishStats(pipeline);
     }
   });
   if (!accepted) {

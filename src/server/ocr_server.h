@@ -14,7 +14,8 @@
 //                  prunedResult is the pipeline's result JSON without input_path and page_index, one
 //                  per image or PDF page (at most max_pdf_pages, the first ones); dataInfo is
 //                  {"width", "height", "type": "image"} or {"numPages", "pages": [{"width", "height"}],
-//                  "type": "pdf"}. ocrImage is null (no renderer is available yet).
+//                  "type": "pdf"}. ocrImage is a Base64 JPEG of RenderResult (boxes on the page beside
+//                  the text) when the request says "visualize": true, else null.
 //   GET /health    {"logId", "errorCode": 0, "errorMsg": "Healthy"}
 //   GET /metrics   Prometheus text (metrics.h)
 // Errors are {"logId", "errorCode": <HTTP status>, "errorMsg": <what was wrong>}, as PaddleX sends them:
@@ -26,11 +27,16 @@
 // Concurrency: the models are loaded once; each of `workers` threads runs its own pipeline (OcrPipeline::
 // Fork). HTTP connections are served by workers + queue + 4 threads, so that refusals, /health and
 // /metrics stay quick while every worker is busy. Nothing here is global: two servers can coexist.
+//
+// Memory: each HTTP thread holds at most one request (its body, then the decoded file: about 2 x
+// max_body_bytes at the peak), each worker one decoded page and its sessions' plans and arenas; so the
+// whole is bounded by the options, not by the traffic.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -60,10 +66,11 @@ struct ServerOptions {
   size_t max_body_bytes = 32u << 20;
   int max_pdf_pages = 10;                 // pages of a PDF that are read, >= 1
   int64_t max_image_pixels = 50'000'000;  // a bigger image or rendered page is refused (422)
-  double idle_trim_seconds = 0;           // > 0: a worker idle this long hands memory back
-  size_t memory_limit = 0;                // > 0: hand memory back after a request leaves RSS above it
-  int retry_after_seconds = 1;            // the Retry-After of a 503
-  OcrOptions ocr;                         // the pipeline's models and defaults
+  // Handing memory back is OcrPipeline::Trim (plans, arenas, freed heap) on the worker's own thread:
+  double idle_trim_seconds = 0;  // > 0: a worker idle this long after a request trims once
+  size_t memory_limit = 0;       // > 0: a worker trims after a request that leaves the process RSS above it
+  int retry_after_seconds = 1;   // the Retry-After of a 503
+  OcrOptions ocr;                // the pipeline's models and defaults
 };
 
 class OcrServer {
@@ -89,7 +96,9 @@ class OcrServer {
   explicit OcrServer(const ServerOptions& options);
   void HandleOcr(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
   std::string NewLogId();
+  // On a worker's thread: Trim its pipeline, or record its memory figures for /metrics.
   void HandBackMemory(OcrPipeline& pipeline);
+  void PublishStats(const OcrPipeline& pipeline);
 
   ServerOptions options_;
   std::unique_ptr<httplib::Server> http_;
@@ -99,6 +108,13 @@ class OcrServer {
   std::thread listener_;
   std::mutex stop_mu_;
   bool stopped_ = false;
+  // Each worker's last published figures: sessions are read on their own thread only.
+  struct WorkerMemory {
+    size_t arena_bytes = 0;
+    size_t plans_cached = 0;
+  };
+  mutable std::mutex stats_mu_;
+  std::map<const OcrPipeline*, WorkerMemory> worker_memory_;
   std::mutex rng_mu_;
   std::mt19937_64 rng_;
 };

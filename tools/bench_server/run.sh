@@ -53,7 +53,5 @@ for c in $clients_list; do
   "$build/plateau_bench_server_client" --port "$port" --image "$image" --clients "$c" --requests "$requests" \
     --warmup "$warmup"
 done
-rss="$(grep -E '^plateau_process_(peak_)?resident_memory_bytes' <(curl -s "http://127.0.0.1:$port/metrics") || true)"
 echo
-echo "server memory after the run:"
-echo "$rss" | awk '{printf "  %s %.0f MiB\n", $1, $2 / 1048576}'
+echo "server memory after the run (/proc/$server/status): $(grep -E '^Vm(RSS|HWM)' /proc/$server/status | awk '{printf "%s %.0f MiB  ", $1, $2 / 1024}')"
