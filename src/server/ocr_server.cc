@@ -1,6 +1,7 @@
 #include "server/ocr_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +20,18 @@
 
 namespace plateau::server {
 namespace {
+
+// httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, fixed when Debian built the library).
+// A burst of connections beyond it has its handshakes dropped and retried by the clients' kernels,
+// seconds later, which can outlast the keep-alive wait for the first request; listen() may be called
+// again on a listening socket to raise the backlog, which needs the socket httplib keeps protected.
+class HttpServer : public httplib::Server {
+ public:
+  void RaiseBacklog(int backlog) {
+    const socket_t sock = svr_sock_;
+    if (sock != INVALID_SOCKET) ::listen(sock, backlog);
+  }
+};
 
 using Json = nlohmann::ordered_json;
 
@@ -173,14 +186,13 @@ StatusOr<std::unique_ptr<OcrServer>> OcrServer::Create(const ServerOptions& opti
   s->pool_ = std::make_unique<WorkerPool>(std::move(pipelines), static_cast<size_t>(options.queue),
                                           idle_after, [self](OcrPipeline& p) { self->HandBackMemory(p); });
 
-  s->http_ = std::make_unique<httplib::Server>();
-  httplib::Server& http = *s->http_;
+  auto http_server = std::make_unique<HttpServer>();
+  HttpServer& http = *http_server;
+  s->http_ = std::move(http_server);
   const size_t http_threads = static_cast<size_t>(options.workers + options.queue + 4);
   http.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
   // A body whose Content-Length exceeds this is answered 413 without being stored.
   http.set_payload_max_length(options.max_body_bytes);
-  // An idle keep-alive connection holds an HTTP thread; let it go soon.
-  http.set_keep_alive_timeout(2);
   http.set_read_timeout(30);
   http.set_write_timeout(30);
 
@@ -227,6 +239,7 @@ StatusOr<std::unique_ptr<OcrServer>> OcrServer::Create(const ServerOptions& opti
   } else if (http.bind_to_port(options.host, options.port)) {
     s->port_ = options.port;
   }
+  if (s->port_ != 0) http.RaiseBacklog(1024);
   if (s->port_ == 0) {
     return Status::FailedPrecondition("cannot listen on " + options.host + ":" +
                                       std::to_string(options.port) +

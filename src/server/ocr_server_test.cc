@@ -96,7 +96,10 @@ Answer Post(int port, const std::string& body, const std::string& path = "/ocr")
   cli.set_write_timeout(60, 0);
   auto res = cli.Post(path, body, "application/json");
   Answer a;
-  if (!res) return a;
+  if (!res) {
+    a.body = {{"client_error", httplib::to_string(res.error())}};
+    return a;
+  }
   a.status = res->status;
   a.body = Json::parse(res->body, nullptr, false);
   a.retry_after = res->get_header_value("Retry-After");
