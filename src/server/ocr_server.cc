@@ -57,6 +57,18 @@ int HttpStatusOf(const Status& s) {
   }
 }
 
+// PaddleX's prunedResult: the result without input_path and page_index, at every level (the document
+// preprocessor's sub-result carries them too).
+void Prune(Json& j) {
+  if (j.is_object()) {
+    j.erase("input_path");
+    j.erase("page_index");
+  }
+  if (j.is_structured()) {
+    for (Json& v : j) Prune(v);
+  }
+}
+
 struct Reply {
   int status = 200;
   std::string body;
@@ -78,8 +90,7 @@ Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& option
       if (!r.error.ok()) return r.error;
       Json parsed = Json::parse(ToJson(r));
       Json pruned = std::move(parsed["res"]);
-      pruned.erase("input_path");
-      pruned.erase("page_index");
+      Prune(pruned);
       Json item;
       item["prunedResult"] = std::move(pruned);
       item["ocrImage"] = nullptr;

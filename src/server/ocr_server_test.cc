@@ -231,6 +231,7 @@ TEST(OcrServerTest, ReadsAReceiptInPaddleXsResponseShape) {
   const Json& pruned = result["ocrResults"][0]["prunedResult"];
   EXPECT_FALSE(pruned.contains("input_path"));
   EXPECT_FALSE(pruned.contains("page_index"));
+  EXPECT_FALSE(pruned["doc_preprocessor_res"].contains("input_path"));
   for (const char* key : {"model_settings", "dt_polys", "text_det_params", "rec_texts", "rec_scores",
                           "rec_polys", "rec_boxes", "textline_orientation_angles"}) {
     EXPECT_TRUE(pruned.contains(key)) << key;
@@ -303,8 +304,7 @@ TEST(OcrServerTest, BadRequestsGetTheirStatusAndTheServerKeepsServing) {
       {"image over the pixel limit", FileBody(big_png), 422, "limit"},
       {"wrong-typed parameter", FileBody(jpg, ", \"textDetThresh\": \"high\""), 422, "textDetThresh"},
       {"parameter out of range", FileBody(jpg, ", \"textDetBoxThresh\": 7"), 422, "text_det_box_thresh"},
-      {"unsupported module", FileBody(jpg, ", \"useDocOrientationClassify\": true"), 422,
-       "use_doc_orientation_classify"},
+      {"unsupported module", FileBody(jpg, ", \"useDocUnwarping\": true"), 422, "useDocUnwarping"},
       {"body over max_body_bytes", "{\"file\": \"" + std::string(2 << 20, 'A') + "\"}", 413,
        "max_body_bytes"},
   };
