@@ -47,8 +47,9 @@ struct MemoryPrediction {
   size_t det_arena_bytes = 0;
   size_t cls_arena_bytes = 0;
   size_t rec_arena_bytes = 0;
-  // Plans (kernels, oneDNN primitives and their generated code) the page needs that are not cached yet,
-  // as an estimate per kernel measured on this engine (docs/MEMORY.md).
+  // Plans (kernels, oneDNN primitives and their generated code) the page needs that were not cached:
+  // the heap they took while PredictMemory built them (glibc's count of bytes in use, less the packed
+  // weights).
   size_t new_plan_bytes = 0;
   size_t new_plans = 0;
   // Weights re-laid out for kernels that a new plan would create (0 once they exist).
@@ -57,8 +58,9 @@ struct MemoryPrediction {
   size_t working_bytes = 0;
   // Arena bytes the sessions would have to add to what they hold now.
   size_t new_arena_bytes = 0;
-  // What the page adds to RSS from the current state: new_arena_bytes + new_plan_bytes +
-  // new_packed_weights_bytes + working_bytes.
+  // What the page adds to RSS from the state before PredictMemory: new_arena_bytes + new_plan_bytes +
+  // new_packed_weights_bytes + working_bytes (the working buffers are freed after the page, but the
+  // allocator keeps their pages resident; see docs/MEMORY.md).
   size_t total_new_bytes = 0;
   // What the page holds while it runs, cached or not: the three arenas + working buffers.
   size_t peak_bytes = 0;

@@ -269,6 +269,19 @@ class OcrPipeline {
 
   // RSS from the OS and, per model (det, cls, rec), weights, arena held and plan cache figures.
   MemoryStats memory_stats() const;
+  // What processing one page of `page` pixels is expected to add to the process (docs/MEMORY.md). The
+  // shapes are those the page will use: detection at the resized size, orientation batches and
+  // recognition batches (at their width and line-count buckets) for `text_lines`, the sizes of the
+  // line crops; without them, one full batch of the widest recognition bucket (the worst case). Plans
+  // the shapes (so they are cached afterwards, as a warm-up would) and reports the figures relative to
+  // the state before the call. Fails on a non-positive size or overrides out of range.
+  StatusOr<MemoryPrediction> PredictMemory(cv::Size page, const std::vector<cv::Size>& text_lines = {},
+                                           const OcrOverrides& overrides = {});
+  // Plans every shape a page of each size in `pages` uses (with `text_lines`, as PredictMemory) and runs
+  // each plan once on zeros, so that the arenas are allocated and the first real page of those sizes
+  // builds no plan and grows no arena. Plans beyond a session's capacity evict the oldest.
+  Status Warmup(const std::vector<cv::Size>& pages, const std::vector<cv::Size>& text_lines = {},
+                const OcrOverrides& overrides = {});
   // Drops every session's cached plans and arena and returns freed heap to the OS (malloc_trim). Weights
   // stay. The next page plans again. Never fails.
   void Trim();

@@ -220,6 +220,11 @@ void Session::State::Bind(PreparedPlan& p) {
 Status Session::State::EnsureArena(PreparedPlan& p) {
   size_t need = p.plan.arena_bytes();
   if (arena.size() < need) {
+    // Grow once to the largest cached plan rather than step by step: every freed intermediate block is
+    // memory the allocator may keep resident (glibc raises its mmap threshold after such frees).
+    cache.ForEach([&](const PlanKey&, const std::unique_ptr<PreparedPlan>& cached) {
+      need = std::max(need, cached->plan.arena_bytes());
+    });
     if (!arena.Resize(need)) {
       return Status::ResourceExhausted("could not allocate an arena of " + std::to_string(need) +
                                        " bytes");

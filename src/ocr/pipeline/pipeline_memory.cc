@@ -1,8 +1,13 @@
 // The memory side of OcrPipeline: statistics, trimming (docs/MEMORY.md).
 #include <malloc.h>
 
+#include <algorithm>
+#include <numeric>
+
 #include "common/process_memory.h"
+#include "ocr/common/preprocess.h"
 #include "ocr/pipeline/stages.h"
+#include "ocr/rec/rec_batch.h"
 #include "plateau/ocr.h"
 
 namespace plateau {
@@ -23,7 +28,155 @@ ModelMemoryStats StatsOf(const char* name, const Session& session) {
   return m;
 }
 
+// The input shapes one page uses in each session, and the working buffers it needs outside them.
+struct PageShapes {
+  Shape det;
+  std::vector<Shape> cls;
+  std::vector<Shape> rec;
+  size_t working_bytes = 0;
+};
+
+// A line's own recognition width (rec_batch.h): int(48 * max(320/48, w/h)), at most 3200.
+int OwnRecWidth(cv::Size line) {
+  double ratio = static_cast<double>(ocr::kRecDefaultWidth) / ocr::kLineHeight;
+  if (line.height > 0) ratio = std::max(ratio, static_cast<double>(line.width) / line.height);
+  const double width = ocr::kLineHeight * ratio;
+  return width >= ocr::kRecMaxWidth ? ocr::kRecMaxWidth : static_cast<int>(width);
+}
+
+size_t FloatBytes(const Shape& s) { return static_cast<size_t>(s.num_elements()) * sizeof(float); }
+
+// Mirrors what RunPage does with a page and its lines: detection at DetTargetSize, orientation batches in
+// input order, recognition batches in aspect-ratio order padded to their buckets.
+StatusOr<PageShapes> ShapesForPage(const OcrOptions& o, const OcrOverrides& v, cv::Size page,
+                                   const std::vector<cv::Size>& lines) {
+  if (page.width <= 0 || page.height <= 0) {
+    return Status::InvalidArgument("page size " + std::to_string(page.width) + "x" +
+                                   std::to_string(page.height) + " must be positive");
+  }
+  ocr::DetResizeOptions resize;
+  resize.limit_side_len = v.text_det_limit_side_len.value_or(o.text_det_limit_side_len);
+  PLATEAU_ASSIGN_OR_RETURN(resize.limit_type,
+                           ocr::ParseLimitType(v.text_det_limit_type.value_or(o.text_det_limit_type)));
+  resize.max_side_limit = v.text_det_max_side_limit.value_or(o.text_det_max_side_limit);
+  PLATEAU_ASSIGN_OR_RETURN(ocr::SizeHw det, ocr::DetTargetSize(page.height, page.width, resize));
+  const int rec_batch = v.text_recognition_batch_size.value_or(o.text_recognition_batch_size);
+  const int cls_batch = v.textline_orientation_batch_size.value_or(o.textline_orientation_batch_size);
+  if (rec_batch < 1 || cls_batch < 1) return Status::InvalidArgument("batch sizes must be at least 1");
+  const bool use_cls = v.use_textline_orientation.value_or(o.use_textline_orientation);
+
+  PageShapes shapes;
+  shapes.det = Shape({1, 3, det.height, det.width});
+  // Decoded page (BGR bytes), detection input, probability map and its binary mask.
+  const size_t map = static_cast<size_t>(det.height) * static_cast<size_t>(det.width);
+  shapes.working_bytes = static_cast<size_t>(page.width) * page.height * 3 + FloatBytes(shapes.det) + map * 5;
+  if (lines.empty()) {
+    // Unknown lines: one full batch of the widest bucket.
+    if (use_cls) shapes.cls.push_back(Shape({cls_batch, 3, ocr::kLineHeight, ocr::kClsWidth}));
+    shapes.rec.push_back(Shape({ocr::RecBucketLines(rec_batch, rec_batch), 3, ocr::kLineHeight,
+                                ocr::RecBucketWidth(ocr::kRecMaxWidth)}));
+  } else {
+    for (cv::Size l : lines) shapes.working_bytes += static_cast<size_t>(std::max(0, l.area())) * 3;
+    if (use_cls) {
+      for (size_t b = 0; b < lines.size(); b += static_cast<size_t>(cls_batch)) {
+        const int64_t n = static_cast<int64_t>(std::min(lines.size() - b, static_cast<size_t>(cls_batch)));
+        shapes.cls.push_back(Shape({n, 3, ocr::kLineHeight, ocr::kClsWidth}));
+      }
+    }
+    std::vector<size_t> order(lines.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    auto ratio = [&](size_t i) {
+      return lines[i].height > 0 ? static_cast<double>(lines[i].width) / lines[i].height : 0.0;
+    };
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ratio(a) < ratio(b); });
+    for (size_t b = 0; b < order.size(); b += static_cast<size_t>(rec_batch)) {
+      const size_t e = std::min(order.size(), b + static_cast<size_t>(rec_batch));
+      int width = 0;
+      for (size_t k = b; k < e; ++k) width = std::max(width, OwnRecWidth(lines[order[k]]));
+      shapes.rec.push_back(Shape({ocr::RecBucketLines(static_cast<int>(e - b), rec_batch), 3,
+                                  ocr::kLineHeight, ocr::RecBucketWidth(width)}));
+    }
+  }
+  size_t largest_batch = 0;
+  for (const Shape& s : shapes.cls) largest_batch = std::max(largest_batch, FloatBytes(s));
+  for (const Shape& s : shapes.rec) largest_batch = std::max(largest_batch, FloatBytes(s));
+  shapes.working_bytes += largest_batch;
+  return shapes;
+}
+
+// Heap in use (small blocks and mmapped ones), from glibc.
+size_t HeapInUse() {
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
 }  // namespace
+
+StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::vector<cv::Size>& text_lines,
+                                                      const OcrOverrides& overrides) {
+  PLATEAU_ASSIGN_OR_RETURN(PageShapes shapes, ShapesForPage(options_, overrides, page, text_lines));
+  Session* sessions[3] = {&stages_->det->session(), &stages_->cls->session(), &stages_->rec->session()};
+  size_t held[3], misses[3];
+  size_t weights_before = 0;
+  for (int i = 0; i < 3; ++i) {
+    held[i] = sessions[i]->stats().arena_bytes;
+    misses[i] = sessions[i]->stats().plan_misses;
+    weights_before += sessions[i]->model().weights_bytes();
+  }
+  const size_t heap_before = HeapInUse();
+
+  MemoryPrediction p;
+  size_t need[3] = {0, 0, 0};
+  const std::vector<Shape>* per_session[3] = {nullptr, &shapes.cls, &shapes.rec};
+  std::vector<Shape> det_only = {shapes.det};
+  per_session[0] = &det_only;
+  for (int i = 0; i < 3; ++i) {
+    for (const Shape& shape : *per_session[i]) {
+      PLATEAU_ASSIGN_OR_RETURN(PlanSummary plan, sessions[i]->Plan({shape}));
+      need[i] = std::max(need[i], plan.arena_bytes);
+    }
+  }
+  size_t weights_after = 0;
+  for (int i = 0; i < 3; ++i) {
+    weights_after += sessions[i]->model().weights_bytes();
+    p.new_plans += sessions[i]->stats().plan_misses - misses[i];
+    p.new_arena_bytes += need[i] > held[i] ? need[i] - held[i] : 0;
+  }
+  const size_t heap_after = HeapInUse();
+  p.det_arena_bytes = need[0];
+  p.cls_arena_bytes = need[1];
+  p.rec_arena_bytes = need[2];
+  p.new_packed_weights_bytes = weights_after - weights_before;
+  const size_t grown = heap_after > heap_before ? heap_after - heap_before : 0;
+  p.new_plan_bytes = grown > p.new_packed_weights_bytes ? grown - p.new_packed_weights_bytes : 0;
+  p.working_bytes = shapes.working_bytes;
+  // The working buffers count as added: they are freed after the page, but glibc serves them from its
+  // heap once its mmap threshold has risen (it does after the first large free) and keeps those pages.
+  p.total_new_bytes = p.new_arena_bytes + p.new_plan_bytes + p.new_packed_weights_bytes + p.working_bytes;
+  p.peak_bytes = need[0] + need[1] + need[2] + p.working_bytes;
+  return p;
+}
+
+Status OcrPipeline::Warmup(const std::vector<cv::Size>& pages, const std::vector<cv::Size>& text_lines,
+                           const OcrOverrides& overrides) {
+  Session* sessions[3] = {&stages_->det->session(), &stages_->cls->session(), &stages_->rec->session()};
+  std::vector<TensorView> outputs;
+  for (cv::Size page : pages) {
+    PLATEAU_ASSIGN_OR_RETURN(PageShapes shapes, ShapesForPage(options_, overrides, page, text_lines));
+    const std::vector<Shape> det_only = {shapes.det};
+    const std::vector<Shape>* per_session[3] = {&det_only, &shapes.cls, &shapes.rec};
+    for (int i = 0; i < 3; ++i) {
+      for (const Shape& shape : *per_session[i]) {
+        PLATEAU_ASSIGN_OR_RETURN(Tensor zeros, Tensor::Zeros(DType::kFloat32, shape));
+        Status run = sessions[i]->Run({zeros.view()}, &outputs);
+        if (!run.ok())
+          return run.WithContext("warming up for a " + std::to_string(page.width) + "x" +
+                                 std::to_string(page.height) + " page");
+      }
+    }
+  }
+  return Status::Ok();
+}
 
 MemoryStats OcrPipeline::memory_stats() const {
   MemoryStats stats;

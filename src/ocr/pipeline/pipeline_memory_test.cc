@@ -7,6 +7,8 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "common/process_memory.h"
+#include "ocr/common/crop.h"
+#include "plateau/engine.h"
 #include "plateau/ocr.h"
 
 namespace plateau {
@@ -171,6 +173,102 @@ TEST(PipelineMemoryTest, LazyPredictOver500InputsHoldsNoMoreThanOver5) {
   EXPECT_LE(over500, over5 + static_cast<size_t>(kMiB));
   const MemoryStats stats = pipeline->memory_stats();
   EXPECT_EQ(stats.models[0].plan_misses, 1u);  // one detection shape, planned once
+}
+
+// The crop sizes of a page's text lines, as the pipeline cuts them, from a result of another pipeline.
+std::vector<cv::Size> LineSizes(const OcrResult& r, const cv::Mat& page) {
+  std::vector<cv::Size> sizes;
+  for (const OcrPoly& poly : r.dt_polys) {
+    ocr::Quad quad;
+    for (int i = 0; i < 4; ++i)
+      quad[i] = cv::Point2f(static_cast<float>(poly[i][0]), static_cast<float>(poly[i][1]));
+    auto crop = ocr::CropTextLine(page, quad);
+    if (crop.ok()) sizes.push_back(crop->size());
+  }
+  return sizes;
+}
+
+// The first page of a fresh pipeline: the prediction made before it runs is within 10% of the RSS the run
+// adds. The line sizes come from a run of another pipeline (then destroyed), which also brought the
+// library code into memory, so that file-backed pages do not grow during the measured run.
+std::vector<cv::Size> ReceiptLines(const std::string& path, cv::Mat* page) {
+  *page = cv::imread(path);
+  auto other = NewPipeline();
+  if (other == nullptr || page->empty()) return {};
+  auto range = other->Predict({OcrInput::Image(*page, "page")});
+  std::vector<cv::Size> lines;
+  if (!range.ok()) return lines;
+  for (const OcrResult& r : *range) lines = LineSizes(r, *page);
+  return lines;
+}
+
+TEST(PipelineMemoryTest, PredictionForOnePageIsWithinTenPercentOfTheRssItAdds) {
+  SKIP_WITHOUT_DATA();
+  cv::Mat page;
+  const std::vector<cv::Size> lines = ReceiptLines(Receipt(0), &page);
+  ASSERT_GT(lines.size(), 10u);
+  ReleaseCachedPrimitives();
+  auto pipeline = NewPipeline();
+  ASSERT_NE(pipeline, nullptr);
+  malloc_trim(0);
+  const size_t before = ReadProcessMemory().rss_bytes;
+  auto predicted = pipeline->PredictMemory(page.size(), lines);
+  ASSERT_TRUE(predicted.ok()) << predicted.status().ToString();
+  const size_t planned = ReadProcessMemory().rss_bytes;
+  const MemoryStats after_plan = pipeline->memory_stats();
+  {
+    auto range = pipeline->Predict({OcrInput::Image(page, "page")});
+    ASSERT_TRUE(range.ok());
+    for (const OcrResult& r : *range) ASSERT_TRUE(r.error.ok()) << r.error.ToString();
+  }
+  const size_t after = ReadProcessMemory().rss_bytes;
+  const double added = static_cast<double>(after) - static_cast<double>(before);
+  const MemoryPrediction& p = *predicted;
+  std::printf(
+      "predicted %.2f MiB (arenas det %.2f cls %.2f rec %.2f new %.2f, %zu plans %.2f, packed weights "
+      "%.2f; working %.2f, peak %.2f); RSS added %.2f MiB\n",
+      p.total_new_bytes / kMiB, p.det_arena_bytes / kMiB, p.cls_arena_bytes / kMiB, p.rec_arena_bytes / kMiB,
+      p.new_arena_bytes / kMiB, p.new_plans, p.new_plan_bytes / kMiB, p.new_packed_weights_bytes / kMiB,
+      p.working_bytes / kMiB, p.peak_bytes / kMiB, added / kMiB);
+  EXPECT_LT(std::abs(static_cast<double>(p.total_new_bytes) - added), 0.1 * added);
+  // The run used the plans the prediction made.
+  const MemoryStats stats = pipeline->memory_stats();
+  std::printf("RSS after planning +%.2f MiB; misses det %zu->%zu cls %zu->%zu rec %zu->%zu\n",
+              (static_cast<double>(planned) - static_cast<double>(before)) / kMiB,
+              after_plan.models[0].plan_misses, stats.models[0].plan_misses, after_plan.models[1].plan_misses,
+              stats.models[1].plan_misses, after_plan.models[2].plan_misses, stats.models[2].plan_misses);
+  EXPECT_EQ(stats.models[0].plan_misses, 1u);
+  EXPECT_EQ(stats.models[0].arena_bytes, p.det_arena_bytes);
+}
+
+TEST(PipelineMemoryTest, AfterWarmupTheFirstPagePlansNothingAndGrowsNoArena) {
+  SKIP_WITHOUT_DATA();
+  cv::Mat page;
+  const std::vector<cv::Size> lines = ReceiptLines(Receipt(1), &page);
+  ASSERT_GT(lines.size(), 10u);
+  auto pipeline = NewPipeline();
+  ASSERT_NE(pipeline, nullptr);
+  ASSERT_TRUE(pipeline->Warmup({page.size()}, lines).ok());
+  const MemoryStats warm = pipeline->memory_stats();
+  {
+    auto range = pipeline->Predict({OcrInput::Image(page, "page")});
+    ASSERT_TRUE(range.ok());
+    for (const OcrResult& r : *range) ASSERT_TRUE(r.error.ok()) << r.error.ToString();
+  }
+  const MemoryStats after = pipeline->memory_stats();
+  std::printf("RSS after warm-up %.2f MiB, after the first page %.2f MiB\n", warm.rss_bytes / kMiB,
+              after.rss_bytes / kMiB);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(after.models[i].plan_misses, warm.models[i].plan_misses) << after.models[i].name;
+    EXPECT_EQ(after.models[i].arena_bytes, warm.models[i].arena_bytes) << after.models[i].name;
+  }
+  // What RSS still gains is the page's own working buffers (decoded page, crops, batches), no more.
+  auto again = pipeline->PredictMemory(page.size(), lines);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->new_plans, 0u);
+  EXPECT_EQ(again->new_arena_bytes, 0u);
+  EXPECT_LT(static_cast<double>(after.rss_bytes) - static_cast<double>(warm.rss_bytes),
+            static_cast<double>(again->working_bytes));
 }
 
 TEST(PipelineMemoryTest, TrimIfIdleTrimsOnceAfterTheIdleTime) {
