@@ -17,7 +17,9 @@ namespace plateau {
 
 // One model and the session that runs it.
 struct ModelMemoryStats {
-  std::string name;        // the pipeline's name for the stage: "det", "cls", "rec"
+  // The pipeline's name for the stage: "det", "cls", "rec", then "doc" when a document orientation model
+  // is loaded.
+  std::string name;
   std::string model_path;  // as loaded
   // Weights as loaded plus weights re-laid out for the kernels (shared by every session of the model).
   size_t weights_bytes = 0;

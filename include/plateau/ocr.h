@@ -267,7 +267,8 @@ class OcrPipeline {
 
   const OcrOptions& options() const { return options_; }
 
-  // RSS from the OS and, per model (det, cls, rec), weights, arena held and plan cache figures.
+  // RSS from the OS and, per model (det, cls, rec, and doc when loaded), weights, arena held and plan
+  // cache figures.
   MemoryStats memory_stats() const;
   // What processing one page of `page` pixels is expected to add to the process (docs/MEMORY.md). The
   // shapes are those the page will use: detection at the resized size, orientation batches and
