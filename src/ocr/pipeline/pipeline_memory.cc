@@ -187,7 +187,6 @@ MemoryStats OcrPipeline::memory_stats() const {
   stats.models.push_back(StatsOf("cls", stages_->cls->session()));
   stats.models.push_back(StatsOf("rec", stages_->rec->session()));
   if (stages_->doc) stats.models.push_back(StatsOf("doc", stages_->doc->session()));
-  if (stages_->doc) stats.models.push_back(StatsOf("doc", stages_->doc->session()));
   return stats;
 }
 
@@ -195,7 +194,6 @@ void OcrPipeline::Trim() {
   stages_->det->session().Trim();
   stages_->cls->session().Trim();
   stages_->rec->session().Trim();
-  if (stages_->doc) stages_->doc->session().Trim();
   if (stages_->doc) stages_->doc->session().Trim();
   ReleaseCachedPrimitives();
   // Freed arenas above the mmap threshold are already gone; plans are many small blocks whose pages
