@@ -332,12 +332,23 @@ int TextDetectionCommand(const std::vector<std::string>& args) {
   options.limit_type = flags->Get("limit_type", options.limit_type);
   if (auto t = ocr::ParseLimitType(options.limit_type); !t.ok())
     return Fail(t.status().WithContext("flag --limit_type"));
-  for (auto [name, field] : {std::pair<const char*, double*>{"thresh", &options.thresh},
-                             {"box_thresh", &options.box_thresh},
-                             {"unclip_ratio", &options.unclip_ratio}}) {
-    auto v = flags->GetDouble(name, *field);
+  // Ranges checked here, before the model loads, so a bad value is refused naming its flag.
+  struct Bounded {
+    const char* name;
+    double* field;
+    double lo, hi;
+  };
+  for (const Bounded& b : {Bounded{"thresh", &options.thresh, 0.0, 1.0},
+                           Bounded{"box_thresh", &options.box_thresh, 0.0, 1.0},
+                           Bounded{"unclip_ratio", &options.unclip_ratio, 1e-6, 100.0}}) {
+    auto v = flags->GetDouble(b.name, *b.field);
     if (!v.ok()) return Fail(v.status());
-    *field = *v;
+    if (!(*v >= b.lo && *v <= b.hi)) {
+      std::ostringstream os;
+      os << "flag --" << b.name << " = " << *v << " is out of range; expected [" << b.lo << ", " << b.hi << "]";
+      return Fail(Status::InvalidArgument(os.str()));
+    }
+    *b.field = *v;
   }
   auto detector = ocr::TextDetector::Create(options);
   if (!detector.ok()) return Fail(detector.status());
