@@ -231,7 +231,8 @@ TEST(OcrServerTest, ReadsAReceiptInPaddleXsResponseShape) {
   const Json& pruned = result["ocrResults"][0]["prunedResult"];
   EXPECT_FALSE(pruned.contains("input_path"));
   EXPECT_FALSE(pruned.contains("page_index"));
-  EXPECT_FALSE(pruned["doc_preprocessor_res"].contains("input_path"));
+  // Orientation is off by default, and then the result has no doc_preprocessor_res (as in PaddleX).
+  EXPECT_FALSE(pruned.contains("doc_preprocessor_res"));
   for (const char* key : {"model_settings", "dt_polys", "text_det_params", "rec_texts", "rec_scores",
                           "rec_polys", "rec_boxes", "textline_orientation_angles"}) {
     EXPECT_TRUE(pruned.contains(key)) << key;
@@ -241,10 +242,17 @@ TEST(OcrServerTest, ReadsAReceiptInPaddleXsResponseShape) {
   EXPECT_GE(LabelsFound(a.body), 5);
 
   // The per-request parameters reach the pipeline: a score threshold of 1 keeps no line.
-  Answer strict = Post(server->port(), FileBody(jpg, ", \"textRecScoreThresh\": 1.0"));
+  // With orientation on, its sub-result is pruned too.
+  Answer strict = Post(server->port(),
+                       FileBody(jpg, ", \"textRecScoreThresh\": 1.0, \"useDocOrientationClassify\": true"));
   ASSERT_EQ(strict.status, 200) << strict.body.dump();
-  EXPECT_TRUE(strict.body["result"]["ocrResults"][0]["prunedResult"]["rec_texts"].empty());
-  EXPECT_EQ(strict.body["result"]["ocrResults"][0]["prunedResult"]["text_rec_score_thresh"], 1.0);
+  const Json& strict_pruned = strict.body["result"]["ocrResults"][0]["prunedResult"];
+  EXPECT_TRUE(strict_pruned["rec_texts"].empty());
+  EXPECT_EQ(strict_pruned["text_rec_score_thresh"], 1.0);
+  ASSERT_TRUE(strict_pruned.contains("doc_preprocessor_res")) << strict_pruned.dump();
+  EXPECT_FALSE(strict_pruned["doc_preprocessor_res"].contains("input_path"));
+  EXPECT_FALSE(strict_pruned["doc_preprocessor_res"].contains("page_index"));
+  EXPECT_EQ(strict_pruned["doc_preprocessor_res"]["angle"], 0);
 
   // visualize: the result picture, the page beside its text, as a Base64 JPEG.
   Answer drawn = Post(server->port(), FileBody(jpg, ", \"visualize\": true"));
