@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "common/process_memory.h"
+#include "ocr/pipeline/pipeline_test_support.h"
 #include "server/base64.h"
 
 namespace plateau::server {
@@ -34,20 +35,8 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-const std::string kModels = PLATEAU_SOURCE_DIR "/models";
-const std::string kSroie = PLATEAU_SOURCE_DIR "/../shared/eval/sroie";
-
-bool HaveModels() {
-  return fs::exists(kModels + "/ch_PP-OCRv4_det_infer.onnx") &&
-         fs::exists(kModels + "/ch_PP-OCRv4_rec_infer.onnx") &&
-         fs::exists(kModels + "/ch_ppocr_mobile_v2.0_cls_infer.onnx") &&
-         fs::exists(kModels + "/ppocr_keys_v1.txt");
-}
-
-#define SKIP_WITHOUT_MODELS()                                                                  \
-  do {                                                                                         \
-    if (!HaveModels()) GTEST_SKIP() << "models missing in " << kModels << ": run make models"; \
-  } while (0)
+using ::plateau::testing::kModels;
+using ::plateau::testing::kSroie;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

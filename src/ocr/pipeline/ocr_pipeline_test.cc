@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "ocr/pipeline/pipeline_test_support.h"
 #include "plateau/ocr.h"
 
 namespace plateau {
@@ -16,20 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kModels = PLATEAU_SOURCE_DIR "/models";
-const std::string kSroie = PLATEAU_SOURCE_DIR "/../shared/eval/sroie";
-
-bool HaveModels() {
-  return fs::exists(kModels + "/ch_PP-OCRv4_det_infer.onnx") &&
-         fs::exists(kModels + "/ch_PP-OCRv4_rec_infer.onnx") &&
-         fs::exists(kModels + "/ch_ppocr_mobile_v2.0_cls_infer.onnx") &&
-         fs::exists(kModels + "/ppocr_keys_v1.txt");
-}
-
-#define SKIP_WITHOUT_MODELS()                                                                  \
-  do {                                                                                         \
-    if (!HaveModels()) GTEST_SKIP() << "models missing in " << kModels << ": run make models"; \
-  } while (0)
+using ::plateau::testing::kModels;
+using ::plateau::testing::kSroie;
 
 // One pipeline for the whole suite: loading three models takes a while.
 OcrPipeline& Pipeline() {

@@ -1,0 +1,30 @@
+// Test support: where the tests of the pipeline and of what is built on it (server, CLI) find the models
+// (`make models`) and the SROIE receipts of ../shared/eval, and a skip for machines without the models.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+namespace plateau::testing {
+
+inline const std::string kModels = PLATEAU_SOURCE_DIR "/models";
+inline const std::string kSroie = PLATEAU_SOURCE_DIR "/../shared/eval/sroie";
+
+// True when every file OcrPipeline loads by default is present.
+inline bool HaveModels() {
+  namespace fs = std::filesystem;
+  return fs::exists(kModels + "/ch_PP-OCRv4_det_infer.onnx") &&
+         fs::exists(kModels + "/ch_PP-OCRv4_rec_infer.onnx") &&
+         fs::exists(kModels + "/ch_ppocr_mobile_v2.0_cls_infer.onnx") &&
+         fs::exists(kModels + "/ppocr_keys_v1.txt");
+}
+
+}  // namespace plateau::testing
+
+#define SKIP_WITHOUT_MODELS()                                                                     \
+  do {                                                                                            \
+    if (!::plateau::testing::HaveModels())                                                        \
+      GTEST_SKIP() << "models missing in " << ::plateau::testing::kModels << ": run make models"; \
+  } while (0)
