@@ -19,13 +19,15 @@
 #include <string>
 #include <vector>
 
+#include "ocr/pipeline/pipeline_test_support.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 const std::string kBinary = PLATEAU_BINARY_DIR "/plateau";
-const std::string kModels = PLATEAU_SOURCE_DIR "/models";
+using ::plateau::testing::kModels;
 const std::string kEval = PLATEAU_SOURCE_DIR "/../shared/eval";
 const std::string kReceipt = kEval + "/sroie/img/000.jpg";
 const std::string kReceiptLabels = kEval + "/sroie/box/000.csv";
@@ -173,12 +175,10 @@ std::string Normalized(const std::string& s) {
   return out;
 }
 
-bool HaveModels() { return fs::exists(kModels + "/ch_PP-OCRv4_det_infer.onnx"); }
-
-#define SKIP_WITHOUT_BINARY_OR_MODELS()                                                        \
-  do {                                                                                         \
-    ASSERT_TRUE(fs::exists(kBinary)) << kBinary << " missing: build the plateau target";       \
-    if (!HaveModels()) GTEST_SKIP() << "models missing in " << kModels << ": run make models"; \
+#define SKIP_WITHOUT_BINARY_OR_MODELS()                                                  \
+  do {                                                                                   \
+    ASSERT_TRUE(fs::exists(kBinary)) << kBinary << " missing: build the plateau target"; \
+    SKIP_WITHOUT_MODELS();                                                               \
   } while (0)
 
 TEST(CliOcrTest, ReadsTheReceiptAndReportsBadInputsWithoutStopping) {
