@@ -245,6 +245,11 @@ void Session::State::FitArenaToCache() {
 
 StatusOr<PreparedPlan*> Session::State::FindOrBuild(const PlanKey& key) {
   if (std::unique_ptr<PreparedPlan>* hit = cache.Find(key)) return hit->get();
+  // oneDNN's jit kernels fix their thread count when the primitive is created (from OpenMP's current
+  // maximum) and open parallel regions of that size whatever the caller sets later: a primitive created
+  // under the process default would run on every core in a 1-thread session, and one created after a
+  // 1-thread session ran on this OS thread would never use a second core.
+  omp_set_num_threads(options.threads);
   StatusOr<std::unique_ptr<PreparedPlan>> built = Status::Internal("not built");
   try {
     built = Build(key);

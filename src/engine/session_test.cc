@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <new>
 #include <random>
+#include <thread>
 
 #include "common/test_allocator.h"
 #include "plateau/engine.h"
@@ -237,6 +238,39 @@ TEST(SessionTest, BadInputsGetClearErrorsAndTheSessionKeepsWorking) {
   st = (*session)->Run({good.view()}, &out);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(out[0].shape, (Shape{1, 1, 64, 64}));
+}
+
+// The number of OS threads of this process.
+size_t OsThreadCount() {
+  size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) n += entry.exists() ? 1 : 0;
+  return n;
+}
+
+// A 1-thread session must keep its kernels on the calling thread even though the process default is
+// every core: oneDNN fixes a kernel's thread count when the kernel is created. Run in a fresh process
+// (the death-test child) so that no earlier test has started OpenMP's worker threads already.
+TEST(SessionTest, OneThreadSessionRunsOnTheCallingThreadOnly) {
+  REQUIRE_MODEL("ch_PP-OCRv4_det_infer.onnx");
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "needs at least 2 cores";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        auto model = Model::Load(ModelPath("ch_PP-OCRv4_det_infer.onnx"));
+        if (!model.ok()) std::_Exit(2);
+        const size_t before = OsThreadCount();
+        auto session = Session::Create(*model, {.threads = 1});
+        if (!session.ok()) std::_Exit(3);
+        Tensor x = RandomInput(Shape{1, 3, 160, 160}, 5);
+        std::vector<TensorView> out;
+        for (int i = 0; i < 2; ++i) {
+          if (!(*session)->Run({x.view()}, &out).ok()) std::_Exit(4);
+        }
+        const size_t after = OsThreadCount();
+        std::fprintf(stderr, "threads before %zu after %zu\n", before, after);
+        std::_Exit(after == before ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 TEST(ModelTest, MissingAndCorruptFilesAreRefusedClearly) {
