@@ -5,6 +5,10 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <atomic>
+#include <exception>
+#include <system_error>
+#include <thread>
 #include <new>
 
 #include "common/aligned_buffer.h"
@@ -135,17 +139,57 @@ StatusOr<std::unique_ptr<PreparedPlan>> Session::State::Build(const PlanKey& key
     ops::onednn::KernelContext ctx;
     ctx.engine = &runtime->engine();
     ctx.weights = &model->internals().weights;
-    std::vector<ops::onednn::TensorDesc> ins, outs;
+    // Creating a kernel is mostly oneDNN generating its machine code, independent from node to node, so
+    // the kernels are created on as many threads as the session runs with: a new shape's first run costs
+    // that much less. oneDNN's primitive creation and the weight store are thread-safe. Plain threads,
+    // not an OpenMP region: oneDNN sizes a primitive's work split by the OpenMP thread count of the
+    // creating thread (one inside a parallel region), so each creator sets the session's count first. An
+    // exception (an allocation failing inside oneDNN) is carried back and rethrown for FindOrBuild.
+    std::vector<size_t> work;
     for (size_t s = 0; s < order.size(); ++s) {
-      if (requests[s].is_view) continue;
+      if (!requests[s].is_view) work.push_back(s);
+    }
+    std::vector<Status> failures(order.size());
+    std::vector<std::exception_ptr> thrown(order.size());
+    std::atomic<size_t> next{0};
+    auto create = [&] {
+      omp_set_num_threads(options.threads);
+      for (size_t w = next++; w < work.size(); w = next++) {
+        const size_t s = work[w];
+        try {
+          const graph::Node& n = g.node(order[s]);
+          std::vector<ops::onednn::TensorDesc> ins, outs;
+          for (graph::ValueId in : n.inputs) ins.push_back(planner::DescribeValue(g, in));
+          for (graph::ValueId out : n.outputs) outs.push_back(planner::DescribeValue(g, out));
+          auto kernel = ops::onednn::CreateKernel(n, ins, outs, ctx);
+          if (kernel.ok()) {
+            prepared->kernels[s] = std::move(kernel).value();
+          } else {
+            failures[s] = kernel.status();
+          }
+        } catch (...) {
+          thrown[s] = std::current_exception();
+        }
+      }
+    };
+    const size_t helpers = std::min<size_t>(std::max(options.threads, 1) - 1, work.size() / 8);
+    std::vector<std::thread> pool;
+    for (size_t i = 0; i < helpers; ++i) {
+      try {
+        pool.emplace_back(create);
+      } catch (const std::system_error&) {
+        break;  // no thread to be had: the calling thread creates the rest
+      }
+    }
+    create();
+    for (std::thread& t : pool) t.join();
+    for (size_t s : work) {
+      if (thrown[s]) std::rethrow_exception(thrown[s]);
+      if (!failures[s].ok()) return failures[s];
+    }
+    for (size_t s : work) {
       const graph::Node& n = g.node(order[s]);
-      ins.clear();
-      outs.clear();
-      for (graph::ValueId in : n.inputs) ins.push_back(planner::DescribeValue(g, in));
-      for (graph::ValueId out : n.outputs) outs.push_back(planner::DescribeValue(g, out));
-      auto kernel = ops::onednn::CreateKernel(n, ins, outs, ctx);
-      if (!kernel.ok()) return kernel.status();
-      requests[s].scratch_bytes = (*kernel)->scratch_bytes();
+      requests[s].scratch_bytes = prepared->kernels[s]->scratch_bytes();
       if (ops::onednn::CanRunInPlace(n)) requests[s].in_place_inputs.push_back(0);
       for (const graph::PostOp& p : n.post_ops) {
         if (p.kind != graph::PostOp::Kind::kSum) continue;
@@ -153,7 +197,6 @@ StatusOr<std::unique_ptr<PreparedPlan>> Session::State::Build(const PlanKey& key
           if (n.inputs[i] == p.operand) requests[s].in_place_inputs.push_back(static_cast<int>(i));
         }
       }
-      prepared->kernels[s] = std::move(kernel).value();
     }
   } else {
     for (size_t s = 0; s < order.size(); ++s) {
