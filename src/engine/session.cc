@@ -3,13 +3,13 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstring>
-#include <atomic>
 #include <exception>
+#include <new>
 #include <system_error>
 #include <thread>
-#include <new>
 
 #include "common/aligned_buffer.h"
 #include "common/lru_cache.h"
