@@ -35,6 +35,12 @@ const std::vector<FlagSpec> kServeSpecs = {
     {"idle_trim_seconds", "a worker idle this long hands memory back (default 0: never)", false, false, {}},
     {"max_pdf_pages", "pages of a PDF that are read, the first ones (default 10)", false, false, {}},
     {"max_image_pixels", "largest image or rendered page in pixels (default 50000000)", false, false, {}},
+    {"visualize",
+     "true or false: draw the result pictures (ocrImage...) for requests that do not say (default true, "
+     "as PaddleX)",
+     false,
+     false,
+     {}},
     {"model_dir", "directory of the models and ppocr_keys_v1.txt (default: models)", false, false, {}},
     {"threads", "intra-op threads per worker (default: cores / workers, at least 1)", false, false, {}},
 };
@@ -66,6 +72,11 @@ StatusOr<server::ServerOptions> ParseServeOptions(const Flags& flags) {
   PLATEAU_ASSIGN_OR_RETURN(long long pixels,
                            flags.GetInt("max_image_pixels", o.max_image_pixels, 1, 1ll << 40));
   o.max_image_pixels = pixels;
+  const std::string visualize = flags.Get("visualize", o.visualize ? "true" : "false");
+  if (visualize != "true" && visualize != "false") {
+    return Status::InvalidArgument("flag --visualize: '" + visualize + "'; expected true or false");
+  }
+  o.visualize = visualize == "true";
   o.ocr.model_dir = flags.Get("model_dir", o.ocr.model_dir);
   // Workers run side by side; giving each all the cores would only make them fight over them.
   const long long fair = std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(o.workers));

@@ -141,9 +141,7 @@ StatusOr<OcrRequest> ParseOcrRequest(std::string body) {
   PLATEAU_RETURN_IF_ERROR(GetDouble(json, "textDetBoxThresh", &o.text_det_box_thresh));
   PLATEAU_RETURN_IF_ERROR(GetDouble(json, "textDetUnclipRatio", &o.text_det_unclip_ratio));
   PLATEAU_RETURN_IF_ERROR(GetDouble(json, "textRecScoreThresh", &o.text_rec_score_thresh));
-  std::optional<bool> visualize;
-  PLATEAU_RETURN_IF_ERROR(GetBool(json, "visualize", &visualize));
-  req.visualize = visualize.value_or(false);
+  PLATEAU_RETURN_IF_ERROR(GetBool(json, "visualize", &req.visualize));
   if (req.use_doc_unwarping) {
     return Status::InvalidArgument(
         "useDocUnwarping: no document unwarping model is available; it must be false or absent");

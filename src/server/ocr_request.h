@@ -22,7 +22,9 @@ struct OcrRequest {
   std::optional<int> file_type;  // 0 PDF, 1 image; unset: sniff the bytes
   OcrOverrides overrides;
   bool use_doc_unwarping = false;  // accepted for compatibility; only false is supported
-  bool visualize = false;          // return ocrImage (a Base64 JPEG of the result drawn on the page)
+  // Return the result pictures (ocrImage, inputImage, docPreprocessingImage); unset (absent or null):
+  // the server's default (ServerOptions::visualize), as PaddleX follows its Serving.visualize.
+  std::optional<bool> visualize;
 };
 
 // Fails with InvalidArgument naming what was wrong: malformed JSON (with the byte offset), a body that

@@ -92,7 +92,7 @@ TEST(OcrRequestTest, ParsesEveryPaddleXField) {
   EXPECT_DOUBLE_EQ(*req->overrides.text_det_box_thresh, 0.5);
   EXPECT_DOUBLE_EQ(*req->overrides.text_det_unclip_ratio, 2.0);
   EXPECT_DOUBLE_EQ(*req->overrides.text_rec_score_thresh, 0.4);
-  EXPECT_TRUE(req->visualize);
+  EXPECT_EQ(req->visualize, std::optional<bool>(true));
 }
 
 TEST(OcrRequestTest, NullMeansTheServersDefault) {
@@ -100,7 +100,7 @@ TEST(OcrRequestTest, NullMeansTheServersDefault) {
   ASSERT_TRUE(req.ok()) << req.status().ToString();
   EXPECT_FALSE(req->file_type.has_value());
   EXPECT_FALSE(req->overrides.text_det_thresh.has_value());
-  EXPECT_FALSE(req->visualize);
+  EXPECT_FALSE(req->visualize.has_value());
 }
 
 TEST(OcrRequestTest, RefusesBadBodiesNamingWhatIsWrong) {

@@ -1,7 +1,6 @@
 #include "server/ocr_server.h"
 
 #include <httplib.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,24 +13,13 @@
 #include "io/image.h"
 #include "io/pdf.h"
 #include "server/base64.h"
+#include "server/http_server.h"
 #include "server/image_header.h"
 #include "server/ocr_request.h"
 #include "server/worker_pool.h"
 
 namespace plateau::server {
 namespace {
-
-// httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, fixed when Debian built the library).
-// A burst of connections beyond it has its handshakes dropped and retried by the clients' kernels,
-// seconds later, which can outlast the keep-alive wait for the first request; listen() may be called
-// again on a listening socket to raise the backlog, which needs the socket httplib keeps protected.
-class HttpServer : public httplib::Server {
- public:
-  void RaiseBacklog(int backlog) {
-    const socket_t sock = svr_sock_;
-    if (sock != INVALID_SOCKET) ::listen(sock, backlog);
-  }
-};
 
 using Json = nlohmann::ordered_json;
 
@@ -79,10 +67,17 @@ Reply Fail(const std::string& log_id, const Status& s) {
   return {status, ErrorBody(log_id, status, s.message())};
 }
 
+StatusOr<std::string> JpegBase64(const cv::Mat& image, const std::string& what) {
+  std::vector<uchar> jpeg;
+  if (image.empty() || !cv::imencode(".jpg", image, jpeg)) return Status::Internal("could not encode " + what);
+  return Base64Encode(std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
+}
+
 // The OCR of one request, on a worker's pipeline.
 Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& options,
              const std::string& log_id) {
   Json results = Json::array();
+  const bool visualize = req.visualize.value_or(options.visualize);
   auto run_page = [&](const cv::Mat& page) -> Status {
     PLATEAU_ASSIGN_OR_RETURN(OcrRange range,
                              pipeline.Predict({OcrInput::Image(page, "file")}, req.overrides));
@@ -93,14 +88,16 @@ Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& option
       Prune(pruned);
       Json item;
       item["prunedResult"] = std::move(pruned);
-      item["ocrImage"] = nullptr;
-      if (req.visualize) {
+      // PaddleX leaves out the pictures it did not make (its response drops null fields), so without
+      // visualize there is no ocrImage key at all, not a null.
+      if (visualize) {
         PLATEAU_ASSIGN_OR_RETURN(cv::Mat picture, RenderResult(r));
-        std::vector<uchar> jpeg;
-        if (!cv::imencode(".jpg", picture, jpeg))
-          return Status::Internal("could not encode the result picture");
-        item["ocrImage"] =
-            Base64Encode(std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
+        PLATEAU_ASSIGN_OR_RETURN(item["ocrImage"], JpegBase64(picture, "the result picture"));
+        if (r.model_settings.use_doc_preprocessor) {
+          PLATEAU_ASSIGN_OR_RETURN(item["docPreprocessingImage"],
+                                   JpegBase64(r.page_image, "the preprocessed page"));
+        }
+        PLATEAU_ASSIGN_OR_RETURN(item["inputImage"], JpegBase64(page, "the input page"));
       }
       results.push_back(std::move(item));
     }
@@ -197,13 +194,13 @@ StatusOr<std::unique_ptr<OcrServer>> OcrServer::Create(const ServerOptions& opti
   s->pool_ = std::make_unique<WorkerPool>(std::move(pipelines), static_cast<size_t>(options.queue),
                                           idle_after, [self](OcrPipeline& p) { self->HandBackMemory(p); });
 
-  auto http_server = std::make_unique<HttpServer>();
-  HttpServer& http = *http_server;
-  s->http_ = std::move(http_server);
+  // A body declared over max_body_bytes is answered 413 before any of it is read (http_server.h).
+  s->http_ = std::make_unique<HttpServer>(options.max_body_bytes, [self](const httplib::Request&) {
+    return ErrorBody(self->NewLogId(), 413, self->TooLargeMessage());
+  });
+  HttpServer& http = *s->http_;
   const size_t http_threads = static_cast<size_t>(options.workers + options.queue + 4);
   http.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
-  // A body whose Content-Length exceeds this is answered 413 without being stored.
-  http.set_payload_max_length(options.max_body_bytes);
   http.set_read_timeout(30);
   http.set_write_timeout(30);
 
@@ -231,8 +228,7 @@ StatusOr<std::unique_ptr<OcrServer>> OcrServer::Create(const ServerOptions& opti
                       " (this server has POST /ocr, GET /health and GET /metrics)";
             break;
           case 413:
-            message = "the body is larger than this server's limit of " +
-                      std::to_string(self->options_.max_body_bytes) + " bytes (max_body_bytes)";
+            message = self->TooLargeMessage();
             break;
           default:
             message = "the request was refused (HTTP " + std::to_string(res.status) + ")";
@@ -276,6 +272,11 @@ void OcrServer::Stop() {
     listener_.join();
   }
   pool_->Shutdown();
+}
+
+std::string OcrServer::TooLargeMessage() const {
+  return "the body is larger than this server's limit of " + std::to_string(options_.max_body_bytes) +
+         " bytes (max_body_bytes)";
 }
 
 std::string OcrServer::NewLogId() {
@@ -352,11 +353,9 @@ void OcrServer::HandleOcr(const httplib::Request& req, httplib::Response& res,
     return true;
   });
   if (!read) {
-    if (too_big || res.status == 413) {
-      return reply(413, ErrorBody(log_id, 413,
-                                  "the body is larger than this server's limit of " +
-                                      std::to_string(options_.max_body_bytes) + " bytes (max_body_bytes)"));
-    }
+    // The rest of the body, if any, is not read: the connection ends with this response.
+    http_->CloseConnectionAfterResponse(res);
+    if (too_big || res.status == 413) return reply(413, ErrorBody(log_id, 413, TooLargeMessage()));
     // Most likely the client went away; the answer is for the log, if anyone still reads it.
     metrics_.CountDropped();
     return reply(400, ErrorBody(log_id, 400,

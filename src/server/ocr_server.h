@@ -14,12 +14,17 @@
 //                  prunedResult is the pipeline's result JSON without input_path and page_index, one
 //                  per image or PDF page (at most max_pdf_pages, the first ones); dataInfo is
 //                  {"width", "height", "type": "image"} or {"numPages", "pages": [{"width", "height"}],
-//                  "type": "pdf"}. ocrImage is a Base64 JPEG of RenderResult (boxes on the page beside
-//                  the text) when the request says "visualize": true, else null.
+//                  "type": "pdf"}. With visualize (the request's "visualize", or ServerOptions::
+//                  visualize when absent or null, as PaddleX does) each result also has ocrImage, a
+//                  Base64 JPEG of RenderResult (boxes on the page beside the text), inputImage (the page
+//                  as received) and, when the page went through orientation classification,
+//                  docPreprocessingImage (the page as turned); without, these keys are absent.
 //   GET /health    {"logId", "errorCode": 0, "errorMsg": "Healthy"}
 //   GET /metrics   Prometheus text (metrics.h)
 // Errors are {"logId", "errorCode": <HTTP status>, "errorMsg": <what was wrong>}, as PaddleX sends them:
-//   413  body over max_body_bytes (refused from its Content-Length, before it is stored)
+//   413  body over max_body_bytes: refused from its Content-Length before any of it is read (also in
+//        answer to "Expect: 100-continue"), or, for a chunked body, as soon as it grows past the limit;
+//        the connection is then closed
 //   422  the body is not the request described above, or its file cannot be read as an image / a PDF
 //   503  the queue is full or the server is draining; Retry-After says when to try again
 //   500  an unexpected failure of the pipeline
@@ -56,6 +61,7 @@ class ContentReader;
 
 namespace plateau::server {
 
+class HttpServer;
 class WorkerPool;
 
 struct ServerOptions {
@@ -70,6 +76,7 @@ struct ServerOptions {
   double idle_trim_seconds = 0;  // > 0: a worker idle this long after a request trims once
   size_t memory_limit = 0;       // > 0: a worker trims after a request that leaves the process RSS above it
   int retry_after_seconds = 1;   // the Retry-After of a 503
+  bool visualize = true;         // for requests without "visualize": PaddleX's default is to draw
   OcrOptions ocr;                // the pipeline's models and defaults
 };
 
@@ -96,12 +103,13 @@ class OcrServer {
   explicit OcrServer(const ServerOptions& options);
   void HandleOcr(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
   std::string NewLogId();
+  std::string TooLargeMessage() const;
   // On a worker's thread: Trim its pipeline, or record its memory figures for /metrics.
   void HandBackMemory(OcrPipeline& pipeline);
   void PublishStats(const OcrPipeline& pipeline);
 
   ServerOptions options_;
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<HttpServer> http_;
   std::unique_ptr<WorkerPool> pool_;
   ServerMetrics metrics_;
   int port_ = 0;

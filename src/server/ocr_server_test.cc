@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -102,6 +103,7 @@ ServerOptions TestOptions(int workers, int queue) {
   o.queue = queue;
   o.ocr.model_dir = kModels;
   o.ocr.threads = 1;
+  o.visualize = false;  // only the requests that ask get pictures
   return o;
 }
 
@@ -136,6 +138,63 @@ void SendAndVanish(int port, const std::string& bytes) {
   ASSERT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
   close(fd);
 }
+
+// A raw connection to the server, for what an HTTP client library would hide: when the response
+// arrives relative to what was sent.
+class RawClient {
+ public:
+  explicit RawClient(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~RawClient() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool connected() const { return connected_; }
+  // Whether all of `bytes` was sent (false once the server has closed the connection).
+  bool Send(const std::string& bytes) {
+    size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      done += static_cast<size_t>(n);
+    }
+    return true;
+  }
+  // Reads what has arrived within `timeout_ms` (and what follows without a pause); true if the server
+  // has closed its side.
+  bool Receive(int timeout_ms) {
+    pollfd p{fd_, POLLIN, 0};
+    while (poll(&p, 1, timeout_ms) > 0) {
+      char buf[65536];
+      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) return true;
+      received_.append(buf, static_cast<size_t>(n));
+      timeout_ms = 200;
+    }
+    return false;
+  }
+  const std::string& received() const { return received_; }
+  // The status of the first response received (0: none), its header block and its body.
+  int Status() const {
+    return received_.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(received_.c_str() + 9) : 0;
+  }
+  std::string Headers() const { return received_.substr(0, received_.find("\r\n\r\n")); }
+  Json Body() const {
+    const size_t end = received_.find("\r\n\r\n");
+    if (end == std::string::npos) return Json();
+    return Json::parse(received_.substr(end + 4), nullptr, false);
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string received_;
+};
 
 // `plateau serve` as a child process on a free port; SIGTERM and reaped by the destructor if still running.
 class ServeProcess {
@@ -226,7 +285,9 @@ TEST(OcrServerTest, ReadsAReceiptInPaddleXsResponseShape) {
                           "rec_polys", "rec_boxes", "textline_orientation_angles"}) {
     EXPECT_TRUE(pruned.contains(key)) << key;
   }
-  EXPECT_TRUE(result["ocrResults"][0]["ocrImage"].is_null());
+  // Not asked for, not drawn: PaddleX then leaves the key out (its response drops null fields).
+  EXPECT_FALSE(result["ocrResults"][0].contains("ocrImage"));
+  EXPECT_FALSE(result["ocrResults"][0].contains("inputImage"));
   EXPECT_EQ(result["dataInfo"], (Json{{"width", decoded.cols}, {"height", decoded.rows}, {"type", "image"}}));
   EXPECT_GE(LabelsFound(a.body), 5);
 
@@ -254,6 +315,15 @@ TEST(OcrServerTest, ReadsAReceiptInPaddleXsResponseShape) {
   ASSERT_FALSE(picture.empty());
   EXPECT_EQ(picture.cols, 2 * decoded.cols);
   EXPECT_EQ(picture.rows, decoded.rows);
+  // And the page as received; no docPreprocessingImage, the page was not preprocessed.
+  const Json& input = drawn.body["result"]["ocrResults"][0]["inputImage"];
+  ASSERT_TRUE(input.is_string());
+  auto input_jpeg = Base64Decode(input.get<std::string>());
+  ASSERT_TRUE(input_jpeg.ok());
+  const cv::Mat input_picture =
+      cv::imdecode(std::vector<uchar>(input_jpeg->begin(), input_jpeg->end()), cv::IMREAD_COLOR);
+  EXPECT_EQ(input_picture.size(), decoded.size());
+  EXPECT_FALSE(drawn.body["result"]["ocrResults"][0].contains("docPreprocessingImage"));
 
   httplib::Client cli("127.0.0.1", server->port());
   auto health = cli.Get("/health");
@@ -332,6 +402,120 @@ TEST(OcrServerTest, BadRequestsGetTheirStatusAndTheServerKeepsServing) {
   EXPECT_TRUE(blank.body["result"]["ocrResults"][0]["prunedResult"]["rec_texts"].empty());
 
   Answer good = Post(port, FileBody(jpg));
+  ASSERT_EQ(good.status, 200) << good.body.dump();
+  EXPECT_GE(LabelsFound(good.body), 5);
+}
+
+// "visualize" absent or null follows the server's default (on unless told otherwise, as PaddleX's
+// Serving.visualize); false leaves the picture keys out, as PaddleX's response does with null fields.
+TEST(OcrServerTest, VisualizeFollowsTheRequestThenTheServerDefault) {
+  SKIP_WITHOUT_MODELS();
+  ServerOptions options = TestOptions(1, 2);
+  options.visualize = ServerOptions().visualize;
+  ASSERT_TRUE(options.visualize) << "PaddleX draws by default";
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  cv::Mat receipt = cv::imread(kSroie + "/img/000.jpg");
+  const std::string png = EncodePng(receipt(cv::Rect(0, 0, receipt.cols, 240)).clone());
+  struct Case {
+    std::string extra;
+    bool pictures;
+  };
+  for (const Case& c : std::vector<Case>{{"", true},
+                                         {", \"visualize\": null", true},
+                                         {", \"visualize\": false", false},
+                                         {", \"visualize\": true", true},
+                                         {", \"visualize\": true, \"useDocOrientationClassify\": true", true}}) {
+    Answer a = Post(server->port(), FileBody(png, c.extra));
+    ASSERT_EQ(a.status, 200) << c.extra << ": " << a.body.dump().substr(0, 300);
+    const Json& item = a.body["result"]["ocrResults"][0];
+    EXPECT_TRUE(item.contains("prunedResult")) << c.extra;
+    EXPECT_EQ(item.contains("ocrImage"), c.pictures) << c.extra;
+    EXPECT_EQ(item.contains("inputImage"), c.pictures) << c.extra;
+    if (c.pictures) {
+      EXPECT_TRUE(item["ocrImage"].is_string()) << c.extra;
+      // A preprocessed page is shown only when there was preprocessing.
+      const bool preprocessed = c.extra.find("useDocOrientationClassify") != std::string::npos;
+      EXPECT_EQ(item.contains("docPreprocessingImage"), preprocessed) << c.extra;
+    }
+  }
+}
+
+// A body over max_body_bytes is refused from its Content-Length before the client has sent it (with or
+// without "Expect: 100-continue"), a chunked body stops being read at the limit, and the server keeps
+// serving.
+TEST(OcrServerTest, BodyOverTheLimitIsRefusedBeforeItIsRead) {
+  SKIP_WITHOUT_MODELS();
+  ServerOptions options = TestOptions(1, 2);
+  options.max_body_bytes = 1 << 20;
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  const int port = server->port();
+  const std::string head =
+      "POST /ocr HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n";
+  auto expect_413 = [](const RawClient& c, const std::string& what) {
+    EXPECT_EQ(c.Status(), 413) << what << ": " << c.received().substr(0, 300);
+    EXPECT_NE(c.Headers().find("Connection: close"), std::string::npos) << what << ": " << c.Headers();
+    const Json body = c.Body();
+    ASSERT_TRUE(body.is_object()) << what << ": " << c.received().substr(0, 300);
+    EXPECT_EQ(body["errorCode"], 413) << what;
+    EXPECT_NE(body.value("errorMsg", "").find("max_body_bytes"), std::string::npos) << what;
+  };
+
+  {  // Headers only: the 413 comes although no byte of the body was sent, and the server closes.
+    RawClient c(port);
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(c.Send(head + "\r\n"));
+    EXPECT_TRUE(c.Receive(10000)) << "the connection should be closed after the 413";
+    expect_413(c, "headers only");
+  }
+  {  // Part of the body sent, then waiting: the same.
+    RawClient c(port);
+    ASSERT_TRUE(c.Send(head + "\r\n{\"file\": \"" + std::string(1000, 'A')));
+    EXPECT_TRUE(c.Receive(10000));
+    expect_413(c, "part of the body");
+  }
+  {  // curl's way: the 413 instead of "100 Continue", with its length, and the body is never sent.
+    RawClient c(port);
+    ASSERT_TRUE(c.Send(head + "Expect: 100-continue\r\n\r\n"));
+    EXPECT_TRUE(c.Receive(10000));
+    EXPECT_EQ(c.received().find("100 Continue"), std::string::npos) << c.received();
+    expect_413(c, "Expect: 100-continue");
+    EXPECT_NE(c.Headers().find("Content-Length: "), std::string::npos) << c.Headers();
+  }
+  {  // Any path: a body too large for /predict is refused the same way, not read to find the 404.
+    RawClient c(port);
+    ASSERT_TRUE(c.Send("POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n"));
+    EXPECT_TRUE(c.Receive(10000));
+    expect_413(c, "unknown path");
+  }
+  {  // Chunked, no Content-Length: the 413 comes once the body passes the limit, not when it ends.
+    RawClient c(port);
+    ASSERT_TRUE(c.Send("POST /ocr HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+    const std::string chunk = "10000\r\n" + std::string(0x10000, 'A') + "\r\n";
+    size_t sent = 0;
+    bool answered = false;
+    // Up to 8 MB, a chunk at a time, looking for the answer after each.
+    while (sent < (8u << 20) && !answered) {
+      if (!c.Send(chunk)) break;
+      sent += 0x10000;
+      c.Receive(sent > options.max_body_bytes ? 50 : 0);
+      answered = c.Status() != 0;
+    }
+    if (!answered) c.Receive(10000);
+    expect_413(c, "chunked");
+    // The answer came while the body was still coming: well before its 8 MB (loopback buffers aside).
+    EXPECT_LT(sent, 4 * options.max_body_bytes) << "bytes sent before the 413";
+  }
+
+  // The server keeps serving, on new connections and kept-alive ones.
+  httplib::Client cli("127.0.0.1", port);
+  for (int i = 0; i < 2; ++i) {
+    auto health = cli.Get("/health");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200);
+  }
+  Answer good = Post(port, FileBody(ReadFile(kSroie + "/img/000.jpg")));
   ASSERT_EQ(good.status, 200) << good.body.dump();
   EXPECT_GE(LabelsFound(good.body), 5);
 }

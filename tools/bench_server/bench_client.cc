@@ -82,7 +82,9 @@ int main(int argc, char** argv) {
   }
   std::ostringstream bytes;
   bytes << in.rdbuf();
-  const std::string body = "{\"file\": \"" + plateau::server::Base64Encode(bytes.str()) + "\"}";
+  // The OCR alone: no result pictures (the server would draw them by default, as PaddleX does).
+  const std::string body =
+      "{\"file\": \"" + plateau::server::Base64Encode(bytes.str()) + "\", \"visualize\": false}";
 
   for (int i = 0; i < args.warmup; ++i) {
     httplib::Client cli(args.host, args.port);
