@@ -17,6 +17,7 @@ packages=(
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libtesseract-dev
   nodejs
   clang-format
+  curl
 )
 
 missing=()
