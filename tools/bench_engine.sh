@@ -18,11 +18,14 @@ iterations="${ITERATIONS:-20}"
 threads_list="${THREADS:-1 2}"
 rounds="${ROUNDS:-1}"
 
+chart="${CHART:-$build/bench-engine.png}"
+
+# kind, model, shape, goal for plateau/ORT (the engine-speed goals: det 0.45, rec 0.5, cls 0.7).
 cases=(
-  "det ch_PP-OCRv4_det_infer.onnx 1x3x960x736"
-  "rec ch_PP-OCRv4_rec_infer.onnx 1x3x48x320"
-  "rec ch_PP-OCRv4_rec_infer.onnx 8x3x48x320"
-  "cls ch_ppocr_mobile_v2.0_cls_infer.onnx 1x3x48x192"
+  "det ch_PP-OCRv4_det_infer.onnx 1x3x960x736 0.45"
+  "rec ch_PP-OCRv4_rec_infer.onnx 1x3x48x320 0.5"
+  "rec ch_PP-OCRv4_rec_infer.onnx 8x3x48x320 0.5"
+  "cls ch_ppocr_mobile_v2.0_cls_infer.onnx 1x3x48x192 0.7"
 )
 
 for need in "$plateau" "$models/ch_PP-OCRv4_det_infer.onnx" "$root/tools/ort/node_modules/onnxruntime-node"; do
@@ -50,13 +53,14 @@ ratio() {
 echo "Engine benchmark, $(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),"
 echo "$iterations timed iterations after one warm-up run, best of $rounds round(s); ONNX Runtime: onnxruntime-node $(cd "$root/tools/ort" && node -p "require('onnxruntime-node/package.json').version")."
 echo
-echo "| model | shape | threads | plateau median ms | ORT median ms | plateau/ORT | plateau first ms | ORT first ms | plateau peak RSS MiB | ORT peak RSS MiB |"
-echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| model | shape | threads | plateau median ms | ORT median ms | plateau/ORT | goal | plateau first ms | plateau first/median | ORT first ms | ORT first/median | plateau peak RSS MiB | ORT peak RSS MiB |"
+echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 failures=()
 errlog="$(mktemp)"
-trap 'rm -f "$errlog"' EXIT
+rows="$(mktemp)"
+trap 'rm -f "$errlog" "$rows"' EXIT
 for c in "${cases[@]}"; do
-  read -r kind model shape <<<"$c"
+  read -r kind model shape goal <<<"$c"
   for t in $threads_list; do
     p_json=""
     o_json=""
@@ -78,13 +82,30 @@ for c in "${cases[@]}"; do
     done
     p_med="$(field "$p_json" median_ms)"
     o_med="$(field "$o_json" median_ms)"
-    echo "| $kind | $shape | $t | $(fmt_ms "$p_med") | $(fmt_ms "$o_med") | $(ratio "$p_med" "$o_med") |" \
-         "$(fmt_ms "$(field "$p_json" first_ms)") | $(fmt_ms "$(field "$o_json" first_ms)") |" \
+    p_first="$(field "$p_json" first_ms)"
+    o_first="$(field "$o_json" first_ms)"
+    r="$(ratio "$p_med" "$o_med")"
+    met=""
+    if [ "$r" != "-" ]; then
+      met="$(awk -v r="$r" -v g="$goal" 'BEGIN { print (r <= g ? "met" : "missed") }')"
+      printf '%s %s, %s thread%s\t%s\t%s\t%s\n' "$kind" "$shape" "$t" "$([ "$t" = 1 ] || echo s)" \
+        "$p_med" "$o_med" "$goal" >>"$rows"
+    fi
+    echo "| $kind | $shape | $t | $(fmt_ms "$p_med") | $(fmt_ms "$o_med") | $r | <= $goal $met |" \
+         "$(fmt_ms "$p_first") | $(ratio "$p_first" "$p_med") | $(fmt_ms "$o_first") | $(ratio "$o_first" "$o_med") |" \
          "$(fmt_mib "$(field "$p_json" peak_rss_bytes)") | $(fmt_mib "$(field "$o_json" peak_rss_bytes)") |"
   done
 done
 echo
 echo "Peak RSS is the whole process: for ONNX Runtime it includes the Node.js runtime (about 40 MiB)."
+echo "First ms: the first run of the shape (plateau: plan and kernels built cold; the goal is first/median <= 3)."
+if [ -s "$rows" ] && [ -x "$build/plateau_bench_engine_chart" ]; then
+  if "$build/plateau_bench_engine_chart" "$rows" "$chart"; then
+    echo "Chart: $chart"
+  else
+    failures+=("chart: could not write $chart")
+  fi
+fi
 if [ ${#failures[@]} -gt 0 ]; then
   echo
   echo "Failed runs ('-' in the table):"

@@ -3,70 +3,24 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "io/chart_drawing.h"
 
 namespace plateau::io {
 namespace {
 
+using chart::DashedLine;
+using chart::Format;
+using chart::kColours;
+using chart::kGrid;
+using chart::kInk;
+using chart::NiceStep;
+using chart::Text;
+using chart::TextSize;
+using chart::VerticalText;
+
 constexpr double kMiB = 1024.0 * 1024.0;
-const cv::Scalar kInk(40, 40, 40);
-const cv::Scalar kGrid(225, 225, 225);
-// Colours (BGR) that stay apart when printed in grey too: blue, orange, green, purple.
-const cv::Scalar kColours[] = {{180, 100, 20}, {20, 120, 230}, {60, 160, 40}, {150, 60, 140}};
-constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
-
-// The tick spacing among 1, 2 and 5 times a power of ten nearest above span / target ticks.
-double NiceStep(double span, int target) {
-  if (!(span > 0)) return 1;
-  const double raw = span / target;
-  const double power = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0, 10.0}) {
-    if (m * power >= raw) return m * power;
-  }
-  return 10 * power;
-}
-
-std::string Format(const char* fmt, double v) {
-  char text[64];
-  std::snprintf(text, sizeof(text), fmt, v);
-  return text;
-}
-
-void DashedLine(cv::Mat& img, cv::Point a, cv::Point b, const cv::Scalar& colour, int thickness) {
-  const double length = std::hypot(b.x - a.x, b.y - a.y);
-  const int dash = 8, gap = 5;
-  for (double t = 0; t < length; t += dash + gap) {
-    const double t2 = std::min(length, t + dash);
-    cv::Point p(static_cast<int>(a.x + (b.x - a.x) * t / length),
-                static_cast<int>(a.y + (b.y - a.y) * t / length));
-    cv::Point q(static_cast<int>(a.x + (b.x - a.x) * t2 / length),
-                static_cast<int>(a.y + (b.y - a.y) * t2 / length));
-    cv::line(img, p, q, colour, thickness, cv::LINE_AA);
-  }
-}
-
-void Text(cv::Mat& img, const std::string& s, cv::Point origin, double scale, const cv::Scalar& colour,
-          int thickness = 1) {
-  cv::putText(img, s, origin, kFont, scale, colour, thickness, cv::LINE_AA);
-}
-
-cv::Size TextSize(const std::string& s, double scale, int thickness = 1) {
-  int baseline = 0;
-  return cv::getTextSize(s, kFont, scale, thickness, &baseline);
-}
-
-// Text turned 90 degrees counter-clockwise, centred on `centre` (OpenCV draws only horizontal text).
-void VerticalText(cv::Mat& img, const std::string& s, cv::Point centre, double scale) {
-  const cv::Size size = TextSize(s, scale);
-  cv::Mat strip(size.height + 8, size.width + 4, CV_8UC3, cv::Scalar(255, 255, 255));
-  Text(strip, s, {2, size.height + 2}, scale, kInk);
-  cv::Mat turned;
-  cv::rotate(strip, turned, cv::ROTATE_90_COUNTERCLOCKWISE);
-  cv::Rect where(centre.x - turned.cols / 2, centre.y - turned.rows / 2, turned.cols, turned.rows);
-  where &= cv::Rect(0, 0, img.cols, img.rows);
-  turned(cv::Rect(0, 0, where.width, where.height)).copyTo(img(where));
-}
 
 }  // namespace
 
@@ -195,17 +149,7 @@ StatusOr<cv::Mat> DrawRssPlot(const std::vector<RssPlotSeries>& series, const st
 Status WriteRssPlot(const std::vector<RssPlotSeries>& series, const std::string& title,
                     const std::string& path) {
   PLATEAU_ASSIGN_OR_RETURN(cv::Mat img, DrawRssPlot(series, title));
-  bool written = false;
-  try {
-    written = cv::imwrite(path, img);
-  } catch (const cv::Exception& e) {
-    return Status::InvalidArgument("RSS plot: cannot write '" + path + "': " + e.what());
-  }
-  if (!written) {
-    return Status::InvalidArgument("RSS plot: cannot write '" + path +
-                                   "' (is the directory there, and does the name end in .png?)");
-  }
-  return Status::Ok();
+  return chart::WritePng(img, path, "RSS plot");
 }
 
 }  // namespace plateau::io
