@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -108,6 +109,12 @@ class SocketStream final : public httplib::Stream {
 // client reads it; so our side is shut for writing (the response is complete, the client sees its end),
 // and what arrives is discarded until the client closes, goes quiet for half a second, or two seconds
 // have passed.
+bool IsChunked(const httplib::Request& req) {
+  std::string te = req.get_header_value("Transfer-Encoding");
+  std::transform(te.begin(), te.end(), te.begin(), [](unsigned char c) { return std::tolower(c); });
+  return te.find("chunked") != std::string::npos;
+}
+
 void CloseGracefully(socket_t sock) {
   ::shutdown(sock, SHUT_WR);
   const auto deadline = Clock::now() + std::chrono::seconds(2);
@@ -121,27 +128,53 @@ void CloseGracefully(socket_t sock) {
 
 }  // namespace
 
-HttpServer::HttpServer(size_t max_body_bytes,
-                       std::function<std::string(const httplib::Request&)> too_large_body)
-    : max_body_bytes_(max_body_bytes) {
-  // The limit httplib applies itself when a body is read (a request this class did not stop earlier).
+HttpServer::HttpServer(size_t max_body_bytes, std::function<std::string(int, const std::string&)> error_body,
+                       std::function<bool(const httplib::Request&)> streams_body)
+    : max_body_bytes_(max_body_bytes), streams_body_(std::move(streams_body)) {
+  // The limit httplib applies itself when it reads a body with a Content-Length.
   set_payload_max_length(max_body_bytes);
-  // Before anything reads the body: a declared size over the limit is answered here, whatever the path.
-  set_pre_routing_handler([this, too_large_body](const httplib::Request& req, httplib::Response& res) {
-    if (!DeclaresTooLargeBody(req)) return HandlerResponse::Unhandled;
-    res.status = 413;
-    res.set_content(too_large_body(req), "application/json");
+  // Before anything reads the body: a request refused from its headers is answered here, whatever
+  // its path.
+  set_pre_routing_handler([this, error_body](const httplib::Request& req, httplib::Response& res) {
+    const auto [status, message] = RefusalFromHeaders(req);
+    if (status == 0) return HandlerResponse::Unhandled;
+    res.status = status;
+    res.set_content(error_body(status, message), "application/json");
     return HandlerResponse::Handled;
   });
-  // A client waiting for "100 Continue" gets the 413 instead and does not send the body. httplib writes
-  // this response without computing its length, so the header is set here.
-  set_expect_100_continue_handler([this, too_large_body](const httplib::Request& req, httplib::Response& res) {
-    if (!DeclaresTooLargeBody(req)) return 100;
-    res.status = 413;
-    res.set_content(too_large_body(req), "application/json");
+  // A client waiting for "100 Continue" gets the refusal instead and does not send the body. httplib
+  // writes this response without computing its length, so the header is set here.
+  set_expect_100_continue_handler([this, error_body](const httplib::Request& req, httplib::Response& res) {
+    const auto [status, message] = RefusalFromHeaders(req);
+    if (status == 0) return 100;
+    res.status = status;
+    res.set_content(error_body(status, message), "application/json");
     res.set_header("Content-Length", std::to_string(res.body.size()));
-    return 413;
+    return status;
   });
+}
+
+std::string HttpServer::TooLargeMessage() const {
+  return "the body is larger than this server's limit of " + std::to_string(max_body_bytes_) +
+         " bytes (max_body_bytes)";
+}
+
+std::pair<int, std::string> HttpServer::RefusalFromHeaders(const httplib::Request& req) const {
+  if (DeclaresTooLargeBody(req)) return {413, TooLargeMessage()};
+  if (IsChunked(req) && !streams_body_(req)) {
+    return {411, "a body without Content-Length (chunked) is not accepted by " + req.method + " " + req.path +
+                     "; send its Content-Length"};
+  }
+  return {0, ""};
+}
+
+bool HttpServer::LeavesBodyUnread(const httplib::Request& req) const {
+  if (RefusalFromHeaders(req).first != 0) return true;
+  // httplib reads the bodies of these methods only; another method's body would be taken for the next
+  // request.
+  const bool read = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
+                    req.method == "DELETE";
+  return !read && (IsChunked(req) || req.get_header_value<uint64_t>("Content-Length") > 0);
 }
 
 void HttpServer::RaiseBacklog(int backlog) {
@@ -188,7 +221,7 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
                       ToMilliseconds(write_timeout_sec_, write_timeout_usec_));
   // Runs once a request's headers are parsed, before anything else looks at it.
   auto on_headers = [this, &connection](httplib::Request& req) {
-    if (DeclaresTooLargeBody(req)) {
+    if (LeavesBodyUnread(req)) {
       connection.close_after_response = true;
       req.headers.erase("Connection");
       req.headers.emplace("Connection", "close");  // so the response says it

@@ -9,6 +9,9 @@
 //     whatever its path: with "Expect: 100-continue" (curl's way for big bodies) the client is told
 //     instead of the 100 and never sends the body; without it, the 413 goes out while the body is still
 //     on its way;
+//   - a chunked body (no Content-Length) is taken only where a handler reads it as a stream and stops at
+//     the limit (`streams_body`); anywhere else httplib would store it whole, whatever its size, so it
+//     is refused with 411 Length Required, again before it is read;
 //   - a handler that stops reading a body (a chunked body grown past the limit, a broken transfer) can
 //     ask for its connection to be closed after the response (CloseConnectionAfterResponse);
 //   - such a connection is closed gracefully: the response is sent, our side is shut for writing, and
@@ -24,13 +27,17 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace plateau::server {
 
 class HttpServer : public httplib::Server {
  public:
-  // `too_large_body` makes the JSON body of a 413 (called with the request's headers).
-  HttpServer(size_t max_body_bytes, std::function<std::string(const httplib::Request&)> too_large_body);
+  // `error_body(status, message)` makes the body of the refusals above. `streams_body` says whether a
+  // request (its method and path) goes to a handler that reads its body through a ContentReader and
+  // stops at max_body_bytes.
+  HttpServer(size_t max_body_bytes, std::function<std::string(int, const std::string&)> error_body,
+             std::function<bool(const httplib::Request&)> streams_body);
 
   // listen() again on the bound socket with a longer backlog (httplib's is 5, fixed when Debian built
   // it: a burst of connections beyond it has its handshakes dropped and retried seconds later).
@@ -42,6 +49,8 @@ class HttpServer : public httplib::Server {
 
   // Whether the request's Content-Length says its body is over the limit.
   bool DeclaresTooLargeBody(const httplib::Request& req) const;
+  // The errorMsg of a 413.
+  std::string TooLargeMessage() const;
 
  private:
   struct Connection {
@@ -49,11 +58,16 @@ class HttpServer : public httplib::Server {
   };
 
   bool process_and_close_socket(socket_t sock) override;
+  // The status and message of a request refused from its headers alone (status 0: not refused).
+  std::pair<int, std::string> RefusalFromHeaders(const httplib::Request& req) const;
+  // Whether part of the request's body will be left unread on the connection.
+  bool LeavesBodyUnread(const httplib::Request& req) const;
   // Waits for the next request on a kept-alive connection; false when the wait times out, the client
   // closes or the server stops.
   bool WaitForNextRequest(socket_t sock, bool have_buffered_bytes) const;
 
   const size_t max_body_bytes_;
+  const std::function<bool(const httplib::Request&)> streams_body_;
   // The connection each serving thread is on (a thread serves one connection at a time).
   std::mutex connections_mu_;
   std::map<std::thread::id, Connection*> connections_;

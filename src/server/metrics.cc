@@ -28,6 +28,11 @@ void ServerMetrics::CountDropped() {
   ++dropped_;
 }
 
+void ServerMetrics::CountMemoryRefused() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++memory_refused_;
+}
+
 std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
   std::ostringstream os;
   auto gauge = [&os](const char* name, const char* help, uint64_t value) {
@@ -58,6 +63,10 @@ std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
   os << "# HELP plateau_ocr_dropped_total /ocr requests whose client went away before the body arrived.\n"
         "# TYPE plateau_ocr_dropped_total counter\nplateau_ocr_dropped_total "
      << dropped_ << "\n";
+  os << "# HELP plateau_ocr_memory_refused_total /ocr requests refused because a page would not fit "
+        "under the memory limit.\n"
+        "# TYPE plateau_ocr_memory_refused_total counter\nplateau_ocr_memory_refused_total "
+     << memory_refused_ << "\n";
 
   gauge("plateau_queue_depth", "Accepted /ocr requests waiting for a worker.",
         static_cast<uint64_t>(s.queue_depth));
@@ -67,6 +76,8 @@ std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
         static_cast<uint64_t>(s.rss_bytes));
   gauge("plateau_process_peak_resident_memory_bytes", "Highest resident set size so far (VmHWM).",
         static_cast<uint64_t>(s.peak_rss_bytes));
+  gauge("plateau_memory_limit_bytes", "The server's --memory_limit in bytes (0: none).",
+        static_cast<uint64_t>(s.memory_limit_bytes));
   if (s.have_engine_stats) {
     gauge("plateau_arena_bytes", "Activation memory held by the workers' sessions.",
           static_cast<uint64_t>(s.arena_bytes));

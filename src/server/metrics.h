@@ -18,6 +18,7 @@ struct MetricsSnapshot {
   size_t workers = 0;
   size_t rss_bytes = 0;  // operating system's figure for the whole process
   size_t peak_rss_bytes = 0;
+  size_t memory_limit_bytes = 0;  // ServerOptions::memory_limit; 0: none
   bool have_engine_stats = false;  // the fields below are meaningful
   size_t arena_bytes = 0;          // activation memory held by all workers' sessions
   size_t plans_cached = 0;         // execution plans cached by all workers' sessions
@@ -33,6 +34,9 @@ class ServerMetrics {
   void CountRejected();
   // Requests whose client went away before the body was read.
   void CountDropped();
+  // Pages the pipeline refused because they would not fit under the memory limit (also counted as
+  // 503 or 422 responses).
+  void CountMemoryRefused();
 
   std::string Render(const MetricsSnapshot& snapshot) const;
 
@@ -48,6 +52,7 @@ class ServerMetrics {
   uint64_t latency_count_ = 0;
   uint64_t rejected_ = 0;
   uint64_t dropped_ = 0;
+  uint64_t memory_refused_ = 0;
 };
 
 }  // namespace plateau::server

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -60,11 +61,28 @@ void Prune(Json& j) {
 struct Reply {
   int status = 200;
   std::string body;
+  bool memory_refused = false;  // a page did not fit under the memory limit
 };
 
 Reply Fail(const std::string& log_id, const Status& s) {
   const int status = HttpStatusOf(s);
   return {status, ErrorBody(log_id, status, s.message())};
+}
+
+// A page the pipeline refused because it would not fit under the memory limit. What fits depends on
+// what the rest of the process holds at that moment, other workers' requests included: while another
+// worker was running, the same page may well fit once that request is done, so the answer is 503 with
+// Retry-After (the server is short of memory for now, as it is short of workers when the queue is
+// full). When no other request was running, the page was measured against the process at rest (the
+// pipeline has already emptied what it could), so trying again would only fail again: 422, as for an
+// image over max_image_pixels, with the pipeline's figures in errorMsg.
+Reply RefusedForMemory(const std::string& log_id, const Status& s, bool others_running) {
+  const int status = others_running ? 503 : 422;
+  return {status,
+          ErrorBody(log_id, status,
+                    s.message() + (others_running ? " (other requests were running; retry later)"
+                                                  : " (the server's --memory_limit is too low for this page)")),
+          true};
 }
 
 StatusOr<std::string> JpegBase64(const cv::Mat& image, const std::string& what) {
@@ -74,8 +92,8 @@ StatusOr<std::string> JpegBase64(const cv::Mat& image, const std::string& what) 
 }
 
 // The OCR of one request, on a worker's pipeline.
-Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& options,
-             const std::string& log_id) {
+Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& options, const std::string& log_id,
+             const std::function<bool()>& others_running) {
   Json results = Json::array();
   const bool visualize = req.visualize.value_or(options.visualize);
   auto run_page = [&](const cv::Mat& page) -> Status {
@@ -104,6 +122,12 @@ Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& option
     return Status::Ok();
   };
 
+  auto page_failed = [&](const Status& st) {
+    if (st.code() == StatusCode::kResourceExhausted && options.memory_limit > 0)
+      return RefusedForMemory(log_id, st, others_running());
+    return Fail(log_id, st);
+  };
+
   Json data_info;
   const bool is_pdf = req.file_type.has_value() ? *req.file_type == 0 : io::LooksLikePdf(req.file);
   if (is_pdf) {
@@ -119,7 +143,7 @@ Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& option
       if (!page.ok()) return Fail(log_id, page.status().WithContext("page " + std::to_string(i)));
       data_info["pages"].push_back(Json{{"width", page->cols}, {"height", page->rows}});
       Status st = run_page(*page);
-      if (!st.ok()) return Fail(log_id, st.WithContext("page " + std::to_string(i)));
+      if (!st.ok()) return page_failed(st.WithContext("page " + std::to_string(i)));
     }
   } else {
     if (auto size = ReadImageSize(req.file);
@@ -136,7 +160,7 @@ Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& option
     data_info["height"] = image->rows;
     data_info["type"] = "image";
     Status st = run_page(*image);
-    if (!st.ok()) return Fail(log_id, st);
+    if (!st.ok()) return page_failed(st);
   }
 
   Json body;
@@ -195,9 +219,11 @@ StatusOr<std::unique_ptr<OcrServer>> OcrServer::Create(const ServerOptions& opti
                                           idle_after, [self](OcrPipeline& p) { self->HandBackMemory(p); });
 
   // A body declared over max_body_bytes is answered 413 before any of it is read (http_server.h).
-  s->http_ = std::make_unique<HttpServer>(options.max_body_bytes, [self](const httplib::Request&) {
-    return ErrorBody(self->NewLogId(), 413, self->TooLargeMessage());
-  });
+  s->http_ = std::make_unique<HttpServer>(
+      options.max_body_bytes,
+      [self](int status, const std::string& message) { return ErrorBody(self->NewLogId(), status, message); },
+      // HandleOcr reads its body as a stream and stops at the limit.
+      [](const httplib::Request& req) { return req.method == "POST" && req.path == "/ocr"; });
   HttpServer& http = *s->http_;
   const size_t http_threads = static_cast<size_t>(options.workers + options.queue + 4);
   http.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
@@ -228,7 +254,7 @@ StatusOr<std::unique_ptr<OcrServer>> OcrServer::Create(const ServerOptions& opti
                       " (this server has POST /ocr, GET /health and GET /metrics)";
             break;
           case 413:
-            message = self->TooLargeMessage();
+            message = self->http_->TooLargeMessage();
             break;
           default:
             message = "the request was refused (HTTP " + std::to_string(res.status) + ")";
@@ -274,11 +300,6 @@ void OcrServer::Stop() {
   pool_->Shutdown();
 }
 
-std::string OcrServer::TooLargeMessage() const {
-  return "the body is larger than this server's limit of " + std::to_string(options_.max_body_bytes) +
-         " bytes (max_body_bytes)";
-}
-
 std::string OcrServer::NewLogId() {
   uint64_t hi, lo;
   {
@@ -318,6 +339,7 @@ std::string OcrServer::MetricsText() const {
   const ProcessMemory mem = ReadProcessMemory();
   snap.rss_bytes = mem.rss_bytes;
   snap.peak_rss_bytes = mem.peak_rss_bytes;
+  snap.memory_limit_bytes = options_.memory_limit;
   snap.have_engine_stats = true;
   std::lock_guard<std::mutex> lock(stats_mu_);
   for (const auto& [pipeline, m] : worker_memory_) {
@@ -355,7 +377,7 @@ void OcrServer::HandleOcr(const httplib::Request& req, httplib::Response& res,
   if (!read) {
     // The rest of the body, if any, is not read: the connection ends with this response.
     http_->CloseConnectionAfterResponse(res);
-    if (too_big || res.status == 413) return reply(413, ErrorBody(log_id, 413, TooLargeMessage()));
+    if (too_big || res.status == 413) return reply(413, ErrorBody(log_id, 413, http_->TooLargeMessage()));
     // Most likely the client went away; the answer is for the log, if anyone still reads it.
     metrics_.CountDropped();
     return reply(400, ErrorBody(log_id, 400,
@@ -373,7 +395,7 @@ void OcrServer::HandleOcr(const httplib::Request& req, httplib::Response& res,
   const bool accepted = pool_->TrySubmit([this, pending](OcrPipeline& pipeline) {
     Reply r;
     try {
-      r = RunOcr(pipeline, pending->request, options_, pending->log_id);
+      r = RunOcr(pipeline, pending->request, options_, pending->log_id, [this] { return pool_->busy() > 1; });
     } catch (const std::exception& e) {
       r = {500, ErrorBody(pending->log_id, 500, std::string("internal error: ") + e.what())};
     }
@@ -395,6 +417,10 @@ void OcrServer::HandleOcr(const httplib::Request& req, httplib::Response& res,
                                     " full) or shutting down; retry later"));
   }
   Reply r = future.get();
+  if (r.memory_refused) {
+    metrics_.CountMemoryRefused();
+    if (r.status == 503) res.set_header("Retry-After", std::to_string(options_.retry_after_seconds));
+  }
   reply(r.status, r.body);
 }
 

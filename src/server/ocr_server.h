@@ -25,6 +25,7 @@
 //   413  body over max_body_bytes: refused from its Content-Length before any of it is read (also in
 //        answer to "Expect: 100-continue"), or, for a chunked body, as soon as it grows past the limit;
 //        the connection is then closed
+//   411  a chunked body sent anywhere but POST /ocr (it would be stored whole), refused before it is read
 //   422  the body is not the request described above, or its file cannot be read as an image / a PDF
 //   503  the queue is full or the server is draining; Retry-After says when to try again
 //   500  an unexpected failure of the pipeline
@@ -103,7 +104,6 @@ class OcrServer {
   explicit OcrServer(const ServerOptions& options);
   void HandleOcr(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
   std::string NewLogId();
-  std::string TooLargeMessage() const;
   // On a worker's thread: Trim its pipeline, or record its memory figures for /metrics.
   void HandBackMemory(OcrPipeline& pipeline);
   void PublishStats(const OcrPipeline& pipeline);

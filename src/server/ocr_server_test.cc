@@ -442,8 +442,8 @@ TEST(OcrServerTest, VisualizeFollowsTheRequestThenTheServerDefault) {
 }
 
 // A body over max_body_bytes is refused from its Content-Length before the client has sent it (with or
-// without "Expect: 100-continue"), a chunked body stops being read at the limit, and the server keeps
-// serving.
+// without "Expect: 100-continue"), a chunked body stops being read at the limit (and is refused where it
+// would not be), a body nothing reads ends the connection, and the server keeps serving.
 TEST(OcrServerTest, BodyOverTheLimitIsRefusedBeforeItIsRead) {
   SKIP_WITHOUT_MODELS();
   ServerOptions options = TestOptions(1, 2);
@@ -506,6 +506,23 @@ TEST(OcrServerTest, BodyOverTheLimitIsRefusedBeforeItIsRead) {
     expect_413(c, "chunked");
     // The answer came while the body was still coming: well before its 8 MB (loopback buffers aside).
     EXPECT_LT(sent, 4 * options.max_body_bytes) << "bytes sent before the 413";
+  }
+
+  {  // A chunked body anywhere else would be stored whole: 411 before it is read, then closed.
+    RawClient c(port);
+    ASSERT_TRUE(c.Send("POST /predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+    EXPECT_TRUE(c.Receive(10000));
+    EXPECT_EQ(c.Status(), 411) << c.received();
+    EXPECT_EQ(c.Body().value("errorCode", 0), 411) << c.received();
+    EXPECT_NE(c.Body().value("errorMsg", "").find("Content-Length"), std::string::npos) << c.received();
+  }
+  {  // A body on a GET is not read: answered, then the connection is closed rather than the body being
+     // taken for a second request.
+    RawClient c(port);
+    ASSERT_TRUE(c.Send("GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\nGET /metrics HTTP/1.1"));
+    EXPECT_TRUE(c.Receive(10000));
+    EXPECT_EQ(c.Status(), 200) << c.received();
+    EXPECT_EQ(c.received().find("HTTP/1.1", 1), std::string::npos) << "one response only: " << c.received();
   }
 
   // The server keeps serving, on new connections and kept-alive ones.
