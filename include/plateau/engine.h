@@ -102,6 +102,7 @@ struct NodeProfile {
   std::string op_type;
   std::string impl;
   Shape output_shape;
+  int threads = 1;  // OpenMP threads the step runs on (small steps run on one)
   double ms = 0;
 };
 

@@ -198,12 +198,12 @@ int BenchmarkCommand(const std::vector<std::string>& args) {
     for (const auto& p : prof) total += p.ms;
     std::vector<size_t> idx(prof.size());
     for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    std::fprintf(stderr, "%-5s %-28s %-20s %-18s %-30s %9s %7s\n", "step", "node", "op", "output", "impl",
-                 "ms", "share");
+    std::fprintf(stderr, "%-5s %-28s %-20s %-18s %-30s %3s %9s %7s\n", "step", "node", "op", "output",
+                 "impl", "thr", "ms", "share");
     for (size_t i : idx) {
       const auto& p = prof[i];
-      std::fprintf(stderr, "%-5zu %-28.28s %-20.20s %-18s %-30.30s %9.3f %6.1f%%\n", i, p.node.c_str(),
-                   p.op_type.c_str(), p.output_shape.ToString().c_str(), p.impl.c_str(), p.ms,
+      std::fprintf(stderr, "%-5zu %-28.28s %-20.20s %-18s %-30.30s %3d %9.3f %6.1f%%\n", i, p.node.c_str(),
+                   p.op_type.c_str(), p.output_shape.ToString().c_str(), p.impl.c_str(), p.threads, p.ms,
                    total > 0 ? 100.0 * p.ms / total : 0.0);
     }
     std::fprintf(stderr, "total %.3f ms over %zu kernels (timed one by one)\n", total, prof.size());

@@ -57,6 +57,37 @@ struct PlanKeyHash {
   }
 };
 
+// Below this estimated single-thread time a step runs on one thread: waking a second thread for a few
+// microseconds of work costs more than it saves, and with the cores busy a parallel region waits for a
+// descheduled thread at every barrier (a 2-thread cls run of ~80 such steps went from 0.75 ms to 578 ms
+// at load average 7).
+constexpr double kParallelMinNanos = 50e3;
+
+// A rough single-thread time for a node: convolutions and matrix products by their multiply-adds at
+// about 50 GFLOPS, everything else by the elements it reads and writes at about 2 per nanosecond.
+double EstimatedNanos(const graph::Graph& g, const graph::Node& n) {
+  double in_elements = 0, out_elements = 0;
+  for (graph::ValueId v : n.inputs) {
+    if (v.valid() && !g.value(v).constant) in_elements += static_cast<double>(g.value(v).shape.num_elements());
+  }
+  for (graph::ValueId v : n.outputs) {
+    if (v.valid()) out_elements += static_cast<double>(g.value(v).shape.num_elements());
+  }
+  const bool conv = n.op_type == "Conv", deconv = n.op_type == "ConvTranspose";
+  if ((conv || deconv) && n.inputs.size() >= 2 && n.inputs[1].valid()) {
+    const Shape& w = g.value(n.inputs[1]).shape;  // Conv [oc, ic/g, k...], ConvTranspose [ic, oc/g, k...]
+    double per = w.rank() >= 2 ? static_cast<double>(w[1]) : 1;
+    for (int i = 2; i < w.rank(); ++i) per *= static_cast<double>(w[i]);
+    return 2 * per * (conv ? out_elements : in_elements) / 50;
+  }
+  if ((n.op_type == "MatMul" || n.op_type == "Gemm") && !n.inputs.empty() && n.inputs[0].valid()) {
+    const Shape& a = g.value(n.inputs[0]).shape;
+    const double k = a.rank() > 0 ? static_cast<double>(a[a.rank() - 1]) : 1;
+    return 2 * k * out_elements / 50;
+  }
+  return (in_elements + out_elements) / 2;
+}
+
 }  // namespace
 
 // A plan together with the kernels created for it, bound to the session's arena.
@@ -66,6 +97,8 @@ class PreparedPlan {
   // One per step; null for view steps and in reference mode.
   std::vector<std::unique_ptr<ops::onednn::Kernel>> kernels;
   std::vector<const ops::OpDef*> defs;  // reference mode
+  // OpenMP threads each step's kernel was created for and runs with (see StepThreads).
+  std::vector<int> threads;
   // Pointers handed to the kernels (reused across rebinding).
   std::vector<std::vector<void*>> in_ptrs, out_ptrs;
   std::vector<std::vector<TensorView>> in_views, out_views;  // reference mode
@@ -135,6 +168,7 @@ StatusOr<std::unique_ptr<PreparedPlan>> Session::State::Build(const PlanKey& key
   auto prepared = std::make_unique<PreparedPlan>();
   prepared->kernels.resize(order.size());
   prepared->defs.resize(order.size());
+  prepared->threads.assign(order.size(), std::max(options.threads, 1));
   if (!reference) {
     ops::onednn::KernelContext ctx;
     ctx.engine = &runtime->engine();
@@ -152,10 +186,14 @@ StatusOr<std::unique_ptr<PreparedPlan>> Session::State::Build(const PlanKey& key
     std::vector<Status> failures(order.size());
     std::vector<std::exception_ptr> thrown(order.size());
     std::atomic<size_t> next{0};
+    for (size_t s : work) {
+      prepared->threads[s] =
+          EstimatedNanos(g, g.node(order[s])) < kParallelMinNanos ? 1 : std::max(options.threads, 1);
+    }
     auto create = [&] {
-      omp_set_num_threads(options.threads);
       for (size_t w = next++; w < work.size(); w = next++) {
         const size_t s = work[w];
+        omp_set_num_threads(prepared->threads[s]);
         try {
           const graph::Node& n = g.node(order[s]);
           std::vector<ops::onednn::TensorDesc> ins, outs;
@@ -379,13 +417,17 @@ Status Session::Run(const std::vector<TensorView>& inputs, std::vector<TensorVie
     if (pv.has_storage) std::memcpy(base + pv.offset, inputs[i].data, inputs[i].byte_size());
   }
 
-  omp_set_num_threads(st.options.threads);
   const auto& steps = p->plan.steps();
+  int threads = -1;
   if (profiling_) profile_.clear();
   for (size_t s = 0; s < steps.size(); ++s) {
     if (steps[s].is_view) continue;
     auto t0 = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Status status;
+    if (p->threads[s] != threads) {
+      threads = p->threads[s];
+      omp_set_num_threads(threads);
+    }
     if (p->kernels[s]) {
       status = p->kernels[s]->Execute(st.runtime->stream());
       if (status.ok() && profiling_) status = st.runtime->Wait();
@@ -399,6 +441,7 @@ Status Session::Run(const std::vector<TensorView>& inputs, std::vector<TensorVie
       np.node = n.name;
       np.op_type = n.op_type;
       np.impl = p->kernels[s] ? p->kernels[s]->impl_name() : "reference";
+      np.threads = p->threads[s];
       if (!n.outputs.empty() && n.outputs[0].valid()) np.output_shape = g.value(n.outputs[0]).shape;
       np.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       profile_.push_back(std::move(np));
