@@ -70,18 +70,20 @@ Reply Fail(const std::string& log_id, const Status& s) {
 }
 
 // A page the pipeline refused because it would not fit under the memory limit. What fits depends on
-// what the rest of the process holds at that moment, other workers' requests included: while another
-// worker was running, the same page may well fit once that request is done, so the answer is 503 with
-// Retry-After (the server is short of memory for now, as it is short of workers when the queue is
-// full). When no other request was running, the page was measured against the process at rest (the
-// pipeline has already emptied what it could), so trying again would only fail again: 422, as for an
-// image over max_image_pixels, with the pipeline's figures in errorMsg.
-Reply RefusedForMemory(const std::string& log_id, const Status& s, bool others_running) {
-  const int status = others_running ? 503 : 422;
+// what the rest of the process holds at that moment: other workers' requests, and the arenas and plans
+// idle workers keep. When some of that can go (a request running elsewhere will end; idle workers are
+// told to hand theirs back), the same page may fit a moment later, so the answer is 503 with
+// Retry-After: the server is short of memory for now, as it is short of workers when its queue is full.
+// When nothing else holds memory, the page was measured against the process at rest (the pipeline has
+// already emptied its own other sessions), so trying again would only fail again: 422, as for an image
+// over max_image_pixels, with the pipeline's figures in errorMsg.
+Reply RefusedForMemory(const std::string& log_id, const Status& s, bool may_fit_later) {
+  const int status = may_fit_later ? 503 : 422;
   return {status,
           ErrorBody(log_id, status,
-                    s.message() + (others_running ? " (other requests were running; retry later)"
-                                                  : " (the server's --memory_limit is too low for this page)")),
+                    s.message() + (may_fit_later
+                                       ? " (other workers held memory, which they are handing back; retry later)"
+                                       : " (the server's --memory_limit is too low for this page)")),
           true};
 }
 
@@ -93,7 +95,7 @@ StatusOr<std::string> JpegBase64(const cv::Mat& image, const std::string& what) 
 
 // The OCR of one request, on a worker's pipeline.
 Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& options, const std::string& log_id,
-             const std::function<bool()>& others_running) {
+             const std::function<bool()>& may_fit_later) {
   Json results = Json::array();
   const bool visualize = req.visualize.value_or(options.visualize);
   auto run_page = [&](const cv::Mat& page) -> Status {
@@ -124,7 +126,7 @@ Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& option
 
   auto page_failed = [&](const Status& st) {
     if (st.code() == StatusCode::kResourceExhausted && options.memory_limit > 0)
-      return RefusedForMemory(log_id, st, others_running());
+      return RefusedForMemory(log_id, st, may_fit_later());
     return Fail(log_id, st);
   };
 
@@ -317,6 +319,20 @@ std::string OcrServer::NewLogId() {
   return text;
 }
 
+bool OcrServer::ReleaseOthersMemory(const OcrPipeline& pipeline) {
+  if (pool_->busy() > 1) return true;  // a running request's memory goes when it ends
+  bool others_hold = false;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    for (const auto& [other, m] : worker_memory_) {
+      if (other != &pipeline && (m.arena_bytes > 0 || m.plans_cached > 0)) others_hold = true;
+    }
+  }
+  if (!others_hold) return false;
+  pool_->TrimIdle(std::chrono::seconds(5));
+  return true;
+}
+
 void OcrServer::HandBackMemory(OcrPipeline& pipeline) {
   pipeline.Trim();
   PublishStats(pipeline);
@@ -395,7 +411,8 @@ void OcrServer::HandleOcr(const httplib::Request& req, httplib::Response& res,
   const bool accepted = pool_->TrySubmit([this, pending](OcrPipeline& pipeline) {
     Reply r;
     try {
-      r = RunOcr(pipeline, pending->request, options_, pending->log_id, [this] { return pool_->busy() > 1; });
+      r = RunOcr(pipeline, pending->request, options_, pending->log_id,
+                 [this, &pipeline] { return ReleaseOthersMemory(pipeline); });
     } catch (const std::exception& e) {
       r = {500, ErrorBody(pending->log_id, 500, std::string("internal error: ") + e.what())};
     }

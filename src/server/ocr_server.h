@@ -26,8 +26,10 @@
 //        answer to "Expect: 100-continue"), or, for a chunked body, as soon as it grows past the limit;
 //        the connection is then closed
 //   411  a chunked body sent anywhere but POST /ocr (it would be stored whole), refused before it is read
-//   422  the body is not the request described above, or its file cannot be read as an image / a PDF
-//   503  the queue is full or the server is draining; Retry-After says when to try again
+//   422  the body is not the request described above, or its file cannot be read as an image / a PDF,
+//        or a page cannot fit under memory_limit even with nothing else running
+//   503  the queue is full or the server is draining, or a page did not fit under memory_limit while
+//        other workers held memory (they are made to hand it back); Retry-After says when to try again
 //   500  an unexpected failure of the pipeline
 //
 // Concurrency: the models are loaded once; each of `workers` threads runs its own pipeline (OcrPipeline::
@@ -75,7 +77,10 @@ struct ServerOptions {
   int64_t max_image_pixels = 50'000'000;  // a bigger image or rendered page is refused (422)
   // Handing memory back is OcrPipeline::Trim (plans, arenas, freed heap) on the worker's own thread:
   double idle_trim_seconds = 0;  // > 0: a worker idle this long after a request trims once
-  size_t memory_limit = 0;       // > 0: a worker trims after a request that leaves the process RSS above it
+  // > 0: a ceiling on the process's RSS, which the workers' pipelines keep to (OcrOptions::memory_limit,
+  // shared by all: each sees the others' memory in RSS); a page that cannot fit is refused (503 or 422,
+  // see above). A worker also trims after a request that leaves the RSS above it.
+  size_t memory_limit = 0;
   int retry_after_seconds = 1;   // the Retry-After of a 503
   bool visualize = true;         // for requests without "visualize": PaddleX's default is to draw
   OcrOptions ocr;                // the pipeline's models and defaults
@@ -107,6 +112,10 @@ class OcrServer {
   // On a worker's thread: Trim its pipeline, or record its memory figures for /metrics.
   void HandBackMemory(OcrPipeline& pipeline);
   void PublishStats(const OcrPipeline& pipeline);
+  // On a worker's thread, after `pipeline` refused a page for memory: whether memory held elsewhere in
+  // the process can go (another request is running, or idle workers hold arenas or plans, which they
+  // are then made to hand back), so that the page may fit when retried.
+  bool ReleaseOthersMemory(const OcrPipeline& pipeline);
 
   ServerOptions options_;
   std::unique_ptr<HttpServer> http_;

@@ -47,11 +47,24 @@ size_t WorkerPool::busy() const {
   return busy_;
 }
 
+size_t WorkerPool::TrimIdle(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!on_idle_ || idle_workers_ == 0) return 0;
+  const size_t asked = idle_workers_;
+  ++trim_generation_;
+  trim_answers_ = 0;
+  trims_done_ = 0;
+  cv_.notify_all();
+  trim_cv_.wait_for(lock, timeout, [&] { return trim_answers_ >= asked; });
+  return trims_done_;
+}
+
 void WorkerPool::Run(OcrPipeline& pipeline) {
   bool worked_since_idle = false;
+  uint64_t trim_seen = 0;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    auto ready = [this] { return stopping_ || !jobs_.empty(); };
+    auto ready = [&] { return stopping_ || !jobs_.empty() || trim_seen != trim_generation_; };
     if (worked_since_idle && idle_after_.count() > 0 && on_idle_) {
       if (!cv_.wait_for(lock, idle_after_, ready)) {
         // Idle long enough: hand memory back once, outside the lock so that jobs can still be queued.
@@ -68,6 +81,24 @@ void WorkerPool::Run(OcrPipeline& pipeline) {
     } else {
       cv_.wait(lock, ready);
     }
+    if (trim_seen != trim_generation_) {
+      // Asked by TrimIdle: trim unless there is a job to run (which then uses the memory anyway).
+      trim_seen = trim_generation_;
+      if (jobs_.empty() && !stopping_) {
+        --idle_workers_;
+        ++busy_;
+        lock.unlock();
+        on_idle_(pipeline);
+        lock.lock();
+        --busy_;
+        ++idle_workers_;
+        ++trims_done_;
+        worked_since_idle = false;
+      }
+      ++trim_answers_;
+      trim_cv_.notify_all();
+      continue;
+    }
     if (jobs_.empty()) return;  // stopping, nothing left to run
     Job job = std::move(jobs_.front());
     jobs_.pop_front();
@@ -80,6 +111,8 @@ void WorkerPool::Run(OcrPipeline& pipeline) {
     --busy_;
     ++idle_workers_;
     worked_since_idle = true;
+    // A TrimIdle asked while this worker was busy was not waiting for it.
+    trim_seen = trim_generation_;
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -38,6 +39,11 @@ class WorkerPool {
   // Refuses new jobs, runs every job already accepted, joins the workers. Idempotent.
   void Shutdown();
 
+  // Has every worker that is idle now call `on_idle` once (to hand its memory back) and waits, at most
+  // `timeout`, until each has done so or taken a job instead. Returns how many called it. For a job that
+  // needs the memory the other workers hold; call it from anywhere but on_idle.
+  size_t TrimIdle(std::chrono::milliseconds timeout);
+
   size_t workers() const { return threads_.size(); }
   size_t queued() const;  // accepted, not yet started
   size_t busy() const;    // running now
@@ -55,6 +61,11 @@ class WorkerPool {
   std::deque<Job> jobs_;
   size_t busy_ = 0;
   size_t idle_workers_ = 0;
+  // TrimIdle's request: a new generation asks the idle workers; each answers (trimmed or not) once.
+  uint64_t trim_generation_ = 0;
+  size_t trim_answers_ = 0;
+  size_t trims_done_ = 0;
+  std::condition_variable trim_cv_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
