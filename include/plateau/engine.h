@@ -9,7 +9,8 @@
 //
 // Model holds the graph and the weights (read-only, shared by all sessions and threads). A Session
 // holds the run state: a cache of execution plans keyed by input shape (LRU, bounded) and one arena
-// sized for the largest cached plan. A Session is not thread-safe; use one per thread.
+// that grows to the largest plan run and stays at that high-water mark (evictions do not shrink it) until
+// Trim. A Session is not thread-safe; use one per thread.
 #pragma once
 
 #include <cstddef>

@@ -86,6 +86,12 @@ struct OcrOptions {
   // Memory (docs/MEMORY.md). idle_trim_seconds: TrimIfIdle trims once no page has run for this long
   // (0: never).
   int idle_trim_seconds = 0;
+  // memory_limit: ceiling on the process's RSS in bytes (0: none). Before each stage of a page the
+  // pipeline compares what the stage needs (arena, plans, buffers; known before it runs) with what the
+  // process holds; it then chooses smaller orientation / recognition batches, empties the sessions the
+  // stage does not use, or refuses the page (RESOURCE_EXHAUSTED naming both figures; the next page runs).
+  // Forks share the ceiling: each sees the others' memory in RSS. See docs/MEMORY.md, "Budget".
+  size_t memory_limit = 0;
 };
 
 // Per-call values of the parameters; unset ones keep the pipeline's options.

@@ -66,6 +66,7 @@ const std::vector<FlagSpec> kMemcheckSpecs = {
      {}},
     {"model_dir", "directory of the models and ppocr_keys_v1.txt (default: models)", false, false, {}},
     {"threads", "intra-op threads per model (0 = all cores)", false, false, {}},
+    {"memory_limit", "ceiling on the process's RSS in bytes (default 0: none)", false, false, {}},
     {"use_textline_orientation", "True/False (default True)", false, false, {}},
     {"text_det_limit_side_len", "resize limit of detection (default 64)", false, false, {}},
     {"text_det_limit_type", "min, max or resize_long (default min)", false, false, {}},
@@ -109,6 +110,8 @@ StatusOr<OcrOptions> ParsePipelineOptions(const Flags& flags) {
   o.model_dir = flags.Get("model_dir", o.model_dir);
   PLATEAU_ASSIGN_OR_RETURN(long long threads, flags.GetInt("threads", 0, 0, 1024));
   o.threads = static_cast<int>(threads);
+  PLATEAU_ASSIGN_OR_RETURN(long long memory_limit, flags.GetInt("memory_limit", 0, 0, 1ll << 50));
+  o.memory_limit = static_cast<size_t>(memory_limit);
   if (flags.Has("use_textline_orientation")) {
     const std::string v = flags.Get("use_textline_orientation");
     if (v != "True" && v != "False") {

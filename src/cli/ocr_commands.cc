@@ -83,6 +83,7 @@ const std::vector<FlagSpec> kOcrSpecs = {
     {"text_recognition_batch_size", "lines per recognition run (default 6)", false, false, {}},
     {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},
     {"memory_stats", "print the memory statistics (JSON) on stderr at the end", false, true, {}},
+    {"memory_limit", "ceiling on the process's RSS in bytes (default 0: none; docs/MEMORY.md)", false, false, {}},
 };
 
 // Options of the pipeline from the flags; every value is checked here or by OcrPipeline::Create before
@@ -92,6 +93,8 @@ StatusOr<OcrOptions> ParseOcrOptions(const Flags& flags) {
   o.model_dir = flags.Get("model_dir", o.model_dir);
   PLATEAU_ASSIGN_OR_RETURN(long long threads, flags.GetInt("threads", 0, 0, 1024));
   o.threads = static_cast<int>(threads);
+  PLATEAU_ASSIGN_OR_RETURN(long long memory_limit, flags.GetInt("memory_limit", 0, 0, 1ll << 50));
+  o.memory_limit = static_cast<size_t>(memory_limit);
   PLATEAU_ASSIGN_OR_RETURN(auto doc, GetBool(flags, "use_doc_orientation_classify"));
   o.use_doc_orientation_classify = doc.value_or(o.use_doc_orientation_classify);
   o.doc_orientation_model = flags.Get("doc_orientation_classify_model_dir", o.doc_orientation_model);

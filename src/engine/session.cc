@@ -126,7 +126,6 @@ struct Session::State {
   StatusOr<PreparedPlan*> FindOrBuild(const PlanKey& key);
   Status EnsureArena(PreparedPlan& p);
   void Bind(PreparedPlan& p);
-  void FitArenaToCache();
 };
 
 namespace {
@@ -315,15 +314,6 @@ Status Session::State::EnsureArena(PreparedPlan& p) {
   return Status::Ok();
 }
 
-void Session::State::FitArenaToCache() {
-  size_t largest = 0;
-  cache.ForEach([&](const PlanKey&, const std::unique_ptr<PreparedPlan>& p) {
-    largest = std::max(largest, p->plan.arena_bytes());
-  });
-  // Give memory back when the plans that needed it are gone; growing happens lazily on the next run.
-  if (arena.size() > largest) arena.Resize(largest, /*shrink=*/true);
-}
-
 StatusOr<PreparedPlan*> Session::State::FindOrBuild(const PlanKey& key) {
   if (std::unique_ptr<PreparedPlan>* hit = cache.Find(key)) return hit->get();
   // oneDNN's jit kernels fix their thread count when the primitive is created (from OpenMP's current
@@ -345,16 +335,16 @@ StatusOr<PreparedPlan*> Session::State::FindOrBuild(const PlanKey& key) {
   if (!built.ok()) {
     return built.status().WithContext("planning " + model->path() + " for input shape " + KeyString(key));
   }
-  size_t evictions = cache.stats().evictions;
+  // Evicting a plan leaves the arena as it is: it stays at its high-water mark until Trim.
+  // Shrinking it with the cache made RSS follow the size of every input (glibc hands a large block back
+  // at once and maps it again for the next large input); holding it makes RSS rise once and stay.
   std::unique_ptr<PreparedPlan>* stored_ptr = nullptr;
   try {
     stored_ptr = &cache.Insert(key, std::move(built).value());
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory caching the plan for " + KeyString(key));
   }
-  std::unique_ptr<PreparedPlan>& stored = *stored_ptr;
-  if (cache.stats().evictions != evictions) FitArenaToCache();
-  return stored.get();
+  return stored_ptr->get();
 }
 
 Session::Session() = default;

@@ -11,8 +11,10 @@
 #include "io/pdf.h"
 #include "ocr/cls/textline_classifier.h"
 #include "ocr/common/crop.h"
+#include "ocr/common/preprocess.h"
 #include "ocr/det/text_detector.h"
 #include "ocr/doc/doc_orientation.h"
+#include "ocr/pipeline/memory_budget.h"
 #include "ocr/pipeline/result_files.h"
 #include "ocr/pipeline/stages.h"
 #include "ocr/rec/text_recognizer.h"
@@ -56,6 +58,7 @@ struct Params {
   int max_side_limit = 0;
   double score_thresh = 0;
   int rec_batch = 1, cls_batch = 1;
+  size_t memory_limit = 0;
 };
 
 Status CheckParams(const Params& p) {
@@ -96,6 +99,7 @@ Params Merge(const OcrOptions& o, const OcrOverrides& v) {
   p.score_thresh = v.text_rec_score_thresh.value_or(o.text_rec_score_thresh);
   p.rec_batch = v.text_recognition_batch_size.value_or(o.text_recognition_batch_size);
   p.cls_batch = v.textline_orientation_batch_size.value_or(o.textline_orientation_batch_size);
+  p.memory_limit = o.memory_limit;
   return p;
 }
 
@@ -242,6 +246,14 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
     r->doc_preprocessor_res.angle = o->angle();
     page = ocr::TurnPage(bgr, o->angle());
   }
+  MemoryBudget budget(stages, p.memory_limit);
+  if (p.memory_limit > 0) {
+    ocr::DetResizeOptions resize{p.limit_side_len, ocr::LimitType::kMin, p.max_side_limit};
+    PLATEAU_ASSIGN_OR_RETURN(resize.limit_type, ocr::ParseLimitType(p.limit_type));
+    PLATEAU_ASSIGN_OR_RETURN(ocr::SizeHw hw, ocr::DetTargetSize(page.rows, page.cols, resize));
+    PLATEAU_RETURN_IF_ERROR(budget.AdmitDetection(page.size(), cv::Size(hw.width, hw.height)));
+  }
+  const size_t page_bytes = page.total() * page.elemSize();
   auto boxes = stages.det->Detect(page, det);
   if (!boxes.ok()) return boxes.status().WithContext("text detection");
   if (p.use_doc_orientation_classify && stages.doc == nullptr) {
@@ -275,7 +287,8 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
 
   r->textline_orientation_angles.assign(crops.size(), -1);
   if (p.use_textline_orientation && !crops.empty()) {
-    auto orientations = stages.cls->Classify(crops, p.cls_batch);
+    PLATEAU_ASSIGN_OR_RETURN(const int cls_batch, budget.ChooseClsBatch(p.cls_batch, crops, page_bytes));
+    auto orientations = stages.cls->Classify(crops, cls_batch);
     if (!orientations.ok()) return orientations.status().WithContext("text line orientation");
     for (size_t i = 0; i < orientations->size(); ++i) {
       r->textline_orientation_angles[i] = (*orientations)[i].label == ocr::kTextline180 ? 180 : 0;
@@ -285,7 +298,7 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
   }
 
   ocr::RecognizeOverrides rec;
-  rec.batch_size = p.rec_batch;
+  PLATEAU_ASSIGN_OR_RETURN(rec.batch_size, budget.ChooseRecBatch(p.rec_batch, crops, page_bytes));
   rec.score_thresh = static_cast<float>(p.score_thresh);
   auto lines = stages.rec->Recognize(crops, rec);
   if (!lines.ok()) return lines.status().WithContext("text recognition");

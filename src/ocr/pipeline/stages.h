@@ -26,6 +26,9 @@ struct OcrPipeline::Stages {
   // When the last page finished, and whether the sessions were trimmed since (TrimIfIdle).
   std::chrono::steady_clock::time_point last_use = std::chrono::steady_clock::now();
   bool trimmed_since_use = false;
+  // Whether det, cls and rec were admitted once by the memory budget (memory_budget.h): a stage's first
+  // run also pages in its code.
+  bool budget_stage_ran[3] = {false, false, false};
 
   Status OpenSessions(const OcrOptions& options);
 

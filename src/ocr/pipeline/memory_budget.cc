@@ -1,0 +1,191 @@
+#include "ocr/pipeline/memory_budget.h"
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <numeric>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "common/process_memory.h"
+#include "ocr/common/preprocess.h"
+#include "ocr/rec/rec_batch.h"
+
+namespace plateau {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+// What a stage's first run adds besides its arena, plans and buffers: library code paged in for its
+// kernels (file-backed) and weights re-laid out on first use. Measured on the first receipt: recognition
+// took 17 MiB more than the rest of the estimate, once (docs/MEMORY.md).
+constexpr size_t kFirstRunBytes = 20u << 20;
+
+std::string MiB(size_t bytes) {
+  std::ostringstream os;
+  os.precision(1);
+  os << std::fixed << static_cast<double>(bytes) / kMiB << " MiB";
+  return os.str();
+}
+
+size_t HeldBy(const Session& s) {
+  const SessionStats st = s.stats();
+  return st.arena_bytes + st.plans_cached * kPlanHeapEstimateBytes;
+}
+
+size_t CropBytes(const std::vector<cv::Mat>& crops) {
+  size_t bytes = 0;
+  for (const cv::Mat& c : crops) bytes += c.total() * c.elemSize();
+  return bytes;
+}
+
+// A line's own recognition width (rec_batch.h): int(48 * max(320/48, w/h)), at most 3200.
+int OwnRecWidth(const cv::Mat& line) {
+  double ratio = static_cast<double>(ocr::kRecWidthBuckets[0]) / ocr::kLineHeight;
+  if (line.rows > 0) ratio = std::max(ratio, static_cast<double>(line.cols) / line.rows);
+  const double width = ocr::kLineHeight * ratio;
+  const int max_width = ocr::kRecWidthBuckets[std::size(ocr::kRecWidthBuckets) - 1];
+  return width >= max_width ? max_width : static_cast<int>(width);
+}
+
+}  // namespace
+
+size_t MemoryBudget::Held() const {
+  size_t held = HeldBy(stages_.det->session()) + HeldBy(stages_.cls->session()) + HeldBy(stages_.rec->session());
+  if (stages_.doc) held += HeldBy(stages_.doc->session());
+  return held;
+}
+
+bool MemoryBudget::Fits(Stage stage, size_t arena, bool new_plan, size_t working, size_t* total) const {
+  Session* sessions[3] = {&stages_.det->session(), &stages_.cls->session(), &stages_.rec->session()};
+  const size_t held = Held();
+  const size_t rss = ReadProcessMemory().rss_bytes;
+  // What the process holds besides this pipeline's sessions: models, code, free heap, other pipelines.
+  const size_t rest = rss > held ? rss - held : 0;
+  const size_t arena_now = sessions[stage]->stats().arena_bytes;
+  *total = rest + held + (arena > arena_now ? arena - arena_now : 0) + (new_plan ? kPlanHeapEstimateBytes : 0) +
+           working + (stages_.budget_stage_ran[stage] ? 0 : kFirstRunBytes);
+  return *total <= limit_;
+}
+
+void MemoryBudget::TrimOthers(Stage stage) {
+  Session* sessions[3] = {&stages_.det->session(), &stages_.cls->session(), &stages_.rec->session()};
+  for (int i = 0; i < 3; ++i) {
+    if (i != stage) sessions[i]->Trim();
+  }
+  if (stages_.doc) stages_.doc->session().Trim();
+  // The plans' blocks and freed buffers go back to the OS only when asked.
+  malloc_trim(0);
+}
+
+Status MemoryBudget::Refuse(const std::string& what, size_t total) const {
+  const size_t rss = ReadProcessMemory().rss_bytes;
+  return Status::ResourceExhausted(what + " would bring the process to " + MiB(total) +
+                                   " of RSS, over memory_limit " + std::to_string(limit_) + " bytes (" +
+                                   MiB(limit_) + "); with its sessions emptied the process holds " + MiB(rss) +
+                                   " (models, code, heap); raise memory_limit or lower "
+                                   "text_det_max_side_limit");
+}
+
+Status MemoryBudget::AdmitDetection(cv::Size page, cv::Size det_hw) {
+  if (limit_ == 0) return Status::Ok();
+  Session& det = stages_.det->session();
+  PLATEAU_ASSIGN_OR_RETURN(PlanSummary plan, det.Plan({Shape({1, 3, det_hw.height, det_hw.width})}));
+  const size_t map = static_cast<size_t>(det_hw.area());
+  // Decoded page (BGR bytes), detection input (floats), probability map and its mask.
+  const size_t working = static_cast<size_t>(page.area()) * 3 + map * 3 * sizeof(float) + map * 5;
+  size_t total = 0;
+  if (Fits(kDet, plan.arena_bytes, false, working, &total)) return Ran(kDet);
+  TrimOthers(kDet);
+  if (Fits(kDet, plan.arena_bytes, false, working, &total)) return Ran(kDet);
+  // The detection session's own arena may be larger than this page needs (its high-water mark).
+  det.Trim();
+  malloc_trim(0);
+  PLATEAU_ASSIGN_OR_RETURN(plan, det.Plan({Shape({1, 3, det_hw.height, det_hw.width})}));
+  if (Fits(kDet, plan.arena_bytes, false, working, &total)) return Ran(kDet);
+  det.Trim();
+  malloc_trim(0);
+  return Refuse("detecting text on a " + std::to_string(page.width) + "x" + std::to_string(page.height) +
+                    " page at " + std::to_string(det_hw.width) + "x" + std::to_string(det_hw.height) +
+                    " (arena " + MiB(plan.arena_bytes) + ", buffers " + MiB(working) + ")",
+                total);
+}
+
+StatusOr<int> MemoryBudget::ChooseClsBatch(int batch, const std::vector<cv::Mat>& crops, size_t page_bytes) {
+  if (limit_ == 0 || crops.empty()) return batch;
+  Session& cls = stages_.cls->session();
+  // Activations grow with the lines of a batch: a batch of b costs at most b times a batch of one.
+  PLATEAU_ASSIGN_OR_RETURN(PlanSummary one, cls.Plan({Shape({1, 3, ocr::kLineHeight, ocr::kClsWidth})}));
+  const int most = std::min<int>(batch, static_cast<int>(crops.size()));
+  const size_t line_bytes = 3u * ocr::kLineHeight * ocr::kClsWidth * sizeof(float);
+  size_t total = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    if (pass == 1) TrimOthers(kCls);
+    for (int b = most; b >= 1; b = b == 1 ? 0 : (b + 1) / 2) {
+      const size_t working = page_bytes + CropBytes(crops) + static_cast<size_t>(b) * line_bytes;
+      if (Fits(kCls, one.arena_bytes * static_cast<size_t>(b), b > 1, working, &total)) {
+        stages_.budget_stage_ran[kCls] = true;
+        return b;
+      }
+    }
+  }
+  return Refuse("classifying the orientation of " + std::to_string(crops.size()) + " lines one at a time (arena " +
+                    MiB(one.arena_bytes) + ")",
+                total);
+}
+
+StatusOr<int> MemoryBudget::ChooseRecBatch(int batch, const std::vector<cv::Mat>& crops, size_t page_bytes) {
+  if (limit_ == 0 || crops.empty()) return batch;
+  Session& rec = stages_.rec->session();
+  // Recognition batches go in aspect-ratio order, each padded to its width bucket and line-count bucket
+  // (rec_batch.h); the widest bucket of the page bounds them all.
+  std::vector<int> widths;
+  widths.reserve(crops.size());
+  for (const cv::Mat& c : crops) widths.push_back(OwnRecWidth(c));
+  const int widest = ocr::RecBucketWidth(*std::max_element(widths.begin(), widths.end()));
+  PLATEAU_ASSIGN_OR_RETURN(PlanSummary one, rec.Plan({Shape({1, 3, ocr::kLineHeight, widest})}));
+  std::vector<size_t> order(crops.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  auto ratio = [&](size_t i) {
+    return crops[i].rows > 0 ? static_cast<double>(crops[i].cols) / crops[i].rows : 0.0;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ratio(a) < ratio(b); });
+  const int most = std::min<int>(batch, static_cast<int>(crops.size()));
+  size_t total = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    if (pass == 1) TrimOthers(kRec);
+    for (int b = most; b >= 1; b = b == 1 ? 0 : (b + 1) / 2) {
+      // The shapes this batch size gives: their number (new plans, at most) and the largest batch.
+      std::set<std::pair<int, int>> shapes;
+      size_t largest = 0;
+      for (size_t s = 0; s < order.size(); s += static_cast<size_t>(b)) {
+        const size_t e = std::min(order.size(), s + static_cast<size_t>(b));
+        int width = 0;
+        for (size_t k = s; k < e; ++k) width = std::max(width, widths[order[k]]);
+        const int lines = ocr::RecBucketLines(static_cast<int>(e - s), b);
+        shapes.insert({lines, ocr::RecBucketWidth(width)});
+        largest = std::max(largest, static_cast<size_t>(lines));
+      }
+      const size_t plans = std::min(shapes.size(), rec.stats().plan_cache_capacity);
+      const size_t batch_bytes = largest * 3 * ocr::kLineHeight * static_cast<size_t>(widest) * sizeof(float);
+      const size_t working = page_bytes + CropBytes(crops) + batch_bytes +
+                             (plans > 1 ? (plans - 1) * kPlanHeapEstimateBytes : 0);
+      if (Fits(kRec, one.arena_bytes * largest, plans > 0, working, &total)) {
+        stages_.budget_stage_ran[kRec] = true;
+        // Planned ahead, the batches' shapes let the arena grow once, to the largest of them, rather than
+        // batch by batch: each outgrown block would stay in the heap (glibc keeps it) beside the new one.
+        if (shapes.size() <= rec.stats().plan_cache_capacity) {
+          for (const auto& [lines, width] : shapes) {
+            PLATEAU_RETURN_IF_ERROR(rec.Plan({Shape({lines, 3, ocr::kLineHeight, width})}).status());
+          }
+        }
+        return b;
+      }
+    }
+  }
+  return Refuse("recognising " + std::to_string(crops.size()) + " lines one at a time (widest " +
+                    std::to_string(widest) + " columns, arena " + MiB(one.arena_bytes) + ")",
+                total);
+}
+
+}  // namespace plateau

@@ -1,0 +1,193 @@
+// OcrOptions::memory_limit and the arena high-water policy, measured with the OS's RSS figures.
+#include <gtest/gtest.h>
+#include <malloc.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "common/process_memory.h"
+#include "plateau/ocr.h"
+
+namespace plateau {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kModels = PLATEAU_SOURCE_DIR "/models";
+const std::string kSroie = PLATEAU_SOURCE_DIR "/../shared/eval/sroie/img";
+constexpr double kMiB = 1024.0 * 1024.0;
+
+bool HaveData() {
+  return fs::exists(kModels + "/ch_PP-OCRv4_det_infer.onnx") &&
+         fs::exists(kModels + "/ch_PP-OCRv4_rec_infer.onnx") &&
+         fs::exists(kModels + "/ch_ppocr_mobile_v2.0_cls_infer.onnx") &&
+         fs::exists(kModels + "/ppocr_keys_v1.txt") && fs::exists(kSroie + "/002.jpg");
+}
+
+#define SKIP_WITHOUT_DATA()                                                               \
+  do {                                                                                    \
+    if (!HaveData()) GTEST_SKIP() << "models or ../shared/eval missing: run make models"; \
+  } while (0)
+
+std::unique_ptr<OcrPipeline> NewPipeline(OcrOptions options) {
+  options.model_dir = kModels;
+  options.threads = 1;
+  auto p = OcrPipeline::Create(options);
+  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  return p.ok() ? std::move(p).value() : nullptr;
+}
+
+std::string Receipt(int i) {
+  char name[16];
+  std::snprintf(name, sizeof(name), "/%03d.jpg", i);
+  return kSroie + name;
+}
+
+cv::Mat Scaled(int receipt, double factor) {
+  cv::Mat page = cv::imread(Receipt(receipt), cv::IMREAD_COLOR);
+  cv::Mat out;
+  cv::resize(page, out, cv::Size(), factor, factor, cv::INTER_AREA);
+  return out;
+}
+
+std::vector<OcrResult> RunAll(OcrPipeline& pipeline, std::vector<OcrInput> inputs) {
+  std::vector<OcrResult> results;
+  auto range = pipeline.Predict(std::move(inputs));
+  EXPECT_TRUE(range.ok()) << range.status().ToString();
+  if (!range.ok()) return results;
+  for (const OcrResult& r : *range) results.push_back(r);
+  return results;
+}
+
+// Resets the kernel's peak RSS (VmHWM) to the current RSS (Linux >= 4.0), so that the peak of what
+// follows can be read.
+bool ResetPeakRss() {
+  std::ofstream f("/proc/self/clear_refs");
+  f << "5";
+  f.flush();
+  return static_cast<bool>(f);
+}
+
+// Before: a session's arena followed the largest *cached* plan and shrank on eviction, and RSS moved
+// with every page size. Now it stays at its high-water mark: after one pass over the sizes, a second
+// pass (in another order, with detection plans evicted and rebuilt: 10 sizes, 8 plans cached) adds
+// nothing the OS can see beyond noise.
+TEST(MemoryBudgetTest, RssStaysFlatOverVariedSizesAfterOnePass) {
+  SKIP_WITHOUT_DATA();
+  OcrOptions options;
+  options.use_textline_orientation = false;
+  auto pipeline = NewPipeline(options);
+  ASSERT_NE(pipeline, nullptr);
+  std::vector<double> factors;
+  for (int i = 0; i < 10; ++i) factors.push_back(0.5 + 0.05 * i);
+  std::vector<cv::Mat> pages;
+  for (double f : factors) pages.push_back(Scaled(0, f));
+  auto run = [&](size_t i) {
+    auto results = RunAll(*pipeline, {OcrInput::Image(pages[i], "page")});
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_TRUE(results[0].error.ok()) << results[0].error.ToString();
+  };
+  for (size_t i = 0; i < pages.size(); ++i) run(i);
+  const size_t warm = ReadProcessMemory().rss_bytes;
+  const size_t det_arena = pipeline->memory_stats().models[0].arena_bytes;
+  size_t highest = warm, lowest = warm;
+  const size_t order[] = {3, 9, 0, 6, 1, 8, 2, 5, 7, 4};
+  for (size_t i : order) {
+    run(i);
+    const size_t rss = ReadProcessMemory().rss_bytes;
+    highest = std::max(highest, rss);
+    lowest = std::min(lowest, rss);
+    EXPECT_EQ(pipeline->memory_stats().models[0].arena_bytes, det_arena);
+  }
+  std::printf("RSS after the first pass %.1f MiB; second pass between %.1f and %.1f MiB\n", warm / kMiB,
+              lowest / kMiB, highest / kMiB);
+  EXPECT_GT(pipeline->memory_stats().models[0].plan_evictions, 0u);
+  EXPECT_LT(static_cast<double>(highest) - static_cast<double>(warm), 2 * kMiB);
+  EXPECT_LT(static_cast<double>(warm) - static_cast<double>(lowest), 2 * kMiB);
+}
+
+// A limit between what detection needs and what recognition at full batches needs: the page is read
+// with smaller recognition batches, the process's peak RSS stays under the limit while without it
+// the same pages go over, and the text is the same but for lines whose batch padding changed.
+TEST(MemoryBudgetTest, LimitChoosesSmallerBatchesAndKeepsPeakRssUnder) {
+  SKIP_WITHOUT_DATA();
+  std::vector<OcrInput> inputs;
+  for (int i = 0; i < 3; ++i) inputs.push_back(OcrInput::Path(Receipt(i)));
+  auto free_pipeline = NewPipeline({});
+  ASSERT_NE(free_pipeline, nullptr);
+  malloc_trim(0);
+  const size_t loaded_free = ReadProcessMemory().rss_bytes;
+  ASSERT_TRUE(ResetPeakRss());
+  const std::vector<OcrResult> free_results = RunAll(*free_pipeline, inputs);
+  const size_t free_peak = ReadProcessMemory().peak_rss_bytes;
+  const MemoryStats free_stats = free_pipeline->memory_stats();
+  free_pipeline.reset();
+  malloc_trim(0);
+
+  // Without a limit the pages took free_peak - loaded_free; allow 75% of that.
+  const size_t limit = loaded_free + (free_peak - loaded_free) * 3 / 4;
+  OcrOptions options;
+  options.memory_limit = limit;
+  auto budgeted = NewPipeline(options);
+  ASSERT_NE(budgeted, nullptr);
+  malloc_trim(0);
+  ASSERT_TRUE(ResetPeakRss());
+  const std::vector<OcrResult> results = RunAll(*budgeted, inputs);
+  const size_t peak = ReadProcessMemory().peak_rss_bytes;
+  const MemoryStats stats = budgeted->memory_stats();
+  std::printf("without a limit: peak %.1f MiB (loaded %.1f); limit %.1f MiB: peak %.1f MiB; rec arena %.1f -> %.1f MiB\n",
+              free_peak / kMiB, loaded_free / kMiB, limit / kMiB, peak / kMiB, free_stats.models[2].arena_bytes / kMiB,
+              stats.models[2].arena_bytes / kMiB);
+  EXPECT_LT(peak, limit);
+  EXPECT_GT(free_peak, limit);
+  EXPECT_LT(stats.models[2].arena_bytes, free_stats.models[2].arena_bytes);
+  ASSERT_EQ(results.size(), free_results.size());
+  size_t lines = 0, same = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    ASSERT_TRUE(results[i].error.ok()) << results[i].error.ToString();
+    EXPECT_EQ(results[i].dt_polys, free_results[i].dt_polys);
+    ASSERT_EQ(results[i].rec_texts.size(), free_results[i].rec_texts.size());
+    for (size_t k = 0; k < results[i].rec_texts.size(); ++k) {
+      ++lines;
+      same += results[i].rec_texts[k] == free_results[i].rec_texts[k] ? 1 : 0;
+    }
+  }
+  std::printf("%zu of %zu lines read the same\n", same, lines);
+  EXPECT_GE(same * 100, lines * 95);
+}
+
+// A page that cannot fit even alone is refused with what it needed and the limit; the next, smaller
+// page is read.
+TEST(MemoryBudgetTest, RefusesAPageThatCannotFitAndReadsTheNext) {
+  SKIP_WITHOUT_DATA();
+  // RSS with the models loaded, from a first pipeline of the same options.
+  size_t loaded = 0;
+  {
+    auto probe = NewPipeline({});
+    ASSERT_NE(probe, nullptr);
+    malloc_trim(0);
+    loaded = ReadProcessMemory().rss_bytes;
+  }
+  malloc_trim(0);
+  OcrOptions options;
+  // Detection of the receipt scaled by 2 (926x2026) needs a 100 MiB arena; scaled by 0.5, 6 MiB.
+  options.memory_limit = loaded + (80u << 20);
+  auto pipeline = NewPipeline(options);
+  ASSERT_NE(pipeline, nullptr);
+  const std::vector<OcrResult> results =
+      RunAll(*pipeline, {OcrInput::Image(Scaled(0, 2.0), "big"), OcrInput::Image(Scaled(0, 0.5), "small")});
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].error.code(), StatusCode::kResourceExhausted) << results[0].error.ToString();
+  EXPECT_NE(results[0].error.message().find("memory_limit"), std::string::npos) << results[0].error.ToString();
+  EXPECT_NE(results[0].error.message().find("detecting text on a 926x2026 page"), std::string::npos)
+      << results[0].error.ToString();
+  ASSERT_TRUE(results[1].error.ok()) << results[1].error.ToString();
+  EXPECT_FALSE(results[1].rec_texts.empty());
+}
+
+}  // namespace
+}  // namespace plateau
