@@ -144,7 +144,7 @@ StatusOr<std::unique_ptr<PreparedPlan>> Session::State::Build(const PlanKey& key
   std::span<const Shape> shapes(key.shapes.data(), key.n);
   PLATEAU_RETURN_IF_ERROR(planner::SpecializeShapes(g, shapes));
   if (!reference) PLATEAU_RETURN_IF_ERROR(graph::passes::OptimizeForShapes(g));
-  PLATEAU_RETURN_IF_ERROR(planner::AssignLayouts(g, !reference));
+  PLATEAU_RETURN_IF_ERROR(planner::AssignLayouts(g, !reference, ops::onednn::PreferredBlockedLayout()));
   PLATEAU_ASSIGN_OR_RETURN(std::vector<graph::NodeId> order, g.TopologicalOrder());
 
   std::vector<planner::StepRequest> requests;

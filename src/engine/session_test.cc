@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/test_allocator.h"
+#include "engine/ops/onednn/kernel.h"
 #include "plateau/engine.h"
 
 namespace plateau {
@@ -274,6 +275,23 @@ TEST(SessionTest, OneThreadSessionRunsOnTheCallingThreadOnly) {
         std::_Exit(after == before ? 0 : 1);
       },
       ::testing::ExitedWithCode(0), "");
+}
+
+// Convolution chains of the detector keep the CPU's blocked layout (on CPUs that have one) and the
+// outputs still agree with the reference kernels (SessionTest.DetMatchesReferenceKernels).
+TEST(SessionTest, DetPlanKeepsConvolutionChainsBlocked) {
+  REQUIRE_MODEL("ch_PP-OCRv4_det_infer.onnx");
+  auto model = LoadOrDie("ch_PP-OCRv4_det_infer.onnx");
+  ASSERT_NE(model, nullptr);
+  auto session = Session::Create(model, {.threads = 1});
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  auto plan = (*session)->Plan({Shape{1, 3, 64, 96}});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  const graph::Layout layout = ops::onednn::PreferredBlockedLayout();
+  if (layout == graph::Layout::kPlain) GTEST_SKIP() << "this CPU has no blocked convolution layout (no AVX)";
+  EXPECT_NE(plan->text.find(graph::LayoutName(layout)), std::string::npos) << plan->text;
+  // The backbone's 16..384-channel convolutions are blocked, the 12/18/42/360-channel neck ones NHWC.
+  EXPECT_NE(plan->text.find("nhwc"), std::string::npos);
 }
 
 TEST(ModelTest, MissingAndCorruptFilesAreRefusedClearly) {

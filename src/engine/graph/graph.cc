@@ -6,6 +6,20 @@
 
 namespace plateau::graph {
 
+const char* LayoutName(Layout layout) {
+  switch (layout) {
+    case Layout::kPlain:
+      return "plain";
+    case Layout::kNhwc:
+      return "nhwc";
+    case Layout::kBlocked8:
+      return "nChw8c";
+    case Layout::kBlocked16:
+      return "nChw16c";
+  }
+  return "?";
+}
+
 float ApplyEltwise(Eltwise alg, float alpha, float beta, float x) {
   switch (alg) {
     case Eltwise::kRelu: return x > 0.f ? x : 0.f;

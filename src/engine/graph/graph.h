@@ -35,8 +35,17 @@ struct NodeId {
 };
 
 // Memory layout of a value's data. kPlain is row-major in the logical (ONNX) dim order. kNhwc is for
-// rank-4 values whose logical shape is NCHW but whose bytes are stored N,H,W,C.
-enum class Layout : uint8_t { kPlain, kNhwc };
+// rank-4 values whose logical shape is NCHW but whose bytes are stored N,H,W,C. kBlocked8 and kBlocked16
+// (oneDNN's nChw8c / nChw16c) store N, C/b, H, W, b for rank-4 values whose C is a multiple of the block
+// b, so their bytes are exactly as many as the plain ones. The numeric values are the plateau.Reorder
+// node's "layout" attribute.
+enum class Layout : uint8_t { kPlain = 0, kNhwc = 1, kBlocked8 = 2, kBlocked16 = 3 };
+
+// The channel block of a blocked layout, 0 for the others.
+inline int ChannelBlock(Layout layout) {
+  return layout == Layout::kBlocked8 ? 8 : layout == Layout::kBlocked16 ? 16 : 0;
+}
+const char* LayoutName(Layout layout);
 
 struct Value {
   std::string name;

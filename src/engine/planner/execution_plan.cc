@@ -196,7 +196,7 @@ std::string ExecutionPlan::ToString() const {
     std::string shares = owner ? "" : " (shares " + graph_.value(graph::ValueId{pv.root}).name + ")";
     std::snprintf(line, sizeof(line), "%-6s %-40s %-18s %-6s %12zu %12zu %d..%d%s\n",
                   owner ? "own" : "alias", name.c_str(), v.shape.ToString().c_str(),
-                  v.layout == graph::Layout::kNhwc ? "nhwc" : "plain", pv.offset, pv.bytes, pv.first_step,
+                  graph::LayoutName(v.layout), pv.offset, pv.bytes, pv.first_step,
                   pv.last_step, shares.c_str());
     out += line;
   }

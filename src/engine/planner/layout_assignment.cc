@@ -22,7 +22,7 @@ graph::ValueId Reordered(graph::Graph& g, graph::ValueId src, Layout layout,
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
   graph::Value v = g.value(src);
-  v.name += layout == Layout::kNhwc ? ":nhwc" : ":plain";
+  v.name += std::string(":") + graph::LayoutName(layout);
   v.layout = layout;
   v.producer = graph::NodeId{};
   graph::ValueId out = g.AddValue(std::move(v));
@@ -31,7 +31,7 @@ graph::ValueId Reordered(graph::Graph& g, graph::ValueId src, Layout layout,
   n.op_type = "plateau.Reorder";
   n.inputs = {src};
   n.outputs = {out};
-  n.attrs["layout"] = static_cast<int64_t>(layout == Layout::kNhwc ? 1 : 0);
+  n.attrs["layout"] = static_cast<int64_t>(layout);
   pending.push_back(std::move(n));
   cache[key] = out;
   return out;
@@ -53,16 +53,21 @@ ops::onednn::TensorDesc DescribeValue(const graph::Graph& g, graph::ValueId id) 
   return d;
 }
 
-Status AssignLayouts(graph::Graph& g, bool use_nhwc) {
+Status AssignLayouts(graph::Graph& g, bool use_nhwc, Layout blocked) {
   if (!use_nhwc) return Status::Ok();
   PLATEAU_ASSIGN_OR_RETURN(std::vector<graph::NodeId> order, g.TopologicalOrder());
   std::map<std::pair<int, int>, graph::ValueId> cache;
   std::vector<graph::Node> pending;
   std::vector<ops::onednn::TensorDesc> descs;
+  std::vector<Shape> out_shapes;
   for (graph::NodeId id : order) {
     // Nodes are appended while iterating, so re-fetch by id rather than holding a reference.
     descs.clear();
     for (graph::ValueId in : g.node(id).inputs) descs.push_back(DescribeValue(g, in));
+    out_shapes.clear();
+    for (graph::ValueId out : g.node(id).outputs) {
+      if (out.valid()) out_shapes.push_back(g.value(out).shape);
+    }
     bool nhwc = ops::onednn::SupportsNhwc(g.node(id), descs);
     if (nhwc) {
       // Only worth it when the node actually produces spatial data.
@@ -73,6 +78,9 @@ Status AssignLayouts(graph::Graph& g, bool use_nhwc) {
       nhwc = spatial_out;
     }
     Layout want = nhwc ? Layout::kNhwc : Layout::kPlain;
+    if (nhwc && blocked != Layout::kPlain && ops::onednn::SupportsBlocked(g.node(id), descs, out_shapes, blocked)) {
+      want = blocked;
+    }
     for (size_t i = 0; i < g.node(id).inputs.size(); ++i) {
       graph::ValueId in = g.node(id).inputs[i];
       if (!in.valid() || !IsSpatial(g.value(in))) continue;

@@ -55,13 +55,15 @@ memory::dims PadDims(const Shape& shape, int rank) {
 }
 
 // The descriptor of one operand as a tensor of the output's rank. A plain [n, c, 1, 1] operand next to
-// an nhwc output is described as nhwc: the bytes are the same and oneDNN then sees matching formats.
+// an nhwc output is described as nhwc, and next to a blocked output as blocked when c is a multiple of
+// the block: the bytes are the same and oneDNN then sees matching formats.
 memory::desc OperandMd(const TensorDesc& in, const TensorDesc& out) {
   memory::dims dims = PadDims(in.shape, out.shape.rank());
   graph::Layout layout = in.layout;
-  if (layout == graph::Layout::kPlain && out.layout == graph::Layout::kNhwc && dims.size() == 4 &&
-      dims[2] == 1 && dims[3] == 1) {
-    layout = graph::Layout::kNhwc;
+  const int block = graph::ChannelBlock(out.layout);
+  if (layout == graph::Layout::kPlain && out.layout != graph::Layout::kPlain && dims.size() == 4 &&
+      dims[2] == 1 && dims[3] == 1 && (block == 0 || dims[1] % block == 0)) {
+    layout = out.layout;
   }
   return MdOf(dims, ToDnnl(in.dtype), layout);
 }
@@ -187,8 +189,8 @@ KernelOr CreateBinaryKernel(const graph::Node& node, std::span<const TensorDesc>
   const memory::dims out_dims = DimsOf(out.shape);
   const bool full0 = rank > 0 && PadDims(inputs[0].shape, rank) == out_dims;
   const bool full1 = rank > 0 && PadDims(inputs[1].shape, rank) == out_dims;
-  const bool any_nhwc = out.layout == graph::Layout::kNhwc || inputs[0].layout == graph::Layout::kNhwc ||
-                        inputs[1].layout == graph::Layout::kNhwc;
+  const bool any_nhwc = out.layout != graph::Layout::kPlain || inputs[0].layout != graph::Layout::kPlain ||
+                        inputs[1].layout != graph::Layout::kPlain;
   if (out.dtype != DType::kFloat32 || (!full0 && !full1)) {
     if (any_nhwc) {
       return Status::Unimplemented(node.Describe() + ": broadcasting " + inputs[0].shape.ToString() +

@@ -122,7 +122,7 @@ bool SupportsNhwc(const graph::Node& node, std::span<const TensorDesc> inputs) {
   // so that e.g. rank-4 attention tensors in the recogniser are not reordered back and forth.
   bool any_nhwc = false;
   for (const TensorDesc& in : inputs)
-    any_nhwc = any_nhwc || (in.present && in.layout == graph::Layout::kNhwc);
+    any_nhwc = any_nhwc || (in.present && in.layout != graph::Layout::kPlain);
   if (!any_nhwc) return false;
   if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool" ||
       op == "BatchNormalization" || op == "Resize" || IsUnaryEltwise(op)) {
@@ -142,6 +142,78 @@ bool SupportsNhwc(const graph::Node& node, std::span<const TensorDesc> inputs) {
     return true;
   }
   return false;
+}
+
+bool SupportsBlocked(const graph::Node& node, std::span<const TensorDesc> inputs,
+                     std::span<const Shape> output_shapes, graph::Layout layout) {
+  const int block = graph::ChannelBlock(layout);
+  if (block == 0 || inputs.empty() || !inputs[0].present) return false;
+  std::string_view op = node.op_type;
+  const TensorDesc& x = inputs[0];
+  if (x.dtype != DType::kFloat32 || x.shape.rank() != 4) return false;
+  auto divisible = [block](const Shape& s) { return s.rank() == 4 && s[1] % block == 0; };
+  for (const Shape& s : output_shapes) {
+    if (!divisible(s)) return false;
+  }
+  // Run-time rank-4 inputs travel in the chosen layout; constants keep their bytes. Whether the op
+  // follows a blocked producer is decided by its bulk inputs only: a per-channel [n, c, 1, 1] operand (a
+  // squeeze-excitation scale) being blocked is no reason to reorder a full-size tensor.
+  bool any_blocked = false;
+  for (const TensorDesc& in : inputs) {
+    if (!in.present || in.constant != nullptr) continue;
+    if (in.shape.rank() == 4 && in.dtype == DType::kFloat32 && !divisible(in.shape)) return false;
+    const bool per_channel = in.shape.rank() == 4 && in.shape[2] * in.shape[3] == 1 &&
+                             !output_shapes.empty() && output_shapes[0][2] * output_shapes[0][3] > 1;
+    any_blocked = any_blocked || (in.layout == layout && !per_channel);
+  }
+  // oneDNN's direct convolutions are written for blocked data (the nhwc ones came later and split work
+  // less evenly), so convolutions always take it.
+  if (op == "Conv" || op == "ConvTranspose") return true;
+  if (!any_blocked) return false;
+  if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool" ||
+      IsUnaryEltwise(op)) {
+    return true;
+  }
+  if (op == "Resize") return !output_shapes.empty() && ResizeRunsOnOneDnn(node, inputs, output_shapes[0]);
+  if (op == "Concat") {
+    for (const TensorDesc& in : inputs) {
+      if (!in.present || in.dtype != DType::kFloat32 || in.shape.rank() != 4 || in.constant) return false;
+    }
+    return true;
+  }
+  if (IsBinary(op)) {
+    // Full-shape operands, per-channel [n, c, 1, 1] ones and scalars broadcast on blocked data.
+    if (output_shapes.empty()) return false;
+    const Shape& out = output_shapes[0];
+    for (const TensorDesc& in : inputs) {
+      if (!in.present || in.dtype != DType::kFloat32 || in.shape.rank() > 4) return false;
+      if (in.shape == out || in.shape.num_elements() == 1) continue;
+      const bool per_channel = in.shape.rank() == 4 && in.shape[1] == out[1] && in.shape[2] == 1 &&
+                               in.shape[3] == 1 && (in.shape[0] == out[0] || in.shape[0] == 1);
+      if (!per_channel) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+graph::Layout PreferredBlockedLayout() {
+  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+  switch (isa) {
+    case dnnl::cpu_isa::avx512_core:
+    case dnnl::cpu_isa::avx512_core_vnni:
+    case dnnl::cpu_isa::avx512_core_bf16:
+    case dnnl::cpu_isa::avx512_core_amx:
+    case dnnl::cpu_isa::avx512_mic:
+    case dnnl::cpu_isa::avx512_mic_4ops:
+      return graph::Layout::kBlocked16;
+    case dnnl::cpu_isa::avx:
+    case dnnl::cpu_isa::avx2:
+    case dnnl::cpu_isa::avx2_vnni:
+      return graph::Layout::kBlocked8;
+    default:
+      return graph::Layout::kPlain;
+  }
 }
 
 }  // namespace plateau::ops::onednn

@@ -83,6 +83,17 @@ bool CanRunInPlace(const graph::Node& node);
 // such chains in NHWC and inserts plateau.Reorder nodes at their edges).
 bool SupportsNhwc(const graph::Node& node, std::span<const TensorDesc> inputs);
 
+// Whether the op accepts rank-4 float inputs in the blocked layout `layout` (kBlocked8 or kBlocked16) and
+// produces it, given its inputs' current layouts and its output shapes. Every rank-4 run-time input and
+// output must have a multiple of the block as channels. Convolutions always qualify; the rest only follow
+// a blocked input.
+bool SupportsBlocked(const graph::Node& node, std::span<const TensorDesc> inputs,
+                     std::span<const Shape> output_shapes, graph::Layout layout);
+
+// The blocked layout this CPU's convolution kernels work in (nChw16c with AVX-512, nChw8c with AVX/AVX2),
+// or kPlain when oneDNN has no blocked convolution for it.
+graph::Layout PreferredBlockedLayout();
+
 template <typename PackFn>
 StatusOr<const void*> WeightStore::GetOrCreate(const std::string& key, size_t bytes, PackFn&& pack) {
   std::lock_guard<std::mutex> lock(mu_);

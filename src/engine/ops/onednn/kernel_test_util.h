@@ -55,10 +55,33 @@ inline void NhwcToNchw(const float* src, float* dst, const Shape& s) {
           dst[((a * c + b) * h + y) * w + x] = src[((a * h + y) * w + x) * c + b];
 }
 
+// NCHW <-> nChw{block}c copies of rank-4 float data whose C is a multiple of `block`.
+inline void NchwToBlocked(const float* src, float* dst, const Shape& s, int block) {
+  const int64_t n = s[0], c = s[1], h = s[2], w = s[3];
+  for (int64_t a = 0; a < n; ++a)
+    for (int64_t b = 0; b < c; ++b)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x)
+          dst[(((a * (c / block) + b / block) * h + y) * w + x) * block + b % block] =
+              src[((a * c + b) * h + y) * w + x];
+}
+inline void BlockedToNchw(const float* src, float* dst, const Shape& s, int block) {
+  const int64_t n = s[0], c = s[1], h = s[2], w = s[3];
+  for (int64_t a = 0; a < n; ++a)
+    for (int64_t b = 0; b < c; ++b)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x)
+          dst[((a * c + b) * h + y) * w + x] =
+              src[(((a * (c / block) + b / block) * h + y) * w + x) * block + b % block];
+}
+
 struct RunOptions {
   bool nhwc = false;  // runtime rank-4 float inputs and outputs in NHWC
   int opset = 11;
   int alias_output_to_input = -1;  // bind output 0 to this input's buffer (in place / sum operand)
+  // When kBlocked8/kBlocked16: runtime rank-4 float inputs and outputs whose channels are a multiple of
+  // the block use it (the others stay NHWC or plain as `nhwc` says).
+  graph::Layout blocked = graph::Layout::kPlain;
 };
 
 // One engine and stream per test process, owned by a function-local object.
@@ -93,6 +116,14 @@ inline bool UsesNhwc(const RunOptions& o, DType dtype, const Shape& shape, bool 
   return o.nhwc && dtype == DType::kFloat32 && shape.rank() == 4 && !constant;
 }
 
+inline graph::Layout LayoutFor(const RunOptions& o, DType dtype, const Shape& shape, bool constant) {
+  const int block = graph::ChannelBlock(o.blocked);
+  if (block > 0 && dtype == DType::kFloat32 && shape.rank() == 4 && !constant && shape[1] % block == 0) {
+    return o.blocked;
+  }
+  return UsesNhwc(o, dtype, shape, constant) ? graph::Layout::kNhwc : graph::Layout::kPlain;
+}
+
 // Creates and binds the kernel; output descs come from `out_infos` (dtype, shape).
 inline StatusOr<BoundKernel> Prepare(const graph::Node& node, const std::vector<Input>& inputs,
                                      const std::vector<ValueInfo>& out_infos, const RunOptions& o,
@@ -105,7 +136,7 @@ inline StatusOr<BoundKernel> Prepare(const graph::Node& node, const std::vector<
       d.dtype = in.tensor->dtype();
       d.shape = in.tensor->shape();
       d.constant = in.constant ? in.tensor.get() : nullptr;
-      d.layout = UsesNhwc(o, d.dtype, d.shape, in.constant) ? graph::Layout::kNhwc : graph::Layout::kPlain;
+      d.layout = LayoutFor(o, d.dtype, d.shape, in.constant);
     }
     b.in_descs.push_back(d);
   }
@@ -113,7 +144,7 @@ inline StatusOr<BoundKernel> Prepare(const graph::Node& node, const std::vector<
     TensorDesc d;
     d.dtype = info.dtype;
     d.shape = info.shape;
-    d.layout = UsesNhwc(o, d.dtype, d.shape, false) ? graph::Layout::kNhwc : graph::Layout::kPlain;
+    d.layout = LayoutFor(o, d.dtype, d.shape, false);
     b.out_descs.push_back(d);
   }
   KernelContext ctx{&TestEngine(), &store};
@@ -130,6 +161,9 @@ inline StatusOr<BoundKernel> Prepare(const graph::Node& node, const std::vector<
     b.in_bufs[i].Resize(std::max<size_t>(t.byte_size(), 64));
     if (b.in_descs[i].layout == graph::Layout::kNhwc) {
       NchwToNhwc(t.as<float>(), static_cast<float*>(b.in_bufs[i].data()), t.shape());
+    } else if (graph::ChannelBlock(b.in_descs[i].layout) > 0) {
+      NchwToBlocked(t.as<float>(), static_cast<float*>(b.in_bufs[i].data()), t.shape(),
+                    graph::ChannelBlock(b.in_descs[i].layout));
     } else if (t.byte_size() > 0) {
       std::memcpy(b.in_bufs[i].data(), t.data(), t.byte_size());
     }
@@ -155,6 +189,8 @@ inline Tensor PlainOutput(const BoundKernel& b, size_t i) {
   Tensor t = std::move(Tensor::Zeros(d.dtype, d.shape)).value();
   if (d.layout == graph::Layout::kNhwc) {
     NhwcToNchw(static_cast<const float*>(b.out_ptrs[i]), t.as<float>(), d.shape);
+  } else if (graph::ChannelBlock(d.layout) > 0) {
+    BlockedToNchw(static_cast<const float*>(b.out_ptrs[i]), t.as<float>(), d.shape, graph::ChannelBlock(d.layout));
   } else if (t.byte_size() > 0) {
     std::memcpy(t.data(), b.out_ptrs[i], t.byte_size());
   }

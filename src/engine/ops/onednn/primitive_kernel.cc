@@ -45,6 +45,10 @@ memory::dims DimsOf(const Shape& shape) {
 memory::desc MdOf(const memory::dims& dims, memory::data_type type, graph::Layout layout) {
   if (layout == graph::Layout::kNhwc && dims.size() == 4)
     return memory::desc(dims, type, memory::format_tag::nhwc);
+  if (layout == graph::Layout::kBlocked8 && dims.size() == 4)
+    return memory::desc(dims, type, memory::format_tag::nChw8c);
+  if (layout == graph::Layout::kBlocked16 && dims.size() == 4)
+    return memory::desc(dims, type, memory::format_tag::nChw16c);
   return memory::desc(dims, type, PlainStrides(dims));
 }
 

@@ -162,6 +162,8 @@ PLATEAU_ONEDNN_CREATE_FN(CreateMatMulKernel);
 PLATEAU_ONEDNN_CREATE_FN(CreateGemmKernel);
 PLATEAU_ONEDNN_CREATE_FN(CreateSoftmaxKernel);
 PLATEAU_ONEDNN_CREATE_FN(CreateResizeKernel);
+// Whether CreateResizeKernel would use oneDNN's resampling (which takes every layout) for this node.
+bool ResizeRunsOnOneDnn(const graph::Node& node, std::span<const TensorDesc> inputs, const Shape& out_shape);
 PLATEAU_ONEDNN_CREATE_FN(CreateConcatKernel);
 PLATEAU_ONEDNN_CREATE_FN(CreateTransposeKernel);
 PLATEAU_ONEDNN_CREATE_FN(CreateReorderKernel);

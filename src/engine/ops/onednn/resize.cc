@@ -151,20 +151,16 @@ class PlainResizeKernel : public Kernel {
   float* dst_ = nullptr;
 };
 
-}  // namespace
+struct ResizeChoice {
+  Axis ah, aw;
+  bool linear = false;
+  bool use_onednn = false;
+};
 
-KernelOr CreateResizeKernel(const graph::Node& node, std::span<const TensorDesc> inputs,
-                            std::span<const TensorDesc> outputs, KernelContext& ctx) {
-  PLATEAU_RETURN_IF_ERROR(ExpectInputs(node, inputs, 1, 4));
+// Reads the resize's axes and decides between oneDNN's resampling and the plain kernel.
+StatusOr<ResizeChoice> ChooseResize(const graph::Node& node, std::span<const TensorDesc> inputs,
+                                    const Shape& out_shape) {
   const TensorDesc& x = inputs[0];
-  const TensorDesc& out = outputs[0];
-  PLATEAU_RETURN_IF_ERROR(ExpectFloat(node, x, "input"));
-  if (x.shape.rank() != 4 || out.shape.rank() != 4 || x.layout != out.layout) {
-    return Status::Unimplemented(node.Describe() + ": needs rank-4 input and output of one layout");
-  }
-  if (x.shape[0] != out.shape[0] || x.shape[1] != out.shape[1]) {
-    return Status::Unimplemented(node.Describe() + ": resizing N or C is not supported");
-  }
   const std::string mode = node.GetString("mode", "nearest");
   if (mode != "nearest" && mode != "linear") {
     return Status::Unimplemented(node.Describe() + ": mode '" + mode + "' is not supported");
@@ -179,8 +175,8 @@ KernelOr CreateResizeKernel(const graph::Node& node, std::span<const TensorDesc>
       return Status::InvalidArgument(node.Describe() + ": scales must have 4 values");
     }
   }
-  Axis ah{x.shape[2], out.shape[2], static_cast<float>(out.shape[2]) / static_cast<float>(x.shape[2])};
-  Axis aw{x.shape[3], out.shape[3], static_cast<float>(out.shape[3]) / static_cast<float>(x.shape[3])};
+  Axis ah{x.shape[2], out_shape[2], static_cast<float>(out_shape[2]) / static_cast<float>(x.shape[2])};
+  Axis aw{x.shape[3], out_shape[3], static_cast<float>(out_shape[3]) / static_cast<float>(x.shape[3])};
   if (!scales.empty()) {
     ah.scale = scales[2];
     aw.scale = scales[3];
@@ -199,7 +195,36 @@ KernelOr CreateResizeKernel(const graph::Node& node, std::span<const TensorDesc>
     use_onednn = (ctm == "half_pixel" || (ctm == "pytorch_half_pixel" && ah.out > 1 && aw.out > 1)) &&
                  exact(ah) && exact(aw);
   }
-  if (use_onednn) {
+  return ResizeChoice{ah, aw, linear, use_onednn};
+}
+
+}  // namespace
+
+bool ResizeRunsOnOneDnn(const graph::Node& node, std::span<const TensorDesc> inputs, const Shape& out_shape) {
+  if (inputs.empty() || !inputs[0].present || inputs[0].shape.rank() != 4 || out_shape.rank() != 4) {
+    return false;
+  }
+  auto choice = ChooseResize(node, inputs, out_shape);
+  return choice.ok() && choice->use_onednn;
+}
+
+KernelOr CreateResizeKernel(const graph::Node& node, std::span<const TensorDesc> inputs,
+                            std::span<const TensorDesc> outputs, KernelContext& ctx) {
+  PLATEAU_RETURN_IF_ERROR(ExpectInputs(node, inputs, 1, 4));
+  const TensorDesc& x = inputs[0];
+  const TensorDesc& out = outputs[0];
+  PLATEAU_RETURN_IF_ERROR(ExpectFloat(node, x, "input"));
+  if (x.shape.rank() != 4 || out.shape.rank() != 4 || x.layout != out.layout) {
+    return Status::Unimplemented(node.Describe() + ": needs rank-4 input and output of one layout");
+  }
+  if (x.shape[0] != out.shape[0] || x.shape[1] != out.shape[1]) {
+    return Status::Unimplemented(node.Describe() + ": resizing N or C is not supported");
+  }
+  PLATEAU_ASSIGN_OR_RETURN(ResizeChoice choice, ChooseResize(node, inputs, out.shape));
+  const Axis& ah = choice.ah;
+  const Axis& aw = choice.aw;
+  const bool linear = choice.linear;
+  if (choice.use_onednn) {
     const memory::desc src_md = MdOf(x);
     const memory::desc dst_md = MdOf(out);
     dnnl::resampling_forward::desc desc(
@@ -215,6 +240,9 @@ KernelOr CreateResizeKernel(const graph::Node& node, std::span<const TensorDesc>
     return std::unique_ptr<Kernel>(std::move(k));
   }
   if (!node.post_ops.empty()) return Status::Unimplemented(node.Describe() + ": post-ops on a plain Resize");
+  if (graph::ChannelBlock(x.layout) > 0) {
+    return Status::Unimplemented(node.Describe() + ": this resize needs plain or nhwc layouts");
+  }
   PLATEAU_ASSIGN_OR_RETURN(AxisTable th, BuildTable(node, ah, linear));
   PLATEAU_ASSIGN_OR_RETURN(AxisTable tw, BuildTable(node, aw, linear));
   return std::unique_ptr<Kernel>(std::make_unique<PlainResizeKernel>(

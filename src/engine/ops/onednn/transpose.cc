@@ -91,8 +91,16 @@ KernelOr CreateReorderKernel(const graph::Node& node, std::span<const TensorDesc
     return Status::InvalidArgument(node.Describe() + ": a reorder keeps shape and type, got " +
                                    x.shape.ToString() + " -> " + out.shape.ToString());
   }
-  if ((x.layout == graph::Layout::kNhwc || out.layout == graph::Layout::kNhwc) && x.shape.rank() != 4) {
-    return Status::InvalidArgument(node.Describe() + ": nhwc needs rank 4, got " + x.shape.ToString());
+  if ((x.layout != graph::Layout::kPlain || out.layout != graph::Layout::kPlain) && x.shape.rank() != 4) {
+    return Status::InvalidArgument(node.Describe() + ": nhwc and blocked layouts need rank 4, got " +
+                                   x.shape.ToString());
+  }
+  for (const TensorDesc* d : {&x, &out}) {
+    const int block = graph::ChannelBlock(d->layout);
+    if (block > 0 && d->shape[1] % block != 0) {
+      return Status::InvalidArgument(node.Describe() + ": " + graph::LayoutName(d->layout) + " needs " +
+                                     std::to_string(block) + "-multiple channels, got " + x.shape.ToString());
+    }
   }
   return MakeReorder(node, MdOf(x), MdOf(out), inputs, out, ctx);
 }

@@ -614,16 +614,17 @@ Status ReferenceGather(const Node& node, std::span<const TensorView> in, std::sp
 Status ValidateReorder(const Node& node, int opset) {
   PLATEAU_RETURN_IF_ERROR(CheckArity(node, 1, 1, 1));
   const int64_t layout = AttrInt(node, "layout", 0);
-  if (layout != 0 && layout != 1) {
+  if (layout < 0 || layout > 3) {
     return Status::InvalidArgument("layout " + std::to_string(layout) +
-                                   " is unknown (expected 0 plain or 1 NHWC)");
+                                   " is unknown (expected 0 plain, 1 NHWC, 2 nChw8c or 3 nChw16c)");
   }
   return Status::Ok();
 }
 
 Status InferReorder(const Node& node, std::span<const ValueInfo> in, std::span<ValueInfo> out) {
-  if (AttrInt(node, "layout", 0) == 1 && in[0].shape.rank() != 4) {
-    return Status::InvalidArgument("NHWC layout needs a rank-4 value, got " + in[0].shape.ToString());
+  if (AttrInt(node, "layout", 0) != 0 && in[0].shape.rank() != 4) {
+    return Status::InvalidArgument("NHWC and blocked layouts need a rank-4 value, got " +
+                                   in[0].shape.ToString());
   }
   out[0].dtype = in[0].dtype;
   out[0].shape = in[0].shape;
