@@ -27,7 +27,8 @@ const std::vector<FlagSpec> kServeSpecs = {
      false,
      {}},
     {"memory_limit",
-     "bytes of RSS above which memory is handed back after a request (default 0: off)",
+     "ceiling on the process's RSS in bytes, kept by every worker; a page that cannot fit is refused "
+     "(503 while other workers hold memory, else 422) (default 0: none)",
      false,
      false,
      {}},

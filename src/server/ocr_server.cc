@@ -207,7 +207,12 @@ OcrServer::~OcrServer() { Stop(); }
 StatusOr<std::unique_ptr<OcrServer>> OcrServer::Create(const ServerOptions& options) {
   PLATEAU_RETURN_IF_ERROR(CheckOptions(options));
   std::vector<std::unique_ptr<OcrPipeline>> pipelines;
-  PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<OcrPipeline> first, OcrPipeline::Create(options.ocr));
+  // One ceiling for the whole process, the same on every worker: each pipeline reads the process's RSS,
+  // so the others' memory counts against it (docs/MEMORY.md, "Budget"); a share per worker would refuse
+  // a large page that the whole budget fits while the other workers are idle and trimmed.
+  OcrOptions ocr = options.ocr;
+  if (options.memory_limit > 0) ocr.memory_limit = options.memory_limit;
+  PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<OcrPipeline> first, OcrPipeline::Create(ocr));
   for (int i = 1; i < options.workers; ++i) {
     PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<OcrPipeline> sibling, first->Fork());
     pipelines.push_back(std::move(sibling));

@@ -724,6 +724,80 @@ TEST(OcrServerTest, MemoryIsFlatOverAThousandRequests) {
 
 // The binary: SIGTERM while a request runs -> that request is answered, new connections are refused,
 // the process exits 0.
+// --memory_limit reaches the workers' pipelines: a page that cannot fit under it is refused (422, as no
+// other request was running) with the figures in errorMsg, without the process going over the limit;
+// /metrics counts it; the pages that fit before and after are read.
+TEST(OcrServerTest, MemoryLimitRefusesAPageThatCannotFit) {
+  SKIP_WITHOUT_MODELS();
+  constexpr size_t kLimit = 400u << 20;
+  ServeProcess server({"--workers", "1", "--threads", "1", "--visualize", "false", "--memory_limit",
+                       std::to_string(kLimit)});
+  ASSERT_GT(server.port(), 0) << server.log();
+  const std::string receipt = FileBody(ReadFile(kSroie + "/img/000.jpg"));
+  Answer before = Post(server.port(), receipt);
+  ASSERT_EQ(before.status, 200) << before.body.dump();
+  EXPECT_GE(LabelsFound(before.body), 5);
+
+  // 4000 x 3000: detection runs at about that size, and its input tensor alone is 3 x 4000 x 3008 floats
+  // (144 MB), the first feature map at half resolution with 32 channels 385 MB more: far over 400 MB
+  // with the models loaded.
+  Answer big = Post(server.port(), FileBody(EncodePng(cv::Mat(3000, 4000, CV_8UC3, cv::Scalar(255, 255, 255)))));
+  EXPECT_EQ(big.status, 422) << big.body.dump();
+  EXPECT_EQ(big.body.value("errorCode", 0), 422);
+  EXPECT_NE(big.body.value("errorMsg", "").find("memory_limit"), std::string::npos) << big.body.dump();
+  EXPECT_LT(server.RssBytes(), kLimit);
+  std::cout << "refused: " << big.body.value("errorMsg", "") << "\n";
+
+  httplib::Client cli("127.0.0.1", server.port());
+  auto metrics = cli.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("\nplateau_ocr_memory_refused_total 1\n"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("\nplateau_memory_limit_bytes " + std::to_string(kLimit) + "\n"),
+            std::string::npos)
+      << metrics->body;
+
+  Answer after = Post(server.port(), receipt);
+  ASSERT_EQ(after.status, 200) << after.body.dump();
+  EXPECT_EQ(after.body["result"]["ocrResults"][0]["prunedResult"]["rec_texts"],
+            before.body["result"]["ocrResults"][0]["prunedResult"]["rec_texts"]);
+}
+
+// Two workers under one --memory_limit: when the worker that refuses a page is not the one holding
+// memory, the holder is made to hand it back and the answer is 503 + Retry-After (the retry may fit);
+// once nothing else holds memory, the refusal is 422. Which worker takes which request is not fixed, so
+// either order is accepted, but it ends in a 422 within two tries, and a receipt is read after.
+TEST(OcrServerTest, MemoryLimitIs503WhileOtherWorkersHoldMemory) {
+  SKIP_WITHOUT_MODELS();
+  constexpr size_t kLimit = 450u << 20;
+  ServeProcess server({"--workers", "2", "--threads", "1", "--visualize", "false", "--memory_limit",
+                       std::to_string(kLimit)});
+  ASSERT_GT(server.port(), 0) << server.log();
+  const std::string receipt = FileBody(ReadFile(kSroie + "/img/000.jpg"));
+  ASSERT_EQ(Post(server.port(), receipt).status, 200);
+  const std::string big = FileBody(EncodePng(cv::Mat(3000, 4000, CV_8UC3, cv::Scalar(255, 255, 255))));
+  Answer first = Post(server.port(), big);
+  ASSERT_TRUE(first.status == 503 || first.status == 422) << first.body.dump();
+  std::cout << "first refusal: " << first.status << "\n";
+  int refusals = 1;
+  if (first.status == 503) {
+    EXPECT_EQ(first.retry_after, "1");
+    EXPECT_NE(first.body.value("errorMsg", "").find("retry later"), std::string::npos) << first.body.dump();
+    Answer second = Post(server.port(), big);
+    EXPECT_EQ(second.status, 422) << second.body.dump();
+    ++refusals;
+  }
+  EXPECT_LT(server.RssBytes(), kLimit);
+  httplib::Client cli("127.0.0.1", server.port());
+  auto metrics = cli.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("\nplateau_ocr_memory_refused_total " + std::to_string(refusals) + "\n"),
+            std::string::npos)
+      << metrics->body;
+  Answer after = Post(server.port(), receipt);
+  ASSERT_EQ(after.status, 200) << after.body.dump();
+  EXPECT_GE(LabelsFound(after.body), 5);
+}
+
 TEST(OcrServerTest, SigtermDrainsAndExitsZero) {
   SKIP_WITHOUT_MODELS();
   ServeProcess server({"--workers", "1"});
