@@ -172,8 +172,8 @@ bool HttpServer::LeavesBodyUnread(const httplib::Request& req) const {
   if (RefusalFromHeaders(req).first != 0) return true;
   // httplib reads the bodies of these methods only; another method's body would be taken for the next
   // request.
-  const bool read = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
-                    req.method == "DELETE";
+  const bool read =
+      req.method == "POST" || req.method == "PUT" || req.method == "PATCH" || req.method == "DELETE";
   return !read && (IsChunked(req) || req.get_header_value<uint64_t>("Content-Length") > 0);
 }
 

@@ -18,7 +18,7 @@ struct MetricsSnapshot {
   size_t workers = 0;
   size_t rss_bytes = 0;  // operating system's figure for the whole process
   size_t peak_rss_bytes = 0;
-  size_t memory_limit_bytes = 0;  // ServerOptions::memory_limit; 0: none
+  size_t memory_limit_bytes = 0;   // ServerOptions::memory_limit; 0: none
   bool have_engine_stats = false;  // the fields below are meaningful
   size_t arena_bytes = 0;          // activation memory held by all workers' sessions
   size_t plans_cached = 0;         // execution plans cached by all workers' sessions

@@ -79,17 +79,19 @@ Reply Fail(const std::string& log_id, const Status& s) {
 // over max_image_pixels, with the pipeline's figures in errorMsg.
 Reply RefusedForMemory(const std::string& log_id, const Status& s, bool may_fit_later) {
   const int status = may_fit_later ? 503 : 422;
-  return {status,
-          ErrorBody(log_id, status,
-                    s.message() + (may_fit_later
-                                       ? " (other workers held memory, which they are handing back; retry later)"
-                                       : " (the server's --memory_limit is too low for this page)")),
-          true};
+  return {
+      status,
+      ErrorBody(log_id, status,
+                s.message() + (may_fit_later
+                                   ? " (other workers held memory, which they are handing back; retry later)"
+                                   : " (the server's --memory_limit is too low for this page)")),
+      true};
 }
 
 StatusOr<std::string> JpegBase64(const cv::Mat& image, const std::string& what) {
   std::vector<uchar> jpeg;
-  if (image.empty() || !cv::imencode(".jpg", image, jpeg)) return Status::Internal("could not encode " + what);
+  if (image.empty() || !cv::imencode(".jpg", image, jpeg))
+    return Status::Internal("could not encode " + what);
   return Base64Encode(std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
 }
 

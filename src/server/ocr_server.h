@@ -81,9 +81,9 @@ struct ServerOptions {
   // shared by all: each sees the others' memory in RSS); a page that cannot fit is refused (503 or 422,
   // see above). A worker also trims after a request that leaves the RSS above it.
   size_t memory_limit = 0;
-  int retry_after_seconds = 1;   // the Retry-After of a 503
-  bool visualize = true;         // for requests without "visualize": PaddleX's default is to draw
-  OcrOptions ocr;                // the pipeline's models and defaults
+  int retry_after_seconds = 1;  // the Retry-After of a 503
+  bool visualize = true;        // for requests without "visualize": PaddleX's default is to draw
+  OcrOptions ocr;               // the pipeline's models and defaults
 };
 
 class OcrServer {

@@ -180,9 +180,7 @@ class RawClient {
   }
   const std::string& received() const { return received_; }
   // The status of the first response received (0: none), its header block and its body.
-  int Status() const {
-    return received_.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(received_.c_str() + 9) : 0;
-  }
+  int Status() const { return received_.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(received_.c_str() + 9) : 0; }
   std::string Headers() const { return received_.substr(0, received_.find("\r\n\r\n")); }
   Json Body() const {
     const size_t end = received_.find("\r\n\r\n");
@@ -421,11 +419,12 @@ TEST(OcrServerTest, VisualizeFollowsTheRequestThenTheServerDefault) {
     std::string extra;
     bool pictures;
   };
-  for (const Case& c : std::vector<Case>{{"", true},
-                                         {", \"visualize\": null", true},
-                                         {", \"visualize\": false", false},
-                                         {", \"visualize\": true", true},
-                                         {", \"visualize\": true, \"useDocOrientationClassify\": true", true}}) {
+  for (const Case& c :
+       std::vector<Case>{{"", true},
+                         {", \"visualize\": null", true},
+                         {", \"visualize\": false", false},
+                         {", \"visualize\": true", true},
+                         {", \"visualize\": true, \"useDocOrientationClassify\": true", true}}) {
     Answer a = Post(server->port(), FileBody(png, c.extra));
     ASSERT_EQ(a.status, 200) << c.extra << ": " << a.body.dump().substr(0, 300);
     const Json& item = a.body["result"]["ocrResults"][0];
@@ -730,8 +729,8 @@ TEST(OcrServerTest, MemoryIsFlatOverAThousandRequests) {
 TEST(OcrServerTest, MemoryLimitRefusesAPageThatCannotFit) {
   SKIP_WITHOUT_MODELS();
   constexpr size_t kLimit = 400u << 20;
-  ServeProcess server({"--workers", "1", "--threads", "1", "--visualize", "false", "--memory_limit",
-                       std::to_string(kLimit)});
+  ServeProcess server(
+      {"--workers", "1", "--threads", "1", "--visualize", "false", "--memory_limit", std::to_string(kLimit)});
   ASSERT_GT(server.port(), 0) << server.log();
   const std::string receipt = FileBody(ReadFile(kSroie + "/img/000.jpg"));
   Answer before = Post(server.port(), receipt);
@@ -741,7 +740,8 @@ TEST(OcrServerTest, MemoryLimitRefusesAPageThatCannotFit) {
   // 4000 x 3000: detection runs at about that size, and its input tensor alone is 3 x 4000 x 3008 floats
   // (144 MB), the first feature map at half resolution with 32 channels 385 MB more: far over 400 MB
   // with the models loaded.
-  Answer big = Post(server.port(), FileBody(EncodePng(cv::Mat(3000, 4000, CV_8UC3, cv::Scalar(255, 255, 255)))));
+  Answer big =
+      Post(server.port(), FileBody(EncodePng(cv::Mat(3000, 4000, CV_8UC3, cv::Scalar(255, 255, 255)))));
   EXPECT_EQ(big.status, 422) << big.body.dump();
   EXPECT_EQ(big.body.value("errorCode", 0), 422);
   EXPECT_NE(big.body.value("errorMsg", "").find("memory_limit"), std::string::npos) << big.body.dump();
@@ -769,8 +769,8 @@ TEST(OcrServerTest, MemoryLimitRefusesAPageThatCannotFit) {
 TEST(OcrServerTest, MemoryLimitIs503WhileOtherWorkersHoldMemory) {
   SKIP_WITHOUT_MODELS();
   constexpr size_t kLimit = 450u << 20;
-  ServeProcess server({"--workers", "2", "--threads", "1", "--visualize", "false", "--memory_limit",
-                       std::to_string(kLimit)});
+  ServeProcess server(
+      {"--workers", "2", "--threads", "1", "--visualize", "false", "--memory_limit", std::to_string(kLimit)});
   ASSERT_GT(server.port(), 0) << server.log();
   const std::string receipt = FileBody(ReadFile(kSroie + "/img/000.jpg"));
   ASSERT_EQ(Post(server.port(), receipt).status, 200);
