@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <new>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "common/test_allocator.h"
@@ -292,6 +293,13 @@ TEST(SessionTest, DetPlanKeepsConvolutionChainsBlocked) {
   EXPECT_NE(plan->text.find(graph::LayoutName(layout)), std::string::npos) << plan->text;
   // The backbone's 16..384-channel convolutions are blocked, the 12/18/42/360-channel neck ones NHWC.
   EXPECT_NE(plan->text.find("nhwc"), std::string::npos);
+  // The first upsampling deconvolution (24 -> 24 channels, output 1x24x32x48) feeds only the last one
+  // (24 -> 1 channel, NHWC), so it stays NHWC rather than have its larger output reordered.
+  std::istringstream lines(plan->text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("1x24x32x48") == std::string::npos) continue;
+    EXPECT_EQ(line.find("nChw"), std::string::npos) << line;
+  }
 }
 
 TEST(ModelTest, MissingAndCorruptFilesAreRefusedClearly) {

@@ -37,6 +37,17 @@ graph::ValueId Reordered(graph::Graph& g, graph::ValueId src, Layout layout,
   return out;
 }
 
+bool IsConvolution(const graph::Node& n) { return n.op_type == "Conv" || n.op_type == "ConvTranspose"; }
+
+// Whether convolution `n` can only run in NHWC: some output's channels are not a multiple of `block`.
+bool ConvolutionNeedsNhwc(const graph::Graph& g, const graph::Node& n, int block) {
+  if (!IsConvolution(n)) return false;
+  for (graph::ValueId out : n.outputs) {
+    if (out.valid() && IsSpatial(g.value(out)) && g.value(out).shape[1] % block != 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 ops::onednn::TensorDesc DescribeValue(const graph::Graph& g, graph::ValueId id) {
@@ -60,6 +71,20 @@ Status AssignLayouts(graph::Graph& g, bool use_nhwc, Layout blocked) {
   std::vector<graph::Node> pending;
   std::vector<ops::onednn::TensorDesc> descs;
   std::vector<Shape> out_shapes;
+  const std::vector<std::vector<graph::NodeId>> consumers = g.Consumers();
+  const int block = graph::ChannelBlock(blocked);
+  // A convolution feeding only NHWC-bound convolutions (det's last upsampling deconvolution, whose
+  // consumer has one output channel) stays NHWC too: reordering its input is cheaper than its output
+  // (which is larger) and needs no second copy of that output in the arena.
+  auto feeds_only_nhwc_convolutions = [&](const graph::Node& n) {
+    if (n.outputs.empty() || !n.outputs[0].valid()) return false;
+    const auto& users = consumers[static_cast<size_t>(n.outputs[0].index)];
+    if (users.empty()) return false;
+    for (graph::NodeId u : users) {
+      if (!ConvolutionNeedsNhwc(g, g.node(u), block)) return false;
+    }
+    return true;
+  };
   for (graph::NodeId id : order) {
     // Nodes are appended while iterating, so re-fetch by id rather than holding a reference.
     descs.clear();
@@ -78,7 +103,8 @@ Status AssignLayouts(graph::Graph& g, bool use_nhwc, Layout blocked) {
       nhwc = spatial_out;
     }
     Layout want = nhwc ? Layout::kNhwc : Layout::kPlain;
-    if (nhwc && blocked != Layout::kPlain && ops::onednn::SupportsBlocked(g.node(id), descs, out_shapes, blocked)) {
+    if (nhwc && blocked != Layout::kPlain && ops::onednn::SupportsBlocked(g.node(id), descs, out_shapes, blocked) &&
+        !(IsConvolution(g.node(id)) && feeds_only_nhwc_convolutions(g.node(id)))) {
       want = blocked;
     }
     for (size_t i = 0; i < g.node(id).inputs.size(); ++i) {
