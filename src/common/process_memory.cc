@@ -1,5 +1,8 @@
 #include "common/process_memory.h"
 
+#include <sys/mman.h>
+
+#include <cinttypes>
 #include <cstdio>
 #include <cstring>
 
@@ -27,4 +30,28 @@ ProcessMemory ReadProcessMemory() {
   return m;
 }
 
+size_t DropCodePagesFromRss() {
+  FILE* f = std::fopen("/proc/self/maps", "r");
+  if (f == nullptr) return 0;
+  size_t advised = 0;
+  char line[4096];
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    uintptr_t begin = 0, end = 0;
+    char perms[8] = {};
+    unsigned long long offset = 0, inode = 0;
+    char dev[16] = {};
+    if (std::sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %llx %15s %llu", &begin, &end, perms, &offset, dev,
+                    &inode) != 6) {
+      continue;
+    }
+    // Private executable mappings of a file, nothing else: [vdso], [vsyscall] and JIT code are anonymous
+    // (inode 0), and a writable or shared mapping may hold data that exists nowhere else.
+    if (inode == 0 || std::strcmp(perms, "r-xp") != 0 || end <= begin) continue;
+    if (madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED) == 0) advised += end - begin;
+  }
+  std::fclose(f);
+  return advised;
+}
+
 }  // namespace plateau
+

@@ -16,4 +16,13 @@ struct ProcessMemory {
 // Zeros when /proc is not readable.
 ProcessMemory ReadProcessMemory();
 
+// Drops the resident pages of the process's executable file mappings (the code of plateau and its
+// libraries: every private mapping of a file with permissions r-xp) from its RSS with
+// madvise(MADV_DONTNEED). Code is never written, so its pages are clean copies of the file: they stay in
+// the page cache and the next call into them faults them back in (a minor fault, no disk read while
+// the cache holds them). Writable and read-only data mappings are left alone (relocated data written at
+// load time would be lost). Returns the bytes of mappings advised (0 when /proc/self/maps is unreadable).
+// Safe while other threads run: they fault in what they need.
+size_t DropCodePagesFromRss();
+
 }  // namespace plateau

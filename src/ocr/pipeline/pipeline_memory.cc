@@ -199,6 +199,9 @@ void OcrPipeline::Trim() {
   // Freed arenas above the mmap threshold are already gone; plans are many small blocks whose pages
   // glibc keeps until asked.
   malloc_trim(0);
+  // Library code run since loading (oneDNN's kernels, the image codecs) is file-backed and clean; it is
+  // dropped from RSS too, and faults back in from the page cache when next run (docs/MEMORY.md).
+  DropCodePagesFromRss();
   stages_->trimmed_since_use = true;
 }
 
