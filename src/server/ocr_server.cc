@@ -9,6 +9,7 @@
 #include <future>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "common/process_memory.h"
 #include "io/image.h"
@@ -88,10 +89,20 @@ Reply RefusedForMemory(const std::string& log_id, const Status& s, bool may_fit_
       true};
 }
 
+// PaddleX's default max_output_img_size: a picture larger either way is scaled down to fit, keeping
+// its proportions, before it is encoded.
+constexpr int kMaxPictureSide = 2000;
+
 StatusOr<std::string> JpegBase64(const cv::Mat& image, const std::string& what) {
+  if (image.empty()) return Status::Internal("could not encode " + what + ": it is empty");
+  cv::Mat fitted = image;
+  if (image.cols > kMaxPictureSide || image.rows > kMaxPictureSide) {
+    const double factor = static_cast<double>(kMaxPictureSide) / std::max(image.cols, image.rows);
+    cv::resize(image, fitted,
+               cv::Size(static_cast<int>(factor * image.cols), static_cast<int>(factor * image.rows)));
+  }
   std::vector<uchar> jpeg;
-  if (image.empty() || !cv::imencode(".jpg", image, jpeg))
-    return Status::Internal("could not encode " + what);
+  if (!cv::imencode(".jpg", fitted, jpeg)) return Status::Internal("could not encode " + what);
   return Base64Encode(std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
 }
 

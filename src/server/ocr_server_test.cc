@@ -438,6 +438,21 @@ TEST(OcrServerTest, VisualizeFollowsTheRequestThenTheServerDefault) {
       EXPECT_EQ(item.contains("docPreprocessingImage"), preprocessed) << c.extra;
     }
   }
+
+  // Pictures over 2000 pixels either way are scaled down to fit 2000 x 2000, proportions kept (PaddleX's
+  // default max_output_img_size): a 2400 x 300 page gives a 4800 x 300 ocrImage (page beside text),
+  // scaled by 2000 / 4800 to 2000 x 125, and a 2000 x 250 inputImage.
+  cv::Mat wide(300, 2400, CV_8UC3, cv::Scalar(255, 255, 255));
+  receipt(cv::Rect(0, 0, receipt.cols, 240)).copyTo(wide(cv::Rect(0, 0, receipt.cols, 240)));
+  Answer a = Post(server->port(), FileBody(EncodePng(wide)));
+  ASSERT_EQ(a.status, 200) << a.body.dump().substr(0, 300);
+  auto size_of = [](const Json& base64) {
+    auto bytes = Base64Decode(base64.get<std::string>());
+    if (!bytes.ok()) return cv::Size();
+    return cv::imdecode(std::vector<uchar>(bytes->begin(), bytes->end()), cv::IMREAD_COLOR).size();
+  };
+  EXPECT_EQ(size_of(a.body["result"]["ocrResults"][0]["ocrImage"]), cv::Size(2000, 125));
+  EXPECT_EQ(size_of(a.body["result"]["ocrResults"][0]["inputImage"]), cv::Size(2000, 250));
 }
 
 // A body over max_body_bytes is refused from its Content-Length before the client has sent it (with or
