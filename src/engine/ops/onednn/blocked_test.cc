@@ -101,7 +101,7 @@ TEST(OnednnBlockedTest, FollowerOpsMatchReference) {
                                                                       {"nearest_mode", std::string("floor")}}),
                                                   resize, o),
                              "Resize" + Name(layout));
-    std::vector<Input> cat = {Runtime(RandomFloats({1, 16, 4, 3}, rng)), Runtime(RandomFloats({1, 32, 4, 3}, rng))};
+    std::vector<Input> cat = {Runtime(RandomFloats({2, 16, 4, 3}, rng)), Runtime(RandomFloats({2, 32, 4, 3}, rng))};
     EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("Concat", {{"axis", int64_t{1}}}), cat, o),
                              "Concat" + Name(layout));
   }
