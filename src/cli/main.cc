@@ -1,3 +1,5 @@
+#include <malloc.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -32,6 +34,10 @@ int main(int argc, char** argv) {
     Usage();
     return args.size() < 2 ? 2 : 0;
   }
+  // Pages come in many sizes: a fixed mmap threshold keeps glibc from raising it after each large free,
+  // which would leave the next page's large buffers resident in its heap (RSS then rose once more on the
+  // second sight of the largest page). Buffers above 1 MiB are mapped and unmapped whole.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   const std::string& cmd = args[1];
   if (cmd == "run_model") return plateau::cli::RunModelCommand(args);
   if (cmd == "benchmark") return plateau::cli::BenchmarkCommand(args);

@@ -263,6 +263,24 @@ TEST(CliOcrTest, ParametersReachThePipelineAndSuccessExitsZero) {
   EXPECT_TRUE(o.err.empty()) << o.err;
 }
 
+// --memory_limit reaches the pipeline: a limit below what the models alone hold refuses each page with
+// the figures, on stdout as that input's error result and on stderr, and the run exits 1.
+TEST(CliOcrTest, MemoryLimitTooLowRefusesEachPageNamingTheLimit) {
+  SKIP_WITHOUT_BINARY_OR_MODELS();
+  TempDir tmp("memory_limit");
+  Outcome o = RunPlateau({"ocr", "-i", kReceipt, "-i", kReceipt, "--threads", "1", "--memory_limit", "1000000",
+                          "--model_dir", kModels},
+                         tmp.path());
+  EXPECT_EQ(o.exit_code, 1) << o.err;
+  const std::vector<std::string> lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 2u) << o.out;
+  for (const std::string& line : lines) {
+    const std::string error = json::parse(line).at("res").at("error");
+    EXPECT_NE(error.find("RESOURCE_EXHAUSTED"), std::string::npos) << error;
+    EXPECT_NE(error.find("over memory_limit 1000000 bytes"), std::string::npos) << error;
+  }
+}
+
 TEST(CliOcrTest, UnknownFlagsAndBadValuesAreRefusedBeforeAnyWork) {
   ASSERT_TRUE(fs::exists(kBinary)) << kBinary << " missing: build the plateau target";
   TempDir tmp("refuse");
@@ -282,6 +300,8 @@ TEST(CliOcrTest, UnknownFlagsAndBadValuesAreRefusedBeforeAnyWork) {
       {"use_textline_orientation", "yes"},
       {"use_doc_unwarping", "maybe"},
       {"threads", "-1"},
+      {"memory_limit", "-5"},
+      {"memory_limit", "lots"},
       {"text_det_thresh", ""},
   };
   for (const auto& [flag, value] : cases) {
