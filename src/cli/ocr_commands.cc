@@ -83,7 +83,11 @@ const std::vector<FlagSpec> kOcrSpecs = {
     {"text_recognition_batch_size", "lines per recognition run (default 6)", false, false, {}},
     {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},
     {"memory_stats", "print the memory statistics (JSON) on stderr at the end", false, true, {}},
-    {"memory_limit", "ceiling on the process's RSS in bytes (default 0: none; docs/MEMORY.md)", false, false, {}},
+    {"memory_limit",
+     "ceiling on the process's RSS in bytes (default 0: none; docs/MEMORY.md)",
+     false,
+     false,
+     {}},
 };
 
 // Options of the pipeline from the flags; every value is checked here or by OcrPipeline::Create before

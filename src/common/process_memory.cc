@@ -54,4 +54,3 @@ size_t DropCodePagesFromRss() {
 }
 
 }  // namespace plateau
-

@@ -268,8 +268,8 @@ TEST(CliOcrTest, ParametersReachThePipelineAndSuccessExitsZero) {
 TEST(CliOcrTest, MemoryLimitTooLowRefusesEachPageNamingTheLimit) {
   SKIP_WITHOUT_BINARY_OR_MODELS();
   TempDir tmp("memory_limit");
-  Outcome o = RunPlateau({"ocr", "-i", kReceipt, "-i", kReceipt, "--threads", "1", "--memory_limit", "1000000",
-                          "--model_dir", kModels},
+  Outcome o = RunPlateau({"ocr", "-i", kReceipt, "-i", kReceipt, "--threads", "1", "--memory_limit",
+                          "1000000", "--model_dir", kModels},
                          tmp.path());
   EXPECT_EQ(o.exit_code, 1) << o.err;
   const std::vector<std::string> lines = Lines(o.out);

@@ -51,7 +51,8 @@ int OwnRecWidth(const cv::Mat& line) {
 }  // namespace
 
 size_t MemoryBudget::Held() const {
-  size_t held = HeldBy(stages_.det->session()) + HeldBy(stages_.cls->session()) + HeldBy(stages_.rec->session());
+  size_t held =
+      HeldBy(stages_.det->session()) + HeldBy(stages_.cls->session()) + HeldBy(stages_.rec->session());
   if (stages_.doc) held += HeldBy(stages_.doc->session());
   return held;
 }
@@ -63,8 +64,9 @@ bool MemoryBudget::Fits(Stage stage, size_t arena, bool new_plan, size_t working
   // What the process holds besides this pipeline's sessions: models, code, free heap, other pipelines.
   const size_t rest = rss > held ? rss - held : 0;
   const size_t arena_now = sessions[stage]->stats().arena_bytes;
-  *total = rest + held + (arena > arena_now ? arena - arena_now : 0) + (new_plan ? kPlanHeapEstimateBytes : 0) +
-           working + (stages_.budget_stage_ran[stage] ? 0 : kFirstRunBytes);
+  *total = rest + held + (arena > arena_now ? arena - arena_now : 0) +
+           (new_plan ? kPlanHeapEstimateBytes : 0) + working +
+           (stages_.budget_stage_ran[stage] ? 0 : kFirstRunBytes);
   return *total <= limit_;
 }
 
@@ -82,7 +84,8 @@ Status MemoryBudget::Refuse(const std::string& what, size_t total) const {
   const size_t rss = ReadProcessMemory().rss_bytes;
   return Status::ResourceExhausted(what + " would bring the process to " + MiB(total) +
                                    " of RSS, over memory_limit " + std::to_string(limit_) + " bytes (" +
-                                   MiB(limit_) + "); with its sessions emptied the process holds " + MiB(rss) +
+                                   MiB(limit_) + "); with its sessions emptied the process holds " +
+                                   MiB(rss) +
                                    " (models, code, heap); raise memory_limit or lower "
                                    "text_det_max_side_limit");
 }
@@ -129,8 +132,8 @@ StatusOr<int> MemoryBudget::ChooseClsBatch(int batch, const std::vector<cv::Mat>
       }
     }
   }
-  return Refuse("classifying the orientation of " + std::to_string(crops.size()) + " lines one at a time (arena " +
-                    MiB(one.arena_bytes) + ")",
+  return Refuse("classifying the orientation of " + std::to_string(crops.size()) +
+                    " lines one at a time (arena " + MiB(one.arena_bytes) + ")",
                 total);
 }
 

@@ -139,9 +139,11 @@ TEST(MemoryBudgetTest, LimitChoosesSmallerBatchesAndKeepsPeakRssUnder) {
   const std::vector<OcrResult> results = RunAll(*budgeted, inputs);
   const size_t peak = ReadProcessMemory().peak_rss_bytes;
   const MemoryStats stats = budgeted->memory_stats();
-  std::printf("without a limit: peak %.1f MiB (loaded %.1f); limit %.1f MiB: peak %.1f MiB; rec arena %.1f -> %.1f MiB\n",
-              free_peak / kMiB, loaded_free / kMiB, limit / kMiB, peak / kMiB, free_stats.models[2].arena_bytes / kMiB,
-              stats.models[2].arena_bytes / kMiB);
+  std::printf(
+      "without a limit: peak %.1f MiB (loaded %.1f); limit %.1f MiB: peak %.1f MiB; rec arena %.1f -> %.1f "
+      "MiB\n",
+      free_peak / kMiB, loaded_free / kMiB, limit / kMiB, peak / kMiB,
+      free_stats.models[2].arena_bytes / kMiB, stats.models[2].arena_bytes / kMiB);
   EXPECT_LT(peak, limit);
   EXPECT_GT(free_peak, limit);
   EXPECT_LT(stats.models[2].arena_bytes, free_stats.models[2].arena_bytes);
@@ -182,7 +184,8 @@ TEST(MemoryBudgetTest, RefusesAPageThatCannotFitAndReadsTheNext) {
       RunAll(*pipeline, {OcrInput::Image(Scaled(0, 2.0), "big"), OcrInput::Image(Scaled(0, 0.5), "small")});
   ASSERT_EQ(results.size(), 2u);
   EXPECT_EQ(results[0].error.code(), StatusCode::kResourceExhausted) << results[0].error.ToString();
-  EXPECT_NE(results[0].error.message().find("memory_limit"), std::string::npos) << results[0].error.ToString();
+  EXPECT_NE(results[0].error.message().find("memory_limit"), std::string::npos)
+      << results[0].error.ToString();
   EXPECT_NE(results[0].error.message().find("detecting text on a 926x2026 page"), std::string::npos)
       << results[0].error.ToString();
   ASSERT_TRUE(results[1].error.ok()) << results[1].error.ToString();
