@@ -129,14 +129,18 @@ TEST(PipelineMemoryTest, TrimReturnsRssToItsValueAfterLoading) {
   // The figure: RSS after Trim is at most 10 MiB above RSS right after loading (Trim also drops
   // code paged in before loading, so it may end lower).
   EXPECT_LT(static_cast<double>(trimmed), static_cast<double>(loaded) + 10 * kMiB);
-  // The anonymous part alone (heap, mappings) comes back to within 10 MiB: what stays is the det and cls
-  // weights re-laid out on their first plan (reported in weights_bytes), oneDNN's JIT code of kernels it
-  // keeps outside its primitive cache, and heap fragments (6-10 MiB in all over runs). Against the loaded
-  // state with its code pages dropped too (like for like) the difference is the same figure; it is
-  // printed, not asserted, being that close to 10 MiB.
+  // The anonymous part alone (heap, mappings) comes back to within 10 MiB once the weights re-laid out on
+  // their first plan are set aside: those are kept on purpose (reported in weights_bytes, det and cls
+  // about 4.5 MiB). What else stays is oneDNN's JIT code of kernels it keeps outside its primitive cache
+  // and heap fragments: under 1 MiB when the test runs alone, up to about 6 MiB after other tests of the
+  // same process (with the weights counted in, 6-10 MiB: too close to the bound to assert that way).
   const double anon_diff =
       static_cast<double>(trimmed_os.rss_anon_bytes) - static_cast<double>(loaded_os.rss_anon_bytes);
-  EXPECT_LT(std::abs(anon_diff), 10 * kMiB);
+  const double weights_growth =
+      static_cast<double>(stats.weights_bytes()) - static_cast<double>(loaded_weights);
+  std::printf("anonymous RSS after Trim - after loading: %.1f MiB, of which re-laid-out weights %.1f MiB\n",
+              anon_diff / kMiB, weights_growth / kMiB);
+  EXPECT_LT(std::abs(anon_diff - weights_growth), 10 * kMiB);
   // Still works, and plans again.
   ASSERT_EQ(RunAll(*pipeline, {OcrInput::Path(Receipt(0))}), 1u);
   EXPECT_EQ(pipeline->memory_stats().models[0].plans_cached, 1u);
