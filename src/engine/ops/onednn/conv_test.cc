@@ -246,6 +246,46 @@ TEST(OnednnConvTest, ConvTransposePostOpsAndSumMatchReference) {
   }
 }
 
+TEST(OnednnConvTest, Upsampling2x2DeconvolutionMatchesReference) {
+  // The 2x2 stride-2 deconvolutions of det's head run as two matrix products writing the output rows in
+  // place when in NHWC: with a bias, fused activations, a batch, one or many output channels, and the
+  // one-channel output in either layout.
+  std::mt19937 rng(11);
+  struct Case {
+    Shape x;
+    int64_t oc;
+    graph::Eltwise act;
+  };
+  const Case cases[] = {
+      {{1, 24, 6, 5}, 24, graph::Eltwise::kRelu},     // det's 24 -> 24 (BN and ReLU folded in)
+      {{2, 24, 3, 7}, 1, graph::Eltwise::kSigmoid},   // det's 24 -> 1 with the sigmoid
+      {{1, 5, 4, 4}, 3, graph::Eltwise::kHardSwish},  // channels that are no multiple of a block
+  };
+  for (const Case& c : cases) {
+    graph::Node node = MakeNode("ConvTranspose", {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}});
+    node.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kEltwise, c.act, 0, 0, {}});
+    std::vector<Input> in = {Runtime(RandomFloats(c.x, rng)),
+                             Constant(RandomFloats({c.x[1], c.oc, 2, 2}, rng)),
+                             Constant(RandomFloats({c.oc}, rng))};
+    for (bool nhwc : {false, true}) {
+      RunOptions o;
+      o.nhwc = nhwc;
+      EXPECT_MATCHES_REFERENCE(CompareWithReference(node, in, o),
+                               "upsampling deconv x=" + c.x.ToString() + " oc=" + std::to_string(c.oc) +
+                                   (nhwc ? " nhwc" : " nchw"));
+    }
+    // In NHWC it takes the matrix-product path.
+    RunOptions o;
+    o.nhwc = true;
+    WeightStore store;
+    ValueInfo out;
+    out.shape = Shape{c.x[0], c.oc, 2 * c.x[2], 2 * c.x[3]};
+    auto bound = Prepare(WithIds(node, in, 1), in, {out}, o, store);
+    ASSERT_TRUE(bound.ok()) << bound.status().ToString();
+    EXPECT_EQ(bound->kernel->impl_name().rfind("2x", 0), 0u) << bound->kernel->impl_name();
+  }
+}
+
 TEST(OnednnConvTest, MismatchedChannelsIsAnErrorNamingTheNode) {
   std::mt19937 rng(6);
   graph::Node node = MakeNode("Conv", {{"kernel_shape", Ints{3, 3}}});
