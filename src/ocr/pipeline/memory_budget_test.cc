@@ -10,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "common/process_memory.h"
+#include "ocr/pipeline/pipeline_test_support.h"
 #include "plateau/ocr.h"
 
 namespace plateau {
@@ -17,21 +18,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kModels = PLATEAU_SOURCE_DIR "/models";
-const std::string kSroie = PLATEAU_SOURCE_DIR "/../shared/eval/sroie/img";
+const std::string kModels = plateau::testing::kModels;
+const std::string kSroie = plateau::testing::kSroie + "/img";
 constexpr double kMiB = 1024.0 * 1024.0;
 
-bool HaveData() {
-  return fs::exists(kModels + "/ch_PP-OCRv4_det_infer.onnx") &&
-         fs::exists(kModels + "/ch_PP-OCRv4_rec_infer.onnx") &&
-         fs::exists(kModels + "/ch_ppocr_mobile_v2.0_cls_infer.onnx") &&
-         fs::exists(kModels + "/ppocr_keys_v1.txt") && fs::exists(kSroie + "/002.jpg");
-}
-
-#define SKIP_WITHOUT_DATA()                                                               \
-  do {                                                                                    \
-    if (!HaveData()) GTEST_SKIP() << "models or ../shared/eval missing: run make models"; \
-  } while (0)
 
 std::unique_ptr<OcrPipeline> NewPipeline(OcrOptions options) {
   options.model_dir = kModels;
@@ -77,7 +67,7 @@ bool ResetPeakRss() {
 // pass (in another order, with detection plans evicted and rebuilt: 10 sizes, 8 plans cached) adds
 // nothing the OS can see beyond noise.
 TEST(MemoryBudgetTest, RssStaysFlatOverVariedSizesAfterOnePass) {
-  SKIP_WITHOUT_DATA();
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   OcrOptions options;
   options.use_textline_orientation = false;
   auto pipeline = NewPipeline(options);
@@ -114,7 +104,7 @@ TEST(MemoryBudgetTest, RssStaysFlatOverVariedSizesAfterOnePass) {
 // with smaller recognition batches, the process's peak RSS stays under the limit while without it
 // the same pages go over, and the text is the same but for lines whose batch padding changed.
 TEST(MemoryBudgetTest, LimitChoosesSmallerBatchesAndKeepsPeakRssUnder) {
-  SKIP_WITHOUT_DATA();
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   std::vector<OcrInput> inputs;
   for (int i = 0; i < 3; ++i) inputs.push_back(OcrInput::Path(Receipt(i)));
   auto free_pipeline = NewPipeline({});
@@ -165,7 +155,7 @@ TEST(MemoryBudgetTest, LimitChoosesSmallerBatchesAndKeepsPeakRssUnder) {
 // A page that cannot fit even alone is refused with what it needed and the limit; the next, smaller
 // page is read.
 TEST(MemoryBudgetTest, RefusesAPageThatCannotFitAndReadsTheNext) {
-  SKIP_WITHOUT_DATA();
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   // RSS with the models loaded, from a first pipeline of the same options.
   size_t loaded = 0;
   {

@@ -8,6 +8,7 @@
 
 #include "common/process_memory.h"
 #include "ocr/common/crop.h"
+#include "ocr/pipeline/pipeline_test_support.h"
 #include "plateau/engine.h"
 #include "plateau/ocr.h"
 
@@ -16,20 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kModels = PLATEAU_SOURCE_DIR "/models";
-const std::string kSroie = PLATEAU_SOURCE_DIR "/../shared/eval/sroie/img";
+const std::string kModels = plateau::testing::kModels;
+const std::string kSroie = plateau::testing::kSroie + "/img";
 
-bool HaveData() {
-  return fs::exists(kModels + "/ch_PP-OCRv4_det_infer.onnx") &&
-         fs::exists(kModels + "/ch_PP-OCRv4_rec_infer.onnx") &&
-         fs::exists(kModels + "/ch_ppocr_mobile_v2.0_cls_infer.onnx") &&
-         fs::exists(kModels + "/ppocr_keys_v1.txt") && fs::exists(kSroie + "/000.jpg");
-}
-
-#define SKIP_WITHOUT_DATA()                                                               \
-  do {                                                                                    \
-    if (!HaveData()) GTEST_SKIP() << "models or ../shared/eval missing: run make models"; \
-  } while (0)
 
 std::unique_ptr<OcrPipeline> NewPipeline(OcrOptions options = {}) {
   options.model_dir = kModels;
@@ -60,7 +50,7 @@ size_t RunAll(OcrPipeline& pipeline, std::vector<OcrInput> inputs, OcrOverrides 
 constexpr double kMiB = 1024.0 * 1024.0;
 
 TEST(PipelineMemoryTest, StatsNameEachModelAndCountPlans) {
-  SKIP_WITHOUT_DATA();
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   auto pipeline = NewPipeline();
   ASSERT_NE(pipeline, nullptr);
   ASSERT_EQ(RunAll(*pipeline, {OcrInput::Path(Receipt(0))}), 1u);
@@ -92,7 +82,7 @@ TEST(PipelineMemoryTest, StatsNameEachModelAndCountPlans) {
 }
 
 TEST(PipelineMemoryTest, TrimReturnsRssToItsValueAfterLoading) {
-  SKIP_WITHOUT_DATA();
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   auto pipeline = NewPipeline();
   ASSERT_NE(pipeline, nullptr);
   // Heap freed by earlier tests of this process is handed back first, so that the baseline is what the
@@ -158,7 +148,7 @@ std::string SmallLineImage() {
 }
 
 TEST(PipelineMemoryTest, LazyPredictOver500InputsHoldsNoMoreThanOver5) {
-  SKIP_WITHOUT_DATA();
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   const std::string line = SmallLineImage();
   ASSERT_FALSE(line.empty());
   auto pipeline = NewPipeline();
@@ -214,7 +204,7 @@ std::vector<cv::Size> ReceiptLines(const std::string& path, cv::Mat* page) {
 }
 
 TEST(PipelineMemoryTest, PredictionForOnePageIsWithinTenPercentOfTheRssItAdds) {
-  SKIP_WITHOUT_DATA();
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   cv::Mat page;
   const std::vector<cv::Size> lines = ReceiptLines(Receipt(0), &page);
   ASSERT_GT(lines.size(), 10u);
@@ -253,7 +243,7 @@ TEST(PipelineMemoryTest, PredictionForOnePageIsWithinTenPercentOfTheRssItAdds) {
 }
 
 TEST(PipelineMemoryTest, AfterWarmupTheFirstPagePlansNothingAndGrowsNoArena) {
-  SKIP_WITHOUT_DATA();
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   cv::Mat page;
   const std::vector<cv::Size> lines = ReceiptLines(Receipt(1), &page);
   ASSERT_GT(lines.size(), 10u);
@@ -283,7 +273,7 @@ TEST(PipelineMemoryTest, AfterWarmupTheFirstPagePlansNothingAndGrowsNoArena) {
 }
 
 TEST(PipelineMemoryTest, TrimIfIdleTrimsOnceAfterTheIdleTime) {
-  SKIP_WITHOUT_DATA();
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   OcrOptions options;
   options.idle_trim_seconds = 30;
   auto pipeline = NewPipeline(options);

@@ -21,10 +21,22 @@ inline bool HaveModels() {
          fs::exists(kModels + "/ppocr_keys_v1.txt");
 }
 
+// True when the models are there and so are the first receipts (000-002) of ../shared/eval/sroie.
+inline bool HaveModelsAndReceipts() {
+  return HaveModels() && std::filesystem::exists(kSroie + "/img/002.jpg");
+}
+
 }  // namespace plateau::testing
 
 #define SKIP_WITHOUT_MODELS()                                                                     \
   do {                                                                                            \
     if (!::plateau::testing::HaveModels())                                                        \
       GTEST_SKIP() << "models missing in " << ::plateau::testing::kModels << ": run make models"; \
+  } while (0)
+
+#define SKIP_WITHOUT_MODELS_AND_RECEIPTS()                                                          \
+  do {                                                                                              \
+    if (!::plateau::testing::HaveModelsAndReceipts())                                              \
+      GTEST_SKIP() << "models or ../shared/eval missing: run make models, put the evaluation data in " \
+                   << ::plateau::testing::kSroie;                                                   \
   } while (0)
