@@ -14,9 +14,9 @@ EVAL_DIR ?= ../shared/eval
 # The golden tests also run under the sanitizers (about a minute) when `make goldens` has prepared their
 # data in BUILD_DIR; `make asan-test ASAN_GOLDENS=0` leaves them out.
 ASAN_GOLDENS ?= 1
-# Tests whose assertions are RSS figures measure glibc's allocator, which the sanitizers replace with their
-# own (quarantined, never returned); they run in `make test` only.
-ASAN_EXCLUDE ?= PipelineMemoryTest.*:OcrServerTest.MemoryIsFlatOverAThousandRequests
+# Tests whose assertions are RSS figures (or memory limits set from RSS) measure glibc's allocator, which
+# the sanitizers replace with their own (quarantined, never returned); they run in `make test` only.
+ASAN_EXCLUDE ?= PipelineMemoryTest.*:MemoryBudgetTest.*:OcrServerTest.MemoryIsFlatOverAThousandRequests:OcrServerTest.MemoryLimit*
 
 .PHONY: all deps build models ort goldens test asan-test demo bench-engine bench-memory bench-server eval \
   format clean distclean
