@@ -38,30 +38,13 @@ using Json = nlohmann::json;
 
 using ::plateau::testing::kModels;
 using ::plateau::testing::kSroie;
+using ::plateau::testing::SroieLabels;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream os;
   os << in.rdbuf();
   return os.str();
-}
-
-// The TEXT column of a SROIE label file: everything after the 8th comma of each line.
-std::vector<std::string> SroieLabels(const std::string& csv_path) {
-  std::ifstream in(csv_path);
-  std::vector<std::string> labels;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    size_t pos = 0;
-    int commas = 0;
-    while (commas < 8 && (pos = line.find(',', pos)) != std::string::npos) {
-      ++pos;
-      ++commas;
-    }
-    if (commas == 8) labels.push_back(line.substr(pos));
-  }
-  return labels;
 }
 
 std::string FileBody(const std::string& bytes, const std::string& extra = "") {

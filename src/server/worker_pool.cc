@@ -63,19 +63,22 @@ void WorkerPool::Run(OcrPipeline& pipeline) {
   bool worked_since_idle = false;
   uint64_t trim_seen = 0;
   std::unique_lock<std::mutex> lock(mu_);
+  // Hands memory back outside the lock, so that jobs can still be queued, counted as busy meanwhile.
+  auto trim = [&] {
+    --idle_workers_;
+    ++busy_;
+    lock.unlock();
+    on_idle_(pipeline);
+    lock.lock();
+    --busy_;
+    ++idle_workers_;
+    worked_since_idle = false;
+  };
   for (;;) {
     auto ready = [&] { return stopping_ || !jobs_.empty() || trim_seen != trim_generation_; };
     if (worked_since_idle && idle_after_.count() > 0 && on_idle_) {
       if (!cv_.wait_for(lock, idle_after_, ready)) {
-        // Idle long enough: hand memory back once, outside the lock so that jobs can still be queued.
-        worked_since_idle = false;
-        --idle_workers_;
-        ++busy_;
-        lock.unlock();
-        on_idle_(pipeline);
-        lock.lock();
-        --busy_;
-        ++idle_workers_;
+        trim();  // idle long enough: once
         continue;
       }
     } else {
@@ -85,15 +88,8 @@ void WorkerPool::Run(OcrPipeline& pipeline) {
       // Asked by TrimIdle: trim unless there is a job to run (which then uses the memory anyway).
       trim_seen = trim_generation_;
       if (jobs_.empty() && !stopping_) {
-        --idle_workers_;
-        ++busy_;
-        lock.unlock();
-        on_idle_(pipeline);
-        lock.lock();
-        --busy_;
-        ++idle_workers_;
+        trim();
         ++trims_done_;
-        worked_since_idle = false;
       }
       ++trim_answers_;
       trim_cv_.notify_all();

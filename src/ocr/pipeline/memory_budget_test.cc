@@ -18,8 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kModels = plateau::testing::kModels;
-const std::string kSroie = plateau::testing::kSroie + "/img";
+using ::plateau::testing::kModels;
+using ::plateau::testing::SroieReceipt;
 constexpr double kMiB = 1024.0 * 1024.0;
 
 
@@ -31,14 +31,8 @@ std::unique_ptr<OcrPipeline> NewPipeline(OcrOptions options) {
   return p.ok() ? std::move(p).value() : nullptr;
 }
 
-std::string Receipt(int i) {
-  char name[16];
-  std::snprintf(name, sizeof(name), "/%03d.jpg", i);
-  return kSroie + name;
-}
-
 cv::Mat Scaled(int receipt, double factor) {
-  cv::Mat page = cv::imread(Receipt(receipt), cv::IMREAD_COLOR);
+  cv::Mat page = cv::imread(SroieReceipt(receipt), cv::IMREAD_COLOR);
   cv::Mat out;
   cv::resize(page, out, cv::Size(), factor, factor, cv::INTER_AREA);
   return out;
@@ -106,7 +100,7 @@ TEST(MemoryBudgetTest, RssStaysFlatOverVariedSizesAfterOnePass) {
 TEST(MemoryBudgetTest, LimitChoosesSmallerBatchesAndKeepsPeakRssUnder) {
   SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   std::vector<OcrInput> inputs;
-  for (int i = 0; i < 3; ++i) inputs.push_back(OcrInput::Path(Receipt(i)));
+  for (int i = 0; i < 3; ++i) inputs.push_back(OcrInput::Path(SroieReceipt(i)));
   auto free_pipeline = NewPipeline({});
   ASSERT_NE(free_pipeline, nullptr);
   malloc_trim(0);

@@ -144,14 +144,10 @@ Status OcrPipeline::Stages::OpenSessions(const OcrOptions& options) {
     doc = std::move(classifier).value();
   }
 
+  // Every Detect call passes all six detection parameters (the page's Params), so the detector's own
+  // defaults for them are never used.
   ocr::TextDetectorOptions det_options;
   det_options.threads = options.threads;
-  det_options.limit_side_len = options.text_det_limit_side_len;
-  det_options.limit_type = options.text_det_limit_type;
-  det_options.max_side_limit = options.text_det_max_side_limit;
-  det_options.thresh = options.text_det_thresh;
-  det_options.box_thresh = options.text_det_box_thresh;
-  det_options.unclip_ratio = options.text_det_unclip_ratio;
   PLATEAU_ASSIGN_OR_RETURN(det, ocr::TextDetector::Create(det_model, det_options));
 
   // The classifier is loaded even when off by default, so that a call can switch it on.

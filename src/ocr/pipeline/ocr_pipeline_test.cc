@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 
 using ::plateau::testing::kModels;
 using ::plateau::testing::kSroie;
+using ::plateau::testing::SroieLabels;
 
 // One pipeline for the whole suite: loading three models takes a while.
 OcrPipeline& Pipeline() {
@@ -39,24 +40,6 @@ std::vector<OcrResult> RunAll(std::vector<OcrInput> inputs, OcrOverrides overrid
   if (!range.ok()) return out;
   for (const OcrResult& r : *range) out.push_back(r);
   return out;
-}
-
-// The TEXT column of a SROIE label file: everything after the 8th comma of each line.
-std::vector<std::string> SroieLabels(const std::string& csv_path) {
-  std::ifstream in(csv_path);
-  std::vector<std::string> labels;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    size_t pos = 0;
-    int commas = 0;
-    while (commas < 8 && (pos = line.find(',', pos)) != std::string::npos) {
-      ++pos;
-      ++commas;
-    }
-    if (commas == 8) labels.push_back(line.substr(pos));
-  }
-  return labels;
 }
 
 // Checks the invariants between the fields of a successful result.

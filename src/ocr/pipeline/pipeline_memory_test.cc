@@ -17,8 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kModels = plateau::testing::kModels;
-const std::string kSroie = plateau::testing::kSroie + "/img";
+using ::plateau::testing::kModels;
+using ::plateau::testing::SroieReceipt;
 
 
 std::unique_ptr<OcrPipeline> NewPipeline(OcrOptions options = {}) {
@@ -26,12 +26,6 @@ std::unique_ptr<OcrPipeline> NewPipeline(OcrOptions options = {}) {
   auto p = OcrPipeline::Create(options);
   EXPECT_TRUE(p.ok()) << p.status().ToString();
   return p.ok() ? std::move(p).value() : nullptr;
-}
-
-std::string Receipt(int i) {
-  char name[16];
-  std::snprintf(name, sizeof(name), "/%03d.jpg", i);
-  return kSroie + name;
 }
 
 // Runs every input and returns how many results succeeded.
@@ -53,7 +47,7 @@ TEST(PipelineMemoryTest, StatsNameEachModelAndCountPlans) {
   SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   auto pipeline = NewPipeline();
   ASSERT_NE(pipeline, nullptr);
-  ASSERT_EQ(RunAll(*pipeline, {OcrInput::Path(Receipt(0))}), 1u);
+  ASSERT_EQ(RunAll(*pipeline, {OcrInput::Path(SroieReceipt(0))}), 1u);
   const MemoryStats stats = pipeline->memory_stats();
   EXPECT_GT(stats.rss_bytes, 0u);
   EXPECT_GE(stats.peak_rss_bytes, stats.rss_bytes);
@@ -95,7 +89,7 @@ TEST(PipelineMemoryTest, TrimReturnsRssToItsValueAfterLoading) {
   const ProcessMemory loaded_dropped_os = ReadProcessMemory();
   const size_t loaded_weights = pipeline->memory_stats().weights_bytes();
   std::vector<OcrInput> inputs;
-  for (int i = 0; i < 3; ++i) inputs.push_back(OcrInput::Path(Receipt(i)));
+  for (int i = 0; i < 3; ++i) inputs.push_back(OcrInput::Path(SroieReceipt(i)));
   ASSERT_EQ(RunAll(*pipeline, std::move(inputs)), 3u);
   const size_t used = ReadProcessMemory().rss_bytes;
   pipeline->Trim();
@@ -132,7 +126,7 @@ TEST(PipelineMemoryTest, TrimReturnsRssToItsValueAfterLoading) {
               anon_diff / kMiB, weights_growth / kMiB);
   EXPECT_LT(std::abs(anon_diff - weights_growth), 10 * kMiB);
   // Still works, and plans again.
-  ASSERT_EQ(RunAll(*pipeline, {OcrInput::Path(Receipt(0))}), 1u);
+  ASSERT_EQ(RunAll(*pipeline, {OcrInput::Path(SroieReceipt(0))}), 1u);
   EXPECT_EQ(pipeline->memory_stats().models[0].plans_cached, 1u);
 }
 
@@ -140,7 +134,7 @@ TEST(PipelineMemoryTest, TrimReturnsRssToItsValueAfterLoading) {
 std::string SmallLineImage() {
   const std::string path = (fs::temp_directory_path() / "plateau_pipeline_memory_line.png").string();
   if (!fs::exists(path)) {
-    cv::Mat receipt = cv::imread(Receipt(0));
+    cv::Mat receipt = cv::imread(SroieReceipt(0));
     if (receipt.empty()) return "";
     cv::imwrite(path, receipt(cv::Rect(180, 110, 140, 40)));
   }
@@ -206,7 +200,7 @@ std::vector<cv::Size> ReceiptLines(const std::string& path, cv::Mat* page) {
 TEST(PipelineMemoryTest, PredictionForOnePageIsWithinTenPercentOfTheRssItAdds) {
   SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   cv::Mat page;
-  const std::vector<cv::Size> lines = ReceiptLines(Receipt(0), &page);
+  const std::vector<cv::Size> lines = ReceiptLines(SroieReceipt(0), &page);
   ASSERT_GT(lines.size(), 10u);
   ReleaseCachedPrimitives();
   auto pipeline = NewPipeline();
@@ -245,7 +239,7 @@ TEST(PipelineMemoryTest, PredictionForOnePageIsWithinTenPercentOfTheRssItAdds) {
 TEST(PipelineMemoryTest, AfterWarmupTheFirstPagePlansNothingAndGrowsNoArena) {
   SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   cv::Mat page;
-  const std::vector<cv::Size> lines = ReceiptLines(Receipt(1), &page);
+  const std::vector<cv::Size> lines = ReceiptLines(SroieReceipt(1), &page);
   ASSERT_GT(lines.size(), 10u);
   auto pipeline = NewPipeline();
   ASSERT_NE(pipeline, nullptr);
@@ -278,7 +272,7 @@ TEST(PipelineMemoryTest, TrimIfIdleTrimsOnceAfterTheIdleTime) {
   options.idle_trim_seconds = 30;
   auto pipeline = NewPipeline(options);
   ASSERT_NE(pipeline, nullptr);
-  ASSERT_EQ(RunAll(*pipeline, {OcrInput::Path(Receipt(1))}), 1u);
+  ASSERT_EQ(RunAll(*pipeline, {OcrInput::Path(SroieReceipt(1))}), 1u);
   const auto now = std::chrono::steady_clock::now();
   EXPECT_FALSE(pipeline->TrimIfIdle(now + std::chrono::seconds(5)));
   EXPECT_GT(pipeline->memory_stats().models[0].arena_bytes, 0u);
