@@ -67,6 +67,14 @@ struct OcrOptions {
   std::string doc_orientation_model;
   // Classify each text line as 0 / 180 degrees and turn the upside-down ones before recognition.
   bool use_textline_orientation = true;
+  // Which lines are turned (the rule and why: ocr/cls/textline_classifier.h, DecideTextlineTurns). Each
+  // line is judged against the vote of the page's other lines: a line that goes against it is turned (or
+  // left upright) only when the classifier's probability for it exceeds textline_orientation_page_thresh;
+  // a line with nothing to go by (alone on its page) is turned when its "180" probability exceeds
+  // textline_orientation_thresh (PaddleOCR 2.x's cls_thresh). Both in [0, 1]; defaults chosen by
+  // measurement (docs/BENCHMARKS.md, "Text line orientation").
+  double textline_orientation_thresh = 0.9;
+  double textline_orientation_page_thresh = 0.999;
 
   // Text detection; defaults (text_det_defaults above) and their meaning as in ocr/det/text_detector.h.
   int text_det_limit_side_len = text_det_defaults::kLimitSideLen;   // >= 1
@@ -98,6 +106,8 @@ struct OcrOptions {
 struct OcrOverrides {
   std::optional<bool> use_doc_orientation_classify;
   std::optional<bool> use_textline_orientation;
+  std::optional<double> textline_orientation_thresh;
+  std::optional<double> textline_orientation_page_thresh;
   std::optional<int> text_det_limit_side_len;
   std::optional<std::string> text_det_limit_type;
   std::optional<double> text_det_thresh;
@@ -164,7 +174,8 @@ struct OcrResult {
     double unclip_ratio = 0;
   } text_det_params;
   std::string text_type = "general";
-  std::vector<int> textline_orientation_angles;  // per dt_polys entry: 0 or 180; -1 when not run
+  // Per dt_polys entry: 180 when the line was turned before recognition, else 0; -1 when not run.
+  std::vector<int> textline_orientation_angles;
   double text_rec_score_thresh = 0.0;
 
   // The lines kept (score >= text_rec_score_thresh), in reading order.

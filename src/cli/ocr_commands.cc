@@ -73,6 +73,16 @@ const std::vector<FlagSpec> kOcrSpecs = {
      {}},
     {"use_doc_unwarping", "True/False (only False is supported)", false, false, {}},
     {"use_textline_orientation", "True/False (default True)", false, false, {}},
+    {"textline_orientation_thresh",
+     "turn a line with nothing to go by when P(180) exceeds (default 0.9; PaddleOCR 2.x cls_thresh)",
+     false,
+     false,
+     {}},
+    {"textline_orientation_page_thresh",
+     "turn a line against its page's other lines when surer than (default 0.999)",
+     false,
+     false,
+     {}},
     {"text_det_limit_side_len", "resize limit" + Default(text_det_defaults::kLimitSideLen), false, false, {}},
     {"text_det_limit_type", "min/max/resize_long" + Default(text_det_defaults::kLimitType), false, false, {}},
     {"text_det_thresh", "pixel threshold" + Default(text_det_defaults::kThresh), false, false, {}},
@@ -108,6 +118,10 @@ StatusOr<OcrOptions> ParseOcrOptions(const Flags& flags) {
   }
   PLATEAU_ASSIGN_OR_RETURN(auto tlo, GetBool(flags, "use_textline_orientation"));
   o.use_textline_orientation = tlo.value_or(o.use_textline_orientation);
+  PLATEAU_ASSIGN_OR_RETURN(auto tlo_thresh, GetOptDouble(flags, "textline_orientation_thresh"));
+  o.textline_orientation_thresh = tlo_thresh.value_or(o.textline_orientation_thresh);
+  PLATEAU_ASSIGN_OR_RETURN(auto tlo_page, GetOptDouble(flags, "textline_orientation_page_thresh"));
+  o.textline_orientation_page_thresh = tlo_page.value_or(o.textline_orientation_page_thresh);
   PLATEAU_ASSIGN_OR_RETURN(auto limit, GetOptInt(flags, "text_det_limit_side_len"));
   o.text_det_limit_side_len = limit.value_or(o.text_det_limit_side_len);
   o.text_det_limit_type = flags.Get("text_det_limit_type", o.text_det_limit_type);
@@ -345,14 +359,15 @@ int TextDetectionCommand(const std::vector<std::string>& args) {
     double* field;
     double lo, hi;
   };
-  for (const Bounded& b : {Bounded{"thresh", &options.thresh, 0.0, 1.0},
-                           Bounded{"box_thresh", &options.box_thresh, 0.0, 1.0},
-                           Bounded{"unclip_ratio", &options.unclip_ratio, 1e-6, 100.0}}) {
+  for (const Bounded& b :
+       {Bounded{"thresh", &options.thresh, 0.0, 1.0}, Bounded{"box_thresh", &options.box_thresh, 0.0, 1.0},
+        Bounded{"unclip_ratio", &options.unclip_ratio, 1e-6, 100.0}}) {
     auto v = flags->GetDouble(b.name, *b.field);
     if (!v.ok()) return Fail(v.status());
     if (!(*v >= b.lo && *v <= b.hi)) {
       std::ostringstream os;
-      os << "flag --" << b.name << " = " << *v << " is out of range; expected [" << b.lo << ", " << b.hi << "]";
+      os << "flag --" << b.name << " = " << *v << " is out of range; expected [" << b.lo << ", " << b.hi
+         << "]";
       return Fail(Status::InvalidArgument(os.str()));
     }
     *b.field = *v;

@@ -104,6 +104,54 @@ StatusOr<std::vector<TextlineOrientation>> TextlineClassifier::Classify(const st
   return result;
 }
 
+StatusOr<std::vector<bool>> TextlineClassifier::OrientLines(std::vector<cv::Mat>* crops,
+                                                            const TextlineTurnOptions& rule,
+                                                            std::optional<int> batch_size) {
+  if (crops == nullptr) return Status::InvalidArgument("text line orientation: no crops given (null)");
+  PLATEAU_ASSIGN_OR_RETURN(const std::vector<TextlineOrientation> orientations, Classify(*crops, batch_size));
+  std::vector<int> widths;
+  widths.reserve(crops->size());
+  for (const cv::Mat& crop : *crops) widths.push_back(crop.cols);
+  std::vector<bool> turn = DecideTextlineTurns(orientations, widths, rule);
+  for (size_t i = 0; i < crops->size(); ++i) {
+    if (!turn[i]) continue;
+    cv::Mat flipped;
+    cv::rotate((*crops)[i], flipped, cv::ROTATE_180);
+    (*crops)[i] = std::move(flipped);
+  }
+  return turn;
+}
+
+std::vector<bool> DecideTextlineTurns(const std::vector<TextlineOrientation>& orientations,
+                                      const std::vector<int>& widths, const TextlineTurnOptions& options) {
+  const size_t n = orientations.size();
+  auto weight = [&](size_t i) {
+    return i < widths.size() ? static_cast<double>(std::max(widths[i], 1)) : 1.0;
+  };
+  auto votes180 = [&](size_t i) { return orientations[i].label == kTextline180; };
+  double total = 0, total180 = 0;
+  for (size_t i = 0; i < n; ++i) {
+    total += weight(i);
+    if (votes180(i)) total180 += weight(i);
+  }
+  std::vector<bool> turn(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    const TextlineOrientation& o = orientations[i];
+    const float p180 = o.label == kTextline180 ? o.score : 1.0f - o.score;
+    // Leave-one-out: a line's own vote would otherwise count as evidence for itself.
+    const double others = total - weight(i);
+    const double others180 = total180 - (votes180(i) ? weight(i) : 0.0);
+    if (others > 0 && others180 < 0.5 * others) {
+      turn[i] = p180 > options.page_thresh;
+    } else if (others > 0 && others180 > 0.5 * others) {
+      turn[i] = !(1.0f - p180 > options.page_thresh);
+    } else {
+      turn[i] = p180 > options.thresh;
+    }
+  }
+  return turn;
+}
+
 StatusOr<size_t> RotateUpsideDownLines(const std::vector<TextlineOrientation>& orientations,
                                        std::vector<cv::Mat>* crops, float min_score) {
   if (crops == nullptr || crops->size() != orientations.size()) {

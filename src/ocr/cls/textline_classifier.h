@@ -14,11 +14,10 @@
 // The label is the most probable class (the first on a tie) and the score its probability. The PaddleX
 // 3.x OCR pipeline turns a line whenever the label is "180", with no score threshold (its textline
 // orientation step keeps only class_ids[0]); PaddleOCR 2.x only turned lines whose "180" score exceeded
-// cls_thresh = 0.9. RotateUpsideDownLines follows PaddleX by default; pass min_score = 0.9 (compared with
-// >, as PaddleOCR 2.x) for the older behaviour.
-//
-// With this model, PaddleX's rule turns more upright lines than the old threshold does: on 1021 upright
-// SROIE receipt lines, 5.6% were labelled "180" but only 1.4% with a score above 0.9.
+// cls_thresh = 0.9. Both judge each line alone, and this model labels a few percent of upright receipt
+// lines "180" (some with a score above 0.99), which then read as garbage. The pipeline's step,
+// OrientLines, judges each line against the rest of its page instead (DecideTextlineTurns below);
+// RotateUpsideDownLines keeps the per-line rules (min_score 0: PaddleX 3.x; 0.9: PaddleOCR 2.x).
 //
 // Defaults (PaddleX 3.x): batch_size 6 (TextLineOrientation batch_size /
 // textline_orientation_batch_size).
@@ -57,6 +56,24 @@ struct TextlineOrientation {
   float score = 0.0f;      // probability of `label`
 };
 
+// When the pipeline turns a line (OcrOptions::textline_orientation_thresh and _page_thresh). The
+// classifier errs on a few percent of lines either way (short lines, digits, symmetric glyphs), while a
+// page's lines almost always share one orientation: a page scanned upside down has every line upside down.
+// So each line is judged against the vote of the page's other lines (each votes by its label, weighted by
+// its crop width, since long lines carry more evidence):
+//   - the others vote upright (less than half the weight says "180"): the line is turned only when its
+//     "180" probability exceeds `page_thresh`;
+//   - the others vote upside down (more than half): the line is turned unless its "0" probability
+//     exceeds `page_thresh`;
+//   - nothing to go by (a line alone, or the others split exactly in half): the line is turned when its
+//     "180" probability exceeds `thresh` (PaddleOCR 2.x's cls_thresh rule).
+// Probabilities are compared with >, as PaddleOCR 2.x; a threshold >= 1 never lets a line go against its
+// page (or, for `thresh`, never turns a lone line).
+struct TextlineTurnOptions {
+  float thresh = 0.9f;
+  float page_thresh = 0.999f;
+};
+
 class TextlineClassifier {
  public:
   // Loads the model. Fails on bad options and on a model whose output is not N x 2.
@@ -70,6 +87,12 @@ class TextlineClassifier {
   StatusOr<std::vector<TextlineOrientation>> Classify(const std::vector<cv::Mat>& crops,
                                                       std::optional<int> batch_size = std::nullopt);
 
+  // The pipeline's line orientation step: classifies the crops, decides by DecideTextlineTurns (widths:
+  // the crops' own) and turns the chosen crops by 180 degrees in place. Returns, per crop, whether it
+  // was turned. Fails as Classify does (crops untouched); crops == nullptr is InvalidArgument.
+  StatusOr<std::vector<bool>> OrientLines(std::vector<cv::Mat>* crops, const TextlineTurnOptions& rule,
+                                          std::optional<int> batch_size = std::nullopt);
+
   const TextlineClassifierOptions& options() const { return options_; }
   Session& session() { return *session_; }
 
@@ -79,6 +102,10 @@ class TextlineClassifier {
   std::shared_ptr<const Model> model_;
   std::unique_ptr<Session> session_;
 };
+
+// For each line, whether to turn it, by the rule above. `widths` are the crops' widths, one per line.
+std::vector<bool> DecideTextlineTurns(const std::vector<TextlineOrientation>& orientations,
+                                      const std::vector<int>& widths, const TextlineTurnOptions& options);
 
 // Turns by 180 degrees (an exact pixel flip, cv::rotate) every crop whose orientation is kTextline180
 // with score > min_score; the default 0 turns every "180" line (a winning probability is at least 0.5),

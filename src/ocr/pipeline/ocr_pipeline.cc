@@ -52,6 +52,7 @@ namespace {
 struct Params {
   bool use_doc_orientation_classify = false;
   bool use_textline_orientation = true;
+  double cls_thresh = 0, cls_page_thresh = 0;
   int limit_side_len = 0;
   std::string limit_type;
   double thresh = 0, box_thresh = 0, unclip_ratio = 0;
@@ -81,6 +82,8 @@ Status CheckParams(const Params& p) {
   }
   PLATEAU_RETURN_IF_ERROR(range("text_det_max_side_limit", p.max_side_limit, 1, 100000));
   PLATEAU_RETURN_IF_ERROR(range("text_rec_score_thresh", p.score_thresh, 0, 1));
+  PLATEAU_RETURN_IF_ERROR(range("textline_orientation_thresh", p.cls_thresh, 0, 1));
+  PLATEAU_RETURN_IF_ERROR(range("textline_orientation_page_thresh", p.cls_page_thresh, 0, 1));
   PLATEAU_RETURN_IF_ERROR(range("text_recognition_batch_size", p.rec_batch, 1, 4096));
   PLATEAU_RETURN_IF_ERROR(range("textline_orientation_batch_size", p.cls_batch, 1, 4096));
   return Status::Ok();
@@ -90,6 +93,8 @@ Params Merge(const OcrOptions& o, const OcrOverrides& v) {
   Params p;
   p.use_doc_orientation_classify = v.use_doc_orientation_classify.value_or(o.use_doc_orientation_classify);
   p.use_textline_orientation = v.use_textline_orientation.value_or(o.use_textline_orientation);
+  p.cls_thresh = v.textline_orientation_thresh.value_or(o.textline_orientation_thresh);
+  p.cls_page_thresh = v.textline_orientation_page_thresh.value_or(o.textline_orientation_page_thresh);
   p.limit_side_len = v.text_det_limit_side_len.value_or(o.text_det_limit_side_len);
   p.limit_type = v.text_det_limit_type.value_or(o.text_det_limit_type);
   p.thresh = v.text_det_thresh.value_or(o.text_det_thresh);
@@ -284,13 +289,11 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
   r->textline_orientation_angles.assign(crops.size(), -1);
   if (p.use_textline_orientation && !crops.empty()) {
     PLATEAU_ASSIGN_OR_RETURN(const int cls_batch, budget.ChooseClsBatch(p.cls_batch, crops, page_bytes));
-    auto orientations = stages.cls->Classify(crops, cls_batch);
-    if (!orientations.ok()) return orientations.status().WithContext("text line orientation");
-    for (size_t i = 0; i < orientations->size(); ++i) {
-      r->textline_orientation_angles[i] = (*orientations)[i].label == ocr::kTextline180 ? 180 : 0;
-    }
-    auto turned = ocr::RotateUpsideDownLines(*orientations, &crops);
+    const ocr::TextlineTurnOptions rule{static_cast<float>(p.cls_thresh),
+                                        static_cast<float>(p.cls_page_thresh)};
+    auto turned = stages.cls->OrientLines(&crops, rule, cls_batch);
     if (!turned.ok()) return turned.status().WithContext("text line orientation");
+    for (size_t i = 0; i < turned->size(); ++i) r->textline_orientation_angles[i] = (*turned)[i] ? 180 : 0;
   }
 
   ocr::RecognizeOverrides rec;
