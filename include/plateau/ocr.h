@@ -100,6 +100,9 @@ struct OcrOptions {
   // stage does not use, or refuses the page (RESOURCE_EXHAUSTED naming both figures; the next page runs).
   // Forks share the ceiling: each sees the others' memory in RSS. See docs/MEMORY.md, "Budget".
   size_t memory_limit = 0;
+
+  // Measure each stage of every page into OcrResult::stage_times (a few clock reads per page).
+  bool timing = false;
 };
 
 // Per-call values of the parameters; unset ones keep the pipeline's options.
@@ -117,6 +120,7 @@ struct OcrOverrides {
   std::optional<double> text_rec_score_thresh;
   std::optional<int> text_recognition_batch_size;
   std::optional<int> textline_orientation_batch_size;
+  std::optional<bool> timing;
 };
 
 // One input of Predict.
@@ -140,6 +144,17 @@ struct OcrInput {
 
 using OcrPoint = std::array<int, 2>;      // x, y in page pixels
 using OcrPoly = std::array<OcrPoint, 4>;  // top-left, top-right, bottom-right, bottom-left
+
+// Wall time of the stages of one page, in milliseconds.
+struct OcrStageTimes {
+  double decode = 0;                // reading and decoding the input, or rendering the PDF page
+  double doc_orientation = 0;       // finding the page's orientation and turning it (when on)
+  double detection = 0;             // text detection, a second one of a page turned sideways included
+  double crop = 0;                  // cutting out the line crops
+  double textline_orientation = 0;  // classifying and turning the lines (when on)
+  double recognition = 0;
+  double total = 0;  // the whole page, decode included
+};
 
 struct OcrResult {
   std::string input_path;  // the file, or the label of bytes / an image
@@ -183,6 +198,9 @@ struct OcrResult {
   std::vector<float> rec_scores;
   std::vector<OcrPoly> rec_polys;
   std::vector<std::array<int, 4>> rec_boxes;  // x_min, y_min, x_max, y_max of each rec_polys entry
+
+  // With OcrOptions::timing; written to JSON as "stage_times_ms" when set (not a PaddleX field).
+  std::optional<OcrStageTimes> stage_times;
 
   // The page as the stages saw it (after any page rotation), 8-bit BGR; the polys are in its pixels.
   // Shares its pixels with the decoded page (no copy); empty in a failed result. Not part of the JSON.

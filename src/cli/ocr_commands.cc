@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <limits>
@@ -93,6 +94,12 @@ const std::vector<FlagSpec> kOcrSpecs = {
     {"text_recognition_batch_size", "lines per recognition run (default 6)", false, false, {}},
     {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},
     {"memory_stats", "print the memory statistics (JSON) on stderr at the end", false, true, {}},
+    {"timing",
+     "add each page's stage times (stage_times_ms) to its JSON and print a per-stage summary on stderr at "
+     "the end",
+     false,
+     true,
+     {}},
     {"memory_limit",
      "ceiling on the process's RSS in bytes (default 0: none; docs/MEMORY.md)",
      false,
@@ -139,6 +146,7 @@ StatusOr<OcrOptions> ParseOcrOptions(const Flags& flags) {
   o.text_recognition_batch_size = rb.value_or(o.text_recognition_batch_size);
   PLATEAU_ASSIGN_OR_RETURN(auto cb, GetOptInt(flags, "textline_orientation_batch_size"));
   o.textline_orientation_batch_size = cb.value_or(o.textline_orientation_batch_size);
+  o.timing = flags.Has("timing");
   return o;
 }
 
@@ -213,6 +221,39 @@ size_t CountInputs(const std::vector<std::string>& inputs) {
   return n;
 }
 
+// Per-stage totals over a run's results, printed like PaddleX's benchmark table: a stage counts a call
+// for each page on which it ran.
+class StageTimesSummary {
+ public:
+  void Add(const OcrStageTimes& t) {
+    const double values[kStages] = {
+        t.decode, t.doc_orientation, t.detection, t.crop, t.textline_orientation, t.recognition, t.total};
+    for (int i = 0; i < kStages; ++i) {
+      if (!(values[i] > 0)) continue;
+      ++count_[i];
+      total_ms_[i] += values[i];
+    }
+  }
+  std::string Table() const {
+    static const char* kNames[kStages] = {
+        "decode", "doc_orientation", "detection", "crop", "textline_orientation", "recognition", "total"};
+    std::ostringstream os;
+    os << "| stage | count | total ms | mean ms |\n|---|---|---|---|\n";
+    for (int i = 0; i < kStages; ++i) {
+      char row[128];
+      std::snprintf(row, sizeof(row), "| %s | %zu | %.1f | %.2f |\n", kNames[i], count_[i], total_ms_[i],
+                    count_[i] == 0 ? 0.0 : total_ms_[i] / static_cast<double>(count_[i]));
+      os << row;
+    }
+    return os.str();
+  }
+
+ private:
+  static constexpr int kStages = 7;
+  size_t count_[kStages] = {};
+  double total_ms_[kStages] = {};
+};
+
 }  // namespace
 
 int OcrCommand(const std::vector<std::string>& args) {
@@ -253,8 +294,10 @@ int OcrCommand(const std::vector<std::string>& args) {
   const size_t total = CountInputs(inputs);
   ProgressBar bar(total, total > 1 && isatty(STDERR_FILENO));
   bool any_failed = false;
+  StageTimesSummary times;
   for (const OcrResult& r : *range) {
     std::cout << ToJson(r) << "\n" << std::flush;
+    if (r.stage_times) times.Add(*r.stage_times);
     if (!r.error.ok()) {
       any_failed = true;
       const std::string& m = r.error.message();
@@ -271,6 +314,7 @@ int OcrCommand(const std::vector<std::string>& args) {
   }
   bar.Finish();
   if (flags->Has("memory_stats")) std::cerr << ToJson((*pipeline)->memory_stats()) << "\n";
+  if (options->timing) std::cerr << times.Table();
   return any_failed ? 1 : 0;
 }
 

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -60,6 +61,7 @@ struct Params {
   double score_thresh = 0;
   int rec_batch = 1, cls_batch = 1;
   size_t memory_limit = 0;
+  bool timing = false;
 };
 
 Status CheckParams(const Params& p) {
@@ -105,6 +107,7 @@ Params Merge(const OcrOptions& o, const OcrOverrides& v) {
   p.rec_batch = v.text_recognition_batch_size.value_or(o.text_recognition_batch_size);
   p.cls_batch = v.textline_orientation_batch_size.value_or(o.textline_orientation_batch_size);
   p.memory_limit = o.memory_limit;
+  p.timing = v.timing.value_or(o.timing);
   return p;
 }
 
@@ -219,8 +222,28 @@ StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Fork() const {
 
 namespace {
 
-// Runs the stages on one decoded page and fills the result's OCR fields.
+using Clock = std::chrono::steady_clock;
+
+// Adds the time since the previous lap to a stage's figure; does nothing without a figure to add to.
+class StageClock {
+ public:
+  explicit StageClock(OcrStageTimes* times) : times_(times), last_(Clock::now()) {}
+  void Lap(double OcrStageTimes::*stage) {
+    if (times_ == nullptr) return;
+    const Clock::time_point now = Clock::now();
+    times_->*stage += std::chrono::duration<double, std::milli>(now - last_).count();
+    last_ = now;
+  }
+
+ private:
+  OcrStageTimes* times_;
+  Clock::time_point last_;
+};
+
+// Runs the stages on one decoded page and fills the result's OCR fields (and the stage times when the
+// result carries them).
 Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr, OcrResult* r) {
+  StageClock clock(r->stage_times ? &*r->stage_times : nullptr);
   r->model_settings.use_doc_preprocessor = p.use_doc_orientation_classify;
   r->model_settings.use_textline_orientation = p.use_textline_orientation;
   r->doc_preprocessor_res.model_settings.use_doc_orientation_classify = p.use_doc_orientation_classify;
@@ -246,6 +269,7 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
     if (!o.ok()) return o.status().WithContext("document orientation");
     r->doc_preprocessor_res.angle = o->angle();
     page = ocr::TurnPage(bgr, o->angle());
+    clock.Lap(&OcrStageTimes::doc_orientation);
   }
   MemoryBudget budget(stages, p.memory_limit);
   if (p.memory_limit > 0) {
@@ -257,6 +281,7 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
   const size_t page_bytes = page.total() * page.elemSize();
   auto boxes = stages.det->Detect(page, det);
   if (!boxes.ok()) return boxes.status().WithContext("text detection");
+  clock.Lap(&OcrStageTimes::detection);
   if (p.use_doc_orientation_classify && stages.doc == nullptr) {
     ocr::DocOrientationVoteOptions vote;
     vote.batch_size = p.cls_batch;
@@ -265,6 +290,7 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
     const int angle = o->angle();
     r->doc_preprocessor_res.angle = angle;
     page = ocr::TurnPage(bgr, angle);
+    clock.Lap(&OcrStageTimes::doc_orientation);
     if (angle == 180) {
       ocr::TurnBoxes(&*boxes, angle, bgr.cols, bgr.rows);
     } else if (angle != 0) {
@@ -272,6 +298,7 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
       // instead of 8), so turning its boxes would lose text: the turned page is detected again.
       boxes = stages.det->Detect(page, det);
       if (!boxes.ok()) return boxes.status().WithContext("text detection of the turned page");
+      clock.Lap(&OcrStageTimes::detection);
     }
   }
   r->page_image = page;
@@ -285,6 +312,7 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
     r->dt_polys.push_back(ToPoly(boxes->quads[i]));
   }
   r->dt_scores = boxes->scores;
+  clock.Lap(&OcrStageTimes::crop);
 
   r->textline_orientation_angles.assign(crops.size(), -1);
   if (p.use_textline_orientation && !crops.empty()) {
@@ -294,6 +322,7 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
     auto turned = stages.cls->OrientLines(&crops, rule, cls_batch);
     if (!turned.ok()) return turned.status().WithContext("text line orientation");
     for (size_t i = 0; i < turned->size(); ++i) r->textline_orientation_angles[i] = (*turned)[i] ? 180 : 0;
+    clock.Lap(&OcrStageTimes::textline_orientation);
   }
 
   ocr::RecognizeOverrides rec;
@@ -301,6 +330,7 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
   rec.score_thresh = static_cast<float>(p.score_thresh);
   auto lines = stages.rec->Recognize(crops, rec);
   if (!lines.ok()) return lines.status().WithContext("text recognition");
+  clock.Lap(&OcrStageTimes::recognition);
   for (size_t i = 0; i < lines->size(); ++i) {
     const ocr::RecognizedLine& line = (*lines)[i];
     // Compared here rather than trusting `accepted` alone, so the rule is the pipeline's own.
@@ -335,11 +365,14 @@ struct OcrRange::State {
   bool started = false;
   bool done = false;
   OcrResult current;
+  // When the step (reading the input included) began, for OcrStageTimes.
+  Clock::time_point step_start;
 
   void Advance();
   // Advance, with an allocation failure outside the stages (decoding, listing) turned into an error
   // result.
   void GuardedAdvance() {
+    step_start = Clock::now();
     try {
       Advance();
     } catch (const std::bad_alloc&) {
@@ -362,6 +395,11 @@ void OcrRange::State::ProcessImage(StatusOr<cv::Mat> image, std::string label, i
   current = OcrResult();
   current.input_path = std::move(label);
   current.page_index = page;
+  if (params.timing) {
+    current.stage_times.emplace();
+    current.stage_times->decode =
+        std::chrono::duration<double, std::milli>(Clock::now() - step_start).count();
+  }
   Status st;
   // An allocation that fails inside the stages ends this page only; sessions stay usable (their plans
   // and arenas are replaced only once complete), so the next input runs normally.
@@ -373,6 +411,9 @@ void OcrRange::State::ProcessImage(StatusOr<cv::Mat> image, std::string label, i
     st = Status::Internal(std::string("unexpected exception while processing the page: ") + e.what());
   }
   stages->MarkUsed();
+  if (current.stage_times) {
+    current.stage_times->total = std::chrono::duration<double, std::milli>(Clock::now() - step_start).count();
+  }
   if (!st.ok()) Fail(current.input_path, page, st.WithContext(current.input_path));
 }
 
@@ -537,6 +578,16 @@ std::string ToJson(const OcrResult& r, int indent) {
     res["rec_scores"] = r.rec_scores;
     res["rec_polys"] = PolysJson(r.rec_polys);
     res["rec_boxes"] = r.rec_boxes;
+    if (r.stage_times) {
+      const OcrStageTimes& t = *r.stage_times;
+      res["stage_times_ms"] = {{"decode", t.decode},
+                               {"doc_orientation", t.doc_orientation},
+                               {"detection", t.detection},
+                               {"crop", t.crop},
+                               {"textline_orientation", t.textline_orientation},
+                               {"recognition", t.recognition},
+                               {"total", t.total}};
+    }
   }
   // Invalid UTF-8 (which the decoder should never emit) is replaced rather than thrown on.
   return nlohmann::ordered_json{{"res", res}}.dump(indent, ' ', false,

@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -354,6 +356,69 @@ TEST(OcrJsonTest, SaveJsonNamesFilesByStemAndPage) {
   nlohmann::json j = nlohmann::json::parse(in);
   EXPECT_EQ(j.at("res").at("rec_texts")[0], "价格 12.50");
   fs::remove_all(dir);
+}
+
+TEST(OcrPipelineTest, UprightReceiptKeepsItsLinesUpright) {
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
+  // Receipt 000 at the defaults: the per-line argmax rule turned three of its lines ("9.00" read
+  // "C00'6").
+  auto results = RunAll({OcrInput::Path(testing::SroieReceipt(0))});
+  ASSERT_EQ(results.size(), 1u);
+  ExpectConsistent(results[0]);
+  for (size_t i = 0; i < results[0].textline_orientation_angles.size(); ++i) {
+    EXPECT_EQ(results[0].textline_orientation_angles[i], 0) << "line " << i;
+  }
+  const std::vector<std::string>& texts = results[0].rec_texts;
+  EXPECT_GE(std::count(texts.begin(), texts.end(), "9.00"), 3) << "the label has 9.00 three times";
+}
+
+TEST(OcrPipelineTest, UpsideDownReceiptHasItsLinesTurnedBack) {
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
+  cv::Mat receipt = cv::imread(testing::SroieReceipt(1), cv::IMREAD_COLOR);
+  ASSERT_FALSE(receipt.empty());
+  cv::rotate(receipt, receipt, cv::ROTATE_180);
+  auto results = RunAll({OcrInput::Image(receipt, "001-upside-down")});
+  ASSERT_EQ(results.size(), 1u);
+  ExpectConsistent(results[0]);
+  const std::vector<int>& angles = results[0].textline_orientation_angles;
+  ASSERT_GE(angles.size(), 20u);
+  const double turned = static_cast<double>(std::count(angles.begin(), angles.end(), 180)) / angles.size();
+  EXPECT_GE(turned, 0.97) << angles.size() << " lines";
+}
+
+TEST(OcrPipelineTest, UpsideDownLineAloneIsTurned) {
+  SKIP_WITHOUT_MODELS();
+  const std::string path = PLATEAU_SOURCE_DIR "/../shared/eval/rapidocr/text_cls.jpg";
+  if (!fs::exists(path)) GTEST_SKIP() << path << " missing";
+  auto results = RunAll({OcrInput::Path(path)});
+  ASSERT_EQ(results.size(), 1u);
+  ExpectConsistent(results[0]);
+  ASSERT_EQ(results[0].textline_orientation_angles.size(), 1u);
+  EXPECT_EQ(results[0].textline_orientation_angles[0], 180);
+}
+
+TEST(OcrPipelineTest, TimingReportsEachStageWhenAsked) {
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
+  auto plain = RunAll({OcrInput::Path(testing::SroieReceipt(2))});
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_FALSE(plain[0].stage_times.has_value());
+  EXPECT_EQ(ToJson(plain[0]).find("stage_times_ms"), std::string::npos);
+
+  OcrOverrides timed;
+  timed.timing = true;
+  auto results = RunAll({OcrInput::Path(testing::SroieReceipt(2))}, timed);
+  ASSERT_EQ(results.size(), 1u);
+  ExpectConsistent(results[0]);
+  ASSERT_TRUE(results[0].stage_times.has_value());
+  const OcrStageTimes& t = *results[0].stage_times;
+  for (double stage : {t.decode, t.detection, t.crop, t.textline_orientation, t.recognition}) {
+    EXPECT_GT(stage, 0.0);
+  }
+  EXPECT_EQ(t.doc_orientation, 0.0) << "document orientation is off";
+  EXPECT_GE(t.total + 1e-6, t.decode + t.detection + t.crop + t.textline_orientation + t.recognition);
+  const auto json = nlohmann::json::parse(ToJson(results[0]));
+  ASSERT_TRUE(json["res"].contains("stage_times_ms"));
+  EXPECT_DOUBLE_EQ(json["res"]["stage_times_ms"]["recognition"].get<double>(), t.recognition);
 }
 
 }  // namespace
