@@ -101,6 +101,12 @@ struct OcrOptions {
   // Forks share the ceiling: each sees the others' memory in RSS. See docs/MEMORY.md, "Budget".
   size_t memory_limit = 0;
 
+  // Inputs declaring more pixels than this are refused before they are decoded (images: from the size in
+  // their header; PDF pages: from the page size at the rendering resolution), with an error naming the
+  // size and the limit. The default, 2^27 (about 11600 x 11600; an A4 page scanned at 600 dpi is 35
+  // million), keeps a decoded page under 400 MB.
+  int64_t max_image_pixels = int64_t{1} << 27;
+
   // Measure each stage of every page into OcrResult::stage_times (a few clock reads per page).
   bool timing = false;
 };

@@ -94,6 +94,11 @@ const std::vector<FlagSpec> kOcrSpecs = {
     {"text_recognition_batch_size", "lines per recognition run (default 6)", false, false, {}},
     {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},
     {"memory_stats", "print the memory statistics (JSON) on stderr at the end", false, true, {}},
+    {"max_image_pixels",
+     "refuse inputs declaring more pixels, before decoding them (default 134217728 = 2^27)",
+     false,
+     false,
+     {}},
     {"timing",
      "add each page's stage times (stage_times_ms) to its JSON and print a per-stage summary on stderr at "
      "the end",
@@ -147,6 +152,9 @@ StatusOr<OcrOptions> ParseOcrOptions(const Flags& flags) {
   PLATEAU_ASSIGN_OR_RETURN(auto cb, GetOptInt(flags, "textline_orientation_batch_size"));
   o.textline_orientation_batch_size = cb.value_or(o.textline_orientation_batch_size);
   o.timing = flags.Has("timing");
+  PLATEAU_ASSIGN_OR_RETURN(long long max_pixels,
+                           flags.GetInt("max_image_pixels", o.max_image_pixels, 1, 1ll << 40));
+  o.max_image_pixels = static_cast<int64_t>(max_pixels);
   return o;
 }
 

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <vector>
 
+#include "io/image_header.h"
+
 namespace plateau::io {
 namespace {
 
@@ -85,10 +87,16 @@ StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const std::string& label, 
   if (LooksLikePdf(bytes)) {
     return Status::InvalidArgument(label + ": this is a PDF, not an image");
   }
+  // The size the header declares is checked before decoding, so that a small file announcing a huge
+  // image is refused before any pixel memory is taken. Formats whose header we do not read are checked
+  // after decoding, under OpenCV's own guard (CV_IO_MAX_IMAGE_PIXELS, 2^30 by default).
+  if (const std::optional<ImageSize> declared = ReadImageSize(bytes);
+      declared.has_value() && declared->width * declared->height > max_pixels) {
+    return Status::InvalidArgument(label + ": the image declares " + std::to_string(declared->width) + "x" +
+                                   std::to_string(declared->height) + " pixels, more than the limit of " +
+                                   std::to_string(max_pixels) + "; refused before decoding");
+  }
   cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
-  // Ask for the size before decoding: a 100000x100000 PNG header must not make us allocate 30 GB.
-  // OpenCV checks CV_IO_MAX_IMAGE_PIXELS itself (default 2^30); our own ceiling is applied below from
-  // the decoded size, and OpenCV's guard keeps the decoder from going past its own.
   cv::Mat img;
   try {
     // JPEGs go through IMREAD_COLOR, which applies the EXIF orientation; they carry no alpha.

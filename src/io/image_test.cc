@@ -4,9 +4,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <sstream>
+
+#include "io/image_header.h"
 
 namespace plateau::io {
 namespace {
@@ -35,7 +38,7 @@ TEST(ImageTest, SixteenBitIsScaledToEightBit) {
 }
 
 TEST(ImageTest, DarkContentOnTransparencyIsCompositedOnWhite) {
-  cv::Mat rgba(2, 2, CV_8UC4, cv::Scalar(0, 0, 0, 0));  // fully transparent
+  cv::Mat rgba(2, 2, CV_8UC4, cv::Scalar(0, 0, 0, 0));    // fully transparent
   rgba.at<cv::Vec4b>(0, 0) = cv::Vec4b(10, 20, 30, 255);  // one opaque dark pixel
   rgba.at<cv::Vec4b>(0, 1) = cv::Vec4b(0, 0, 0, 128);     // half-transparent black
   auto img = DecodeImage(Encode(rgba, ".png"), "dark.png");
@@ -120,4 +123,59 @@ TEST(ImageTest, RealTransparentPngsDecode) {
 }
 
 }  // namespace
+
+// A PNG that declares 30000 x 30000 pixels (the rest of the file does not matter: it is never decoded).
+std::string PngBomb() {
+  std::string png("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\x75\x30\0\0\x75\x30\x08\x02\0\0\0", 29);
+  png.append(4096, '\0');
+  return png;
+}
+
+TEST(DecodeImageTest, RefusesAnImageDeclaringTooManyPixelsBeforeDecoding) {
+  auto image = DecodeImage(PngBomb(), "bomb.png", int64_t{1} << 27);
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(image.status().message().find("30000x30000"), std::string::npos) << image.status().message();
+  EXPECT_NE(image.status().message().find("before decoding"), std::string::npos) << image.status().message();
+}
+
+TEST(ReadImageSizeTest, ReadsTiffHeadersOfBothByteOrders) {
+  // Little-endian: IFD at 8 with two entries, ImageWidth SHORT 640 and ImageLength LONG 70000.
+  std::string le(
+      "II*\0\x08\0\0\0\x02\0"
+      "\x00\x01\x03\0\x01\0\0\0\x80\x02\0\0"
+      "\x01\x01\x04\0\x01\0\0\0\x70\x11\x01\0",
+      34);
+  auto size = ReadImageSize(le);
+  ASSERT_TRUE(size.has_value());
+  EXPECT_EQ(size->width, 640);
+  EXPECT_EQ(size->height, 70000);
+  // Big-endian: the same entries, most significant byte first.
+  std::string be(
+      "MM\0*\0\0\0\x08\0\x02"
+      "\x01\x00\0\x03\0\0\0\x01\x02\x80\0\0"
+      "\x01\x01\0\x04\0\0\0\x01\0\x01\x11\x70",
+      34);
+  size = ReadImageSize(be);
+  ASSERT_TRUE(size.has_value());
+  EXPECT_EQ(size->width, 640);
+  EXPECT_EQ(size->height, 70000);
+  // An IFD that points past the end, or one without both sizes, says nothing.
+  EXPECT_FALSE(ReadImageSize(std::string("II*\0\xff\0\0\0", 8)).has_value());
+  EXPECT_FALSE(ReadImageSize(le.substr(0, 22)).has_value());
+}
+
+TEST(ReadImageSizeTest, AgreesWithTheDecoderOnRealTiffPages) {
+  const std::string path = PLATEAU_SOURCE_DIR "/../shared/eval/pages/phototest.tif";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) GTEST_SKIP() << path << " missing";
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto size = ReadImageSize(bytes);
+  ASSERT_TRUE(size.has_value());
+  auto image = DecodeImage(bytes, path);
+  ASSERT_TRUE(image.ok()) << image.status().ToString();
+  EXPECT_EQ(size->width, image->cols);
+  EXPECT_EQ(size->height, image->rows);
+}
+
 }  // namespace plateau::io

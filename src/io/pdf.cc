@@ -1,11 +1,12 @@
 #include "io/pdf.h"
 
-#include <fstream>
-#include <opencv2/imgproc.hpp>
 #include <poppler/cpp/poppler-document.h>
 #include <poppler/cpp/poppler-image.h>
 #include <poppler/cpp/poppler-page-renderer.h>
 #include <poppler/cpp/poppler-page.h>
+
+#include <fstream>
+#include <opencv2/imgproc.hpp>
 #include <sstream>
 #include <vector>
 

@@ -22,8 +22,8 @@ std::string MakePdf(int pages) {
     objects.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents " +
                       std::to_string(content) + " 0 R >>");
     // A 100x100 pt black square, 100 pt from the left, at a height that depends on the page.
-    std::string stream = "0 0 0 rg " + std::to_string(100) + " " + std::to_string(600 - 100 * i) +
-                         " 100 100 re f";
+    std::string stream =
+        "0 0 0 rg " + std::to_string(100) + " " + std::to_string(600 - 100 * i) + " 100 100 re f";
     objects.push_back("<< /Length " + std::to_string(stream.size()) + " >>\nstream\n" + stream +
                       "\nendstream");
   }

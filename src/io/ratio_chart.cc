@@ -20,8 +20,8 @@ using chart::TextSize;
 
 const cv::Scalar kMet(60, 160, 40);
 const cv::Scalar kMissed(40, 40, 210);
-constexpr int kRow = 38;     // pixels per bar row
-constexpr int kBar = 20;     // bar thickness
+constexpr int kRow = 38;      // pixels per bar row
+constexpr int kBar = 20;      // bar thickness
 constexpr int kLabels = 300;  // width of the label column
 
 }  // namespace
@@ -79,8 +79,8 @@ StatusOr<cv::Mat> DrawRatioChart(const std::vector<RatioBar>& bars, const std::s
       const cv::Scalar& mark = ratio <= b.goal ? kMet : kMissed;
       cv::line(img, {px(b.goal), mid - kRow / 2 + 2}, {px(b.goal), mid + kRow / 2 - 2}, mark, 3);
     }
-    const std::string figures =
-        Format("%.2f", ratio) + "  (" + Format("%.1f", b.value_ms) + " / " + Format("%.1f", b.reference_ms) + " ms)";
+    const std::string figures = Format("%.2f", ratio) + "  (" + Format("%.1f", b.value_ms) + " / " +
+                                Format("%.1f", b.reference_ms) + " ms)";
     // Right of the bar and of the goal tick; on white, so that the 1.0 line does not cross it.
     const cv::Size fs = TextSize(figures, 0.45);
     const cv::Point at(std::max(px(ratio), b.goal > 0 ? px(b.goal) : 0) + 8, mid + fs.height / 2);

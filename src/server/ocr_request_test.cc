@@ -4,8 +4,8 @@
 
 #include <string>
 
+#include "io/image_header.h"
 #include "server/base64.h"
-#include "server/image_header.h"
 
 namespace plateau::server {
 namespace {
@@ -50,26 +50,26 @@ TEST(Base64Test, RefusesWhatIsNotBase64NamingTheOffset) {
 TEST(ImageHeaderTest, ReadsDeclaredSizesWithoutDecoding) {
   // PNG: signature, IHDR length and type, then width and height big-endian.
   std::string png("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\x01\x86\xa0\0\0\x03\xe8", 24);
-  auto size = ReadImageSize(png);
+  auto size = io::ReadImageSize(png);
   ASSERT_TRUE(size.has_value());
   EXPECT_EQ(size->width, 100000);
   EXPECT_EQ(size->height, 1000);
 
   // JPEG: SOI, an APP0 segment of 4 bytes, then SOF0 with height 0x0300 and width 0x0400.
   std::string jpeg("\xff\xd8\xff\xe0\0\x04\0\0\xff\xc0\0\x11\x08\x03\x00\x04\x00\x03", 18);
-  size = ReadImageSize(jpeg);
+  size = io::ReadImageSize(jpeg);
   ASSERT_TRUE(size.has_value());
   EXPECT_EQ(size->width, 1024);
   EXPECT_EQ(size->height, 768);
 
   std::string gif("GIF89a\x10\x00\x20\x00", 10);
-  size = ReadImageSize(gif);
+  size = io::ReadImageSize(gif);
   ASSERT_TRUE(size.has_value());
   EXPECT_EQ(size->width, 16);
   EXPECT_EQ(size->height, 32);
 
-  EXPECT_FALSE(ReadImageSize("not an image").has_value());
-  EXPECT_FALSE(ReadImageSize(std::string("\xff\xd8\xff", 3)).has_value());
+  EXPECT_FALSE(io::ReadImageSize("not an image").has_value());
+  EXPECT_FALSE(io::ReadImageSize(std::string("\xff\xd8\xff", 3)).has_value());
 }
 
 std::string Body(const std::string& fields) {

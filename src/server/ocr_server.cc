@@ -16,7 +16,6 @@
 #include "io/pdf.h"
 #include "server/base64.h"
 #include "server/http_server.h"
-#include "server/image_header.h"
 #include "server/ocr_request.h"
 #include "server/worker_pool.h"
 
@@ -161,13 +160,6 @@ Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& option
       if (!st.ok()) return page_failed(st.WithContext("page " + std::to_string(i)));
     }
   } else {
-    if (auto size = ReadImageSize(req.file);
-        size.has_value() && size->width * size->height > options.max_image_pixels) {
-      return Fail(log_id, Status::InvalidArgument("file: the image declares " + std::to_string(size->width) +
-                                                  "x" + std::to_string(size->height) +
-                                                  " pixels, more than this server's limit of " +
-                                                  std::to_string(options.max_image_pixels) + " pixels"));
-    }
     auto image = io::DecodeImage(req.file, "file", options.max_image_pixels);
     if (!image.ok()) return Fail(log_id, Status::InvalidArgument(image.status().message()));
     std::string().swap(req.file);

@@ -61,6 +61,7 @@ struct Params {
   double score_thresh = 0;
   int rec_batch = 1, cls_batch = 1;
   size_t memory_limit = 0;
+  int64_t max_image_pixels = 0;
   bool timing = false;
 };
 
@@ -107,6 +108,7 @@ Params Merge(const OcrOptions& o, const OcrOverrides& v) {
   p.rec_batch = v.text_recognition_batch_size.value_or(o.text_recognition_batch_size);
   p.cls_batch = v.textline_orientation_batch_size.value_or(o.textline_orientation_batch_size);
   p.memory_limit = o.memory_limit;
+  p.max_image_pixels = o.max_image_pixels;
   p.timing = v.timing.value_or(o.timing);
   return p;
 }
@@ -178,6 +180,10 @@ StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Create(const OcrOptions& opt
   PLATEAU_RETURN_IF_ERROR(CheckParams(Merge(options, {})));
   if (options.threads < 0) {
     return Status::InvalidArgument("threads = " + std::to_string(options.threads) + "; expected >= 0");
+  }
+  if (options.max_image_pixels < 1) {
+    return Status::InvalidArgument("max_image_pixels = " + std::to_string(options.max_image_pixels) +
+                                   "; expected >= 1");
   }
   if (options.idle_trim_seconds < 0) {
     return Status::InvalidArgument("idle_trim_seconds = " + std::to_string(options.idle_trim_seconds) +
@@ -434,14 +440,14 @@ void OcrRange::State::ProcessFile(const std::string& path) {
   auto bytes = ReadFileBytes(path);
   if (!bytes.ok()) return Fail(path, -1, bytes.status());
   if (io::LooksLikePdf(*bytes)) return OpenPdf(io::PdfDocument::Open(std::move(bytes).value(), path), path);
-  ProcessImage(io::DecodeImage(*bytes, path), path, -1);
+  ProcessImage(io::DecodeImage(*bytes, path, params.max_image_pixels), path, -1);
 }
 
 void OcrRange::State::Advance() {
   if (pdf) {
     const int page = next_page++;
     const std::string label = pdf->label();
-    auto image = pdf->RenderPage(page);
+    auto image = pdf->RenderPage(page, io::kDefaultPdfDpi, params.max_image_pixels);
     if (next_page >= pdf->num_pages()) pdf.reset();
     return ProcessImage(std::move(image), label, page);
   }
@@ -459,11 +465,18 @@ void OcrRange::State::Advance() {
   inputs.pop_front();
   switch (in.kind) {
     case OcrInput::Kind::kImage:
+      if (static_cast<int64_t>(in.image.rows) * in.image.cols > params.max_image_pixels) {
+        return Fail(
+            in.label, -1,
+            Status::InvalidArgument(in.label + ": the image is " + std::to_string(in.image.cols) + "x" +
+                                    std::to_string(in.image.rows) + " pixels, more than the limit of " +
+                                    std::to_string(params.max_image_pixels)));
+      }
       return ProcessImage(io::ToBgr8(in.image, in.label), in.label, -1);
     case OcrInput::Kind::kBytes:
       if (io::LooksLikePdf(in.bytes))
         return OpenPdf(io::PdfDocument::Open(std::move(in.bytes), in.label), in.label);
-      return ProcessImage(io::DecodeImage(in.bytes, in.label), in.label, -1);
+      return ProcessImage(io::DecodeImage(in.bytes, in.label, params.max_image_pixels), in.label, -1);
     case OcrInput::Kind::kPath:
       break;
   }

@@ -6,15 +6,15 @@
 #include <optional>
 #include <string_view>
 
-namespace plateau::server {
+namespace plateau::io {
 
 struct ImageSize {
   int64_t width = 0;
   int64_t height = 0;
 };
 
-// Width and height from a PNG, JPEG, BMP, GIF or WebP header; nullopt for other formats and for headers
-// too short or malformed to say (the decoder then decides, under its own pixel limit).
+// Width and height from a PNG, JPEG, BMP, GIF, WebP or TIFF (first page) header; nullopt for other formats
+// and for headers too short or malformed to say (the decoder then decides, under its own pixel limit).
 std::optional<ImageSize> ReadImageSize(std::string_view bytes);
 
-}  // namespace plateau::server
+}  // namespace plateau::io

@@ -1,8 +1,8 @@
-#include "server/image_header.h"
+#include "io/image_header.h"
 
 #include <cstdlib>
 
-namespace plateau::server {
+namespace plateau::io {
 namespace {
 
 uint32_t Be16(std::string_view b, size_t i) {
@@ -57,6 +57,31 @@ std::optional<ImageSize> Webp(std::string_view b) {
   return std::nullopt;
 }
 
+// Classic TIFF (not BigTIFF): the first IFD's ImageWidth (256) and ImageLength (257) entries, each a
+// SHORT or LONG held in the entry itself.
+std::optional<ImageSize> Tiff(std::string_view b) {
+  const bool little = b[0] == 'I';
+  auto u16 = [&](size_t i) { return little ? Le16(b, i) : Be16(b, i); };
+  auto u32 = [&](size_t i) { return little ? Le32(b, i) : Be32(b, i); };
+  const size_t ifd = u32(4);
+  if (ifd < 8 || ifd + 2 > b.size()) return std::nullopt;
+  const size_t entries = u16(ifd);
+  int64_t width = -1, height = -1;
+  for (size_t k = 0; k < entries; ++k) {
+    const size_t e = ifd + 2 + 12 * k;
+    if (e + 12 > b.size()) return std::nullopt;
+    const uint32_t tag = u16(e), type = u16(e + 2);
+    if (tag != 256 && tag != 257) continue;
+    int64_t value = -1;
+    if (type == 3) value = u16(e + 8);
+    if (type == 4) value = u32(e + 8);
+    if (value < 0) return std::nullopt;
+    (tag == 256 ? width : height) = value;
+  }
+  if (width < 0 || height < 0) return std::nullopt;
+  return ImageSize{width, height};
+}
+
 }  // namespace
 
 std::optional<ImageSize> ReadImageSize(std::string_view b) {
@@ -75,7 +100,11 @@ std::optional<ImageSize> ReadImageSize(std::string_view b) {
     return ImageSize{Le16(b, 6), Le16(b, 8)};
   }
   if (b.size() >= 16 && b.substr(0, 4) == "RIFF" && b.substr(8, 4) == "WEBP") return Webp(b);
+  if (b.size() >= 8 &&
+      (b.substr(0, 4) == std::string_view("II*\0", 4) || b.substr(0, 4) == std::string_view("MM\0*", 4))) {
+    return Tiff(b);
+  }
   return std::nullopt;
 }
 
-}  // namespace plateau::server
+}  // namespace plateau::io
