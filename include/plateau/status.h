@@ -37,12 +37,8 @@ class [[nodiscard]] Status {
   static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
-  static Status ResourceExhausted(std::string m) {
-    return {StatusCode::kResourceExhausted, std::move(m)};
-  }
-  static Status FailedPrecondition(std::string m) {
-    return {StatusCode::kFailedPrecondition, std::move(m)};
-  }
+  static Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+  static Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
   static Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
   static Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
@@ -60,8 +56,14 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
+namespace internal {
+// Writes "StatusOr::value() on an error: <status>" to stderr and aborts. Out of line, so that the check
+// in value() stays one branch.
+[[noreturn]] void DieOnValueOfError(const Status& status);
+}  // namespace internal
+
 // Holds either a value or a non-OK Status. Accessing the value of a non-OK StatusOr is a programmer
-// error (asserts in debug builds).
+// error: it aborts, naming the Status, in every build mode (never undefined behaviour).
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
@@ -70,9 +72,18 @@ class [[nodiscard]] StatusOr {
 
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
-  T& value() & { assert(ok()); return *value_; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  T& value() & {
+    if (!ok()) internal::DieOnValueOfError(status_);
+    return *value_;
+  }
+  const T& value() const& {
+    if (!ok()) internal::DieOnValueOfError(status_);
+    return *value_;
+  }
+  T&& value() && {
+    if (!ok()) internal::DieOnValueOfError(status_);
+    return std::move(*value_);
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
