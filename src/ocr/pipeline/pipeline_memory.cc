@@ -109,6 +109,7 @@ StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::
     weights_before += sessions[i]->model().weights_bytes();
   }
   const size_t heap_before = HeapInUse();
+  const size_t rss_before = ReadProcessMemory().rss_bytes;
 
   MemoryPrediction p;
   size_t need[3] = {0, 0, 0};
@@ -132,7 +133,13 @@ StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::
   p.cls_arena_bytes = need[1];
   p.rec_arena_bytes = need[2];
   p.new_packed_weights_bytes = weights_after - weights_before;
-  const size_t grown = heap_after > heap_before ? heap_after - heap_before : 0;
+  const size_t rss_after = ReadProcessMemory().rss_bytes;
+  // The heap's count misses what plans hold outside malloc (oneDNN's generated code is mapped by itself)
+  // and the pages planning's freed temporaries leave resident; the RSS the building added sees both.
+  // The larger of the two is taken, so that a process shrinking meanwhile cannot hide the plans' heap.
+  const size_t heap_grown = heap_after > heap_before ? heap_after - heap_before : 0;
+  const size_t rss_grown = rss_after > rss_before ? rss_after - rss_before : 0;
+  const size_t grown = std::max(heap_grown, rss_grown);
   p.new_plan_bytes = grown > p.new_packed_weights_bytes ? grown - p.new_packed_weights_bytes : 0;
   p.working_bytes = shapes.working_bytes;
   // The working buffers count as added: they are freed after the page, but glibc serves them from its

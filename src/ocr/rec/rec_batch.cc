@@ -39,10 +39,7 @@ int RecBatchLineLimit(int width, int batch_size) {
 
 int NextBatchRows(int remaining, int limit) {
   PLATEAU_CHECK(remaining >= 1 && limit >= 1);
-  if (remaining >= limit) return limit;
-  int rows = 1;
-  while (rows * 2 <= remaining) rows *= 2;
-  return rows;
+  return remaining >= limit ? limit : 1;
 }
 
 std::vector<size_t> OrderByAspectRatio(const std::vector<cv::Size>& lines) {
@@ -95,12 +92,9 @@ std::vector<LineBatch> ScheduleRecBatches(const std::vector<cv::Size>& lines,
 
 namespace {
 
-// The row counts NextBatchRows can give under `limit`: powers of two below it, and the limit.
+// The row counts NextBatchRows can give under `limit`.
 std::vector<int> RowLadder(int limit) {
-  std::vector<int> rows;
-  for (int r = 1; r < limit; r *= 2) rows.push_back(r);
-  rows.push_back(limit);
-  return rows;
+  return limit == 1 ? std::vector<int>{1} : std::vector<int>{1, limit};
 }
 
 }  // namespace

@@ -18,9 +18,9 @@
 //   2. each line's width bucket is RecBucketWidth(own width), one of kRecWidthBuckets (roughly x1.25
 //      apart, 320 to 3200); the lines of one bucket form a group, groups in ascending width;
 //   3. a group is cut into batches of at most RecBatchLineLimit(bucket, batch_size) =
-//      max(1, min(batch_size, kRecBatchColumns / bucket)) lines; a batch holds either that many lines or,
-//      for the group's remainder, the largest power of two not above what remains. A batch's tensor is
-//      exactly its lines (no padding rows) x 3 x 48 x its bucket.
+//      max(1, min(batch_size, kRecBatchColumns / bucket)) lines; a batch holds that many lines, and the
+//      group's remainder runs one line at a time. A batch's tensor is exactly its lines (no padding rows)
+//      x 3 x 48 x its bucket.
 //
 // Why this rule:
 //   - A line is padded to its own bucket, never to a wider neighbour's, so its tensor row is the same in
@@ -34,17 +34,18 @@
 //     the same at every batch size on CPU (docs/BENCHMARKS.md, "Recognition batches").
 //   - text_recognition_batch_size keeps PaddleX's meaning, lines per batch, as an upper bound; the pixel
 //     bound only lowers it for wide lines. Batch size 1 runs every line alone.
-//   - Remainders are split into powers of two rather than padded with zero rows: with time per line flat
-//     in the batch size, a padding row costs as much as a line, while a smaller batch costs nothing. The
-//     shapes stay few: per bucket, the powers of two below the line limit and the limit itself
-//     (RecScheduleShapes; 29 at batch size 6).
+//   - Remainders run line by line rather than padded with zero rows: with time per line flat in the batch
+//     size, a padding row costs as much as a line, while a smaller batch costs nothing. Every distinct
+//     shape costs a plan (kernels, generated code: megabytes each), so a remainder does not get a shape
+//     of its own size either: per bucket there are two shapes, one line and the line limit
+//     (RecScheduleShapes; 19 at batch size 6).
 //
 // Without bucket_shapes (PaddleX's exact shapes, for comparisons): batches of consecutive lines in the
 // same order, each padded only to its widest line and holding at most max(1, min(batch_size,
 // kRecBatchColumns / that width)) lines; a line's padding then depends on its batch.
 //
 // Orientation: every line is 48 x 192, so batches are consecutive lines in input order: batch_size at a
-// time, the remainder in powers of two as above (ScheduleClsBatches, ClsScheduleShapes).
+// time, the remainder line by line as above (ScheduleClsBatches, ClsScheduleShapes).
 //
 // Pure functions, safe from any thread. batch_size < 1 is a programmer error (CHECK): callers validate
 // the option and report it.
@@ -92,7 +93,7 @@ int RecBucketWidth(int width);
 // width)).
 int RecBatchLineLimit(int width, int batch_size);
 // Rows of the next batch of a group with `remaining` lines (>= 1) and a line limit `limit`: the limit
-// when that many remain, else the largest power of two <= remaining.
+// when that many remain, else 1.
 int NextBatchRows(int remaining, int limit);
 
 // Stable order of the lines by aspect ratio w/h, ascending (a line of no height counts as ratio 0).

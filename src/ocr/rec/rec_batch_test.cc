@@ -46,21 +46,20 @@ TEST(RecScheduleTest, LineLimitIsTheBatchSizeBoundedByThePixelBound) {
   EXPECT_EQ(RecBatchLineLimit(320, 64), 10);
   EXPECT_EQ(NextBatchRows(9, 6), 6);
   EXPECT_EQ(NextBatchRows(6, 6), 6);
-  EXPECT_EQ(NextBatchRows(5, 6), 4);
-  EXPECT_EQ(NextBatchRows(3, 6), 2);
+  EXPECT_EQ(NextBatchRows(5, 6), 1);
+  EXPECT_EQ(NextBatchRows(3, 6), 1);
   EXPECT_EQ(NextBatchRows(1, 6), 1);
 }
 
 TEST(RecScheduleTest, ShapesAreTheRowLaddersOfEveryBucket) {
   const std::vector<Shape> shapes = RecScheduleShapes(6);
-  // 320, 400, 480: 1 2 4 6; 640: 1 2 4 5; 800: 1 2 4; 960: 1 2 3; 1280, 1600: 1 2; 1920 and up: 1.
-  EXPECT_EQ(shapes.size(), 29u);
+  // 320, 400, 480: 1 and 6; 640: 1 and 5; 800: 1 and 4; 960: 1 and 3; 1280, 1600: 1 and 2; 1920 and up: 1.
+  EXPECT_EQ(shapes.size(), 19u);
   EXPECT_EQ(shapes.front(), Shape({1, 3, 48, 320}));
   EXPECT_EQ(shapes.back(), Shape({1, 3, 48, 3200}));
   EXPECT_EQ(RecScheduleShapes(1).size(), 11u);
   for (const Shape& s : RecScheduleShapes(64)) EXPECT_LE(s[0] * s[3], kRecBatchColumns) << s.ToString();
-  EXPECT_EQ(ClsScheduleShapes(6), (std::vector<Shape>{Shape({1, 3, 48, 192}), Shape({2, 3, 48, 192}),
-                                                      Shape({4, 3, 48, 192}), Shape({6, 3, 48, 192})}));
+  EXPECT_EQ(ClsScheduleShapes(6), (std::vector<Shape>{Shape({1, 3, 48, 192}), Shape({6, 3, 48, 192})}));
 }
 
 TEST(RecScheduleTest, AWidestLineRunsAloneAndShortLinesTogether) {
@@ -68,11 +67,11 @@ TEST(RecScheduleTest, AWidestLineRunsAloneAndShortLinesTogether) {
   std::vector<cv::Size> lines(10, cv::Size(60, 20));
   lines.insert(lines.begin() + 4, cv::Size(3000, 30));
   const std::vector<LineBatch> batches = ScheduleRecBatches(lines, {.batch_size = 6});
-  ASSERT_EQ(batches.size(), 3u);  // 10 short lines: 6 + 4; the wide one alone, last
+  ASSERT_EQ(batches.size(), 6u);  // 10 short lines: 6, then 1 + 1 + 1 + 1; the wide one alone, last
   EXPECT_EQ(batches[0].shape(), Shape({6, 3, 48, 320}));
-  EXPECT_EQ(batches[1].shape(), Shape({4, 3, 48, 320}));
-  EXPECT_EQ(batches[2].shape(), Shape({1, 3, 48, 3200}));
-  EXPECT_EQ(batches[2].lines, std::vector<size_t>{4});
+  for (int k = 1; k <= 4; ++k) EXPECT_EQ(batches[k].shape(), Shape({1, 3, 48, 320}));
+  EXPECT_EQ(batches[5].shape(), Shape({1, 3, 48, 3200}));
+  EXPECT_EQ(batches[5].lines, std::vector<size_t>{4});
   // Stable: equal ratios keep their input order.
   EXPECT_EQ(batches[0].lines, (std::vector<size_t>{0, 1, 2, 3, 5, 6}));
 }
@@ -131,7 +130,7 @@ TEST(RecScheduleTest, InvariantsHoldOnRandomLines) {
   }
 }
 
-TEST(ClsScheduleTest, InputOrderFullBatchesThenPowersOfTwo) {
+TEST(ClsScheduleTest, InputOrderFullBatchesThenOneByOne) {
   const std::vector<LineBatch> batches = ScheduleClsBatches(15, 6);
   std::vector<int> rows;
   size_t next = 0;
@@ -141,7 +140,7 @@ TEST(ClsScheduleTest, InputOrderFullBatchesThenPowersOfTwo) {
     for (size_t i : b.lines) EXPECT_EQ(i, next++);
   }
   EXPECT_EQ(next, 15u);
-  EXPECT_EQ(rows, (std::vector<int>{6, 6, 2, 1}));
+  EXPECT_EQ(rows, (std::vector<int>{6, 6, 1, 1, 1}));
   EXPECT_TRUE(ScheduleClsBatches(0, 6).empty());
 }
 

@@ -224,8 +224,7 @@ TEST_F(TextRecognizerTest, SroieLinesAccuracy) {
       "SROIE 000-002, %zu lines, batch 6: exact %.3f, character accuracy %.4f; ignoring case and spaces: "
       "exact %.3f, character accuracy %.4f; batch 1 reads the same text on %.3f of the lines\n",
       lines.size(), raw.exact, raw.characters, norm.exact, norm.characters, agreement);
-  // Measured on these 146 lines: exact 0.466, characters 0.7747; normalised 0.760 and 0.9495; batch 1
-  // agrees on 0.966. The bounds sit a little below.
+  // The bounds sit a little below the figures in docs/MEMORY.md ("Shape buckets").
   EXPECT_GE(raw.exact, 0.42);
   EXPECT_GE(raw.characters, 0.74);
   EXPECT_GE(norm.exact, 0.73);
