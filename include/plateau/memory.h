@@ -50,7 +50,8 @@ struct MemoryPrediction {
   size_t cls_arena_bytes = 0;
   size_t rec_arena_bytes = 0;
   // Plans (kernels, oneDNN primitives and their generated code) the page needs that were not cached:
-  // the heap they took while PredictMemory built them (glibc's count of bytes in use, less the packed
+  // the memory they took while PredictMemory built them (the larger of the heap's growth, glibc's count of
+  // bytes in use, and the process's RSS growth, which also sees generated code; less the packed
   // weights).
   size_t new_plan_bytes = 0;
   size_t new_plans = 0;

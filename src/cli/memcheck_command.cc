@@ -1,4 +1,5 @@
 // plateau memcheck: leak or warm-up, answered from the operating system's own RSS figures.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -21,6 +23,7 @@
 #include "common/rss_series.h"
 #include "io/image.h"
 #include "io/rss_plot.h"
+#include "plateau/engine.h"
 #include "plateau/memory.h"
 #include "plateau/ocr.h"
 
@@ -42,7 +45,14 @@ const std::vector<FlagSpec> kMemcheckSpecs = {
      {"i"}},
     {"iterations", "pipeline runs (default 100)", false, false, {}},
     {"vary_sizes", "rescale each run's image by a seeded pseudo-random factor", false, true, {}},
-    {"seed", "seed of --vary_sizes (default 1)", false, false, {}},
+    {"seed", "seed of --vary_sizes and of --order shuffled (default 1)", false, false, {}},
+    {"order",
+     "order of the run's pages: given (default), sorted (by page area, ascending), reversed "
+     "(descending), shuffled (seeded), or all (sorted, reversed and shuffled); several separated by "
+     "commas, each run in a fresh pipeline and compared",
+     true,
+     false,
+     {}},
     {"min_scale", "smallest --vary_sizes factor (default 0.5)", false, false, {}},
     {"max_scale", "largest --vary_sizes factor (default 1.0)", false, false, {}},
     {"plot", "write RSS over iterations to this PNG file", false, false, {}},
@@ -87,6 +97,14 @@ struct Series {
   std::vector<double> rss;
   double peak = 0;
   Json extra = Json::object();  // run details copied into the JSON output as they are
+};
+
+// One iteration's input: a file, the factor it is rescaled by (1 without --vary_sizes) and its area in
+// pixels after rescaling (0 when not known: a PDF in the given order).
+struct Page {
+  size_t file = 0;
+  double factor = 1;
+  double area = 0;
 };
 
 struct RunSettings {
@@ -183,16 +201,22 @@ double ScaleOf(const RunSettings& s, long long i) {
   return std::round((s.min_scale + (s.max_scale - s.min_scale) * u) * 1000) / 1000;
 }
 
-// One pipeline run on file `path` (rescaled when varying sizes). Fails on the first result with an
-// error: a run that fails measures nothing.
-Status RunOnce(OcrPipeline& pipeline, const RunSettings& settings, long long i, const std::string& path,
+cv::Size ScaledSize(cv::Size size, double f) {
+  if (f == 1.0) return size;
+  return cv::Size(std::max(1, static_cast<int>(std::lround(size.width * f))),
+                  std::max(1, static_cast<int>(std::lround(size.height * f))));
+}
+
+// One pipeline run on `page` (rescaled when varying sizes). Fails on the first result with an error: a
+// run that fails measures nothing.
+Status RunOnce(OcrPipeline& pipeline, const RunSettings& settings, const Page& page,
                std::set<std::pair<int, int>>* sizes, size_t* lines) {
+  const std::string& path = settings.files[page.file];
   std::vector<OcrInput> in;
   if (settings.vary_sizes) {
     PLATEAU_ASSIGN_OR_RETURN(cv::Mat image, io::ReadImage(path));
-    const double f = ScaleOf(settings, i);
-    const cv::Size size(std::max(1, static_cast<int>(std::lround(image.cols * f))),
-                        std::max(1, static_cast<int>(std::lround(image.rows * f))));
+    const double f = page.factor;
+    const cv::Size size = ScaledSize(image.size(), f);
     cv::Mat scaled;
     cv::resize(image, scaled, size, 0, 0, f < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
     sizes->insert({size.width, size.height});
@@ -208,7 +232,83 @@ Status RunOnce(OcrPipeline& pipeline, const RunSettings& settings, long long i, 
   return Status::Ok();
 }
 
-StatusOr<Series> Measure(const OcrOptions& options, const RunSettings& settings, const std::string& name) {
+// One pass of the run's pages in the given order, which the iterations take in turn: the files, or with
+// --vary_sizes one page per iteration (each file at its iteration's factor). With `areas`, each page's area
+// is read from its image (PDFs refused: their pages have no single size).
+StatusOr<std::vector<Page>> GivenPass(const RunSettings& settings, bool areas) {
+  std::vector<cv::Size> file_size(settings.files.size());
+  if (areas) {
+    for (size_t k = 0; k < settings.files.size(); ++k) {
+      std::string ext = fs::path(settings.files[k]).extension().string();
+      std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (ext == ".pdf") {
+        return Status::InvalidArgument("flag --order: '" + settings.files[k] +
+                                       "' is a PDF; ordering by page area needs images");
+      }
+      PLATEAU_ASSIGN_OR_RETURN(cv::Mat image, io::ReadImage(settings.files[k]));
+      file_size[k] = image.size();
+    }
+  }
+  const long long pass =
+      settings.vary_sizes ? settings.iterations : static_cast<long long>(settings.files.size());
+  std::vector<Page> pages;
+  for (long long i = 0; i < pass; ++i) {
+    Page p;
+    p.file = static_cast<size_t>(i) % settings.files.size();
+    p.factor = settings.vary_sizes ? ScaleOf(settings, i) : 1.0;
+    const cv::Size size = ScaledSize(file_size[p.file], p.factor);
+    p.area = static_cast<double>(size.width) * static_cast<double>(size.height);
+    pages.push_back(p);
+  }
+  return pages;
+}
+
+// The same pages in `order`: sorted by area ascending or descending (equal areas keep their given
+// order), or shuffled with the run's seed.
+std::vector<Page> InOrder(std::vector<Page> pages, const std::string& order, uint64_t seed) {
+  if (order == "sorted") {
+    std::stable_sort(pages.begin(), pages.end(),
+                     [](const Page& a, const Page& b) { return a.area < b.area; });
+  } else if (order == "reversed") {
+    std::stable_sort(pages.begin(), pages.end(),
+                     [](const Page& a, const Page& b) { return a.area > b.area; });
+  } else if (order == "shuffled") {
+    // Fisher-Yates over splitmix64, so that a seed names the same order everywhere.
+    for (size_t i = pages.size(); i > 1; --i) {
+      const uint64_t r = SplitMix64(seed * 0x9e3779b97f4a7c15ull + 0x5bd1e995ull + i);
+      std::swap(pages[i - 1], pages[static_cast<size_t>(r % i)]);
+    }
+  }
+  return pages;
+}
+
+// --order's values, split at commas, "all" expanded, duplicates dropped; {"given"} when absent.
+StatusOr<std::vector<std::string>> ParseOrders(const Flags& flags) {
+  std::vector<std::string> orders;
+  auto add = [&](const std::string& o) {
+    if (std::find(orders.begin(), orders.end(), o) == orders.end()) orders.push_back(o);
+  };
+  for (const std::string& value : flags.GetAll("order")) {
+    std::stringstream list(value);
+    std::string o;
+    while (std::getline(list, o, ',')) {
+      if (o == "all") {
+        for (const char* each : {"sorted", "reversed", "shuffled"}) add(each);
+      } else if (o == "given" || o == "sorted" || o == "reversed" || o == "shuffled") {
+        add(o);
+      } else {
+        return Status::InvalidArgument("flag --order: '" + o +
+                                       "' is not an order; expected given, sorted, reversed, shuffled or "
+                                       "all (several separated by commas)");
+      }
+    }
+  }
+  if (orders.empty()) orders.push_back("given");
+  return orders;
+}
+
+StatusOr<Series> Measure(const OcrOptions& options, const RunSettings& settings,
+                         const std::vector<Page>& pages, const std::string& name) {
   PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<OcrPipeline> pipeline, OcrPipeline::Create(options));
   Series s;
   s.name = name;
@@ -223,9 +323,9 @@ StatusOr<Series> Measure(const OcrOptions& options, const RunSettings& settings,
   // the plan caches (or neither, i.e. something outside the sessions).
   Json arena = Json::array(), plans = Json::array();
   const auto t0 = std::chrono::steady_clock::now();
-  for (long long i = 0; i < settings.iterations; ++i) {
-    const std::string& path = settings.files[static_cast<size_t>(i) % settings.files.size()];
-    Status st = RunOnce(*pipeline, settings, i, path, &sizes, &lines);
+  for (size_t i = 0; i < pages.size(); ++i) {
+    const std::string& path = settings.files[pages[i].file];
+    Status st = RunOnce(*pipeline, settings, pages[i], &sizes, &lines);
     if (!st.ok()) return st.WithContext("iteration " + std::to_string(i + 1) + ", " + path);
     s.rss.push_back(static_cast<double>(ReadProcessMemory().rss_bytes));
     const MemoryStats stats = pipeline->memory_stats();
@@ -234,7 +334,7 @@ StatusOr<Series> Measure(const OcrOptions& options, const RunSettings& settings,
     arena.push_back(stats.arena_bytes());
     plans.push_back(cached);
     if (progress) {
-      std::fprintf(stderr, "\rmemcheck: %lld/%lld runs, RSS %.1f MiB", i + 1, settings.iterations,
+      std::fprintf(stderr, "\r%s: %zu/%zu runs, RSS %.1f MiB", name.c_str(), i + 1, pages.size(),
                    s.rss.back() / kMiB);
     }
   }
@@ -334,6 +434,26 @@ void PrintReport(const Series& s, const RssAnalysis& a) {
   row("verdict", std::string(RssVerdictName(a.verdict)) + ": " + a.reason);
 }
 
+// The orders side by side and their joint verdict.
+void PrintComparison(const std::vector<OrderedRss>& runs, const OrderComparison& c) {
+  std::printf("orders compared (the same pages over %zu iterations, each order in a fresh pipeline):\n",
+              runs.empty() ? size_t{0} : runs[0].page_areas.size());
+  for (size_t k = 0; k < runs.size(); ++k) {
+    const RssAnalysis& a = runs[k].analysis;
+    const std::vector<double>& areas = runs[k].page_areas;
+    const size_t largest =
+        static_cast<size_t>(std::max_element(areas.begin(), areas.end()) - areas.begin()) + 1;
+    std::string ended =
+        c.warmup_record_iteration[k] > 0
+            ? ", ended at a new largest page (iteration " + std::to_string(c.warmup_record_iteration[k]) + ")"
+            : "";
+    std::printf("  %-10s warm-up %zu iterations%s; largest page at iteration %zu; plateau %.1f MiB; %s\n",
+                runs[k].order.c_str(), a.warmup_iterations, ended.c_str(), largest,
+                a.plateau_rss_bytes / kMiB, RssVerdictName(a.verdict));
+  }
+  std::printf("  %-32s %s: %s\n", "verdict", RssVerdictName(c.verdict), c.reason.c_str());
+}
+
 }  // namespace
 
 int MemcheckCommand(const std::vector<std::string>& args) {
@@ -369,8 +489,14 @@ int MemcheckCommand(const std::vector<std::string>& args) {
   }
 
   std::vector<Series> all;
+  std::vector<std::string> orders;              // of the measured series, one per series
+  std::vector<std::vector<double>> page_areas;  // the same
   const std::vector<std::string>& recorded = flags->GetAll("series");
   if (!recorded.empty()) {
+    if (flags->Has("order")) {
+      return Fail(Status::InvalidArgument(
+          "flag --order orders the pages of a run and needs --input; --series analyses recorded series"));
+    }
     if (flags->Has("input")) {
       return Fail(
           Status::InvalidArgument("flags --series and --input exclude each other: --series analyses "
@@ -419,25 +545,72 @@ int MemcheckCommand(const std::vector<std::string>& args) {
     }
     auto options = ParsePipelineOptions(*flags);
     if (!options.ok()) return Fail(options.status());
-    auto s = Measure(*options, settings, flags->Get("name", "plateau"));
-    if (!s.ok()) return Fail(s.status());
-    all.push_back(std::move(s).value());
+    auto parsed_orders = ParseOrders(*flags);
+    if (!parsed_orders.ok()) return Fail(parsed_orders.status());
+    orders = std::move(parsed_orders).value();
+    const bool ordered = orders.size() > 1 || orders[0] != "given";
+    auto pass = GivenPass(settings, ordered);
+    if (!pass.ok()) return Fail(pass.status());
+    const std::string name = flags->Get("name", "plateau");
+    for (const std::string& order : orders) {
+      // Each order in a fresh pipeline, in a process handed back to its state before the previous one:
+      // its primitives, free heap and code pages released, so that no order inherits another's warm-up.
+      ReleaseCachedPrimitives();
+      malloc_trim(0);
+      DropCodePagesFromRss();
+      // Peak RSS (VmHWM) starts again from the current RSS (Linux >= 4.0), so that each order's peak is
+      // its own; where the kernel refuses, the peak stays the process's.
+      std::ofstream("/proc/self/clear_refs") << "5";
+      const std::vector<Page> ordered_pass = InOrder(*pass, order, settings.seed);
+      std::vector<Page> run;
+      for (long long i = 0; i < settings.iterations; ++i) {
+        run.push_back(ordered_pass[static_cast<size_t>(i) % ordered_pass.size()]);
+      }
+      auto s = Measure(*options, settings, run, orders.size() > 1 ? name + " " + order : name);
+      if (!s.ok()) return Fail(s.status().WithContext("order " + order));
+      if (ordered) {
+        Json areas = Json::array();
+        for (const Page& p : run) areas.push_back(p.area);
+        s->extra["order"] = order;
+        s->extra["page_areas"] = std::move(areas);
+      }
+      all.push_back(std::move(s).value());
+      page_areas.emplace_back();
+      for (const Page& p : run) page_areas.back().push_back(p.area);
+    }
   }
 
   std::vector<io::RssPlotSeries> drawn;
   Json out = Json::array();
   bool any_growing = false;
-  for (const Series& s : all) {
+  std::vector<OrderedRss> compared;
+  for (size_t k = 0; k < all.size(); ++k) {
+    Series& s = all[k];
     auto a = AnalyzeRss(s.baseline, s.rss, rule);
     if (!a.ok()) return Fail(a.status().WithContext(s.name));
     any_growing = any_growing || a->verdict == RssVerdict::kGrowing;
-    if (json) {
-      out.push_back(ToJson(s, *a));
-    } else {
-      PrintReport(s, *a);
+    if (k < page_areas.size() && orders.size() > 1) {
+      compared.push_back({orders[k], *a, page_areas[k]});
     }
     drawn.push_back({s.name, s.baseline, s.rss, s.peak, *a});
   }
+  std::optional<OrderComparison> comparison;
+  if (compared.size() > 1) {
+    auto c = CompareOrders(compared, rule);
+    if (!c.ok()) return Fail(c.status());
+    comparison = std::move(c).value();
+    for (size_t k = 0; k < all.size(); ++k) {
+      all[k].extra["warmup_record_iteration"] = comparison->warmup_record_iteration[k];
+    }
+  }
+  for (size_t k = 0; k < all.size(); ++k) {
+    if (json) {
+      out.push_back(ToJson(all[k], drawn[k].analysis));
+    } else {
+      PrintReport(all[k], drawn[k].analysis);
+    }
+  }
+  if (comparison && !json) PrintComparison(compared, *comparison);
   if (!plot.empty()) {
     std::string title = "RSS after each pipeline run";
     Status st = io::WriteRssPlot(drawn, title, plot);
@@ -445,9 +618,22 @@ int MemcheckCommand(const std::vector<std::string>& args) {
     if (!json) std::printf("plot written to %s\n", plot.c_str());
   }
   if (json) {
-    const Json& doc = recorded.empty() ? out[0] : Json{{"series", out}};
+    Json doc;
+    if (!recorded.empty()) {
+      doc = Json{{"series", out}};
+    } else if (comparison) {
+      doc["verdict"] = RssVerdictName(comparison->verdict);
+      doc["reason"] = comparison->reason;
+      doc["plateau_spread_bytes"] = comparison->plateau_spread_bytes;
+      doc["warmup_spread_iterations"] = comparison->warmup_spread_iterations;
+      doc["warmup_slack_iterations"] = comparison->warmup_slack_iterations;
+      doc["orders"] = out;
+    } else {
+      doc = out[0];
+    }
     std::cout << doc.dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
   }
+  if (comparison) return comparison->verdict == RssVerdict::kStable ? 0 : 1;
   return any_growing ? 1 : 0;
 }
 

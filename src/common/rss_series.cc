@@ -7,7 +7,15 @@
 namespace plateau {
 
 const char* RssVerdictName(RssVerdict verdict) {
-  return verdict == RssVerdict::kStable ? "stable" : "growing";
+  switch (verdict) {
+    case RssVerdict::kStable:
+      return "stable";
+    case RssVerdict::kGrowing:
+      return "growing";
+    case RssVerdict::kOrderDependent:
+      return "order-dependent";
+  }
+  return "unknown";
 }
 
 LinearFit FitLine(const std::vector<double>& y, size_t begin, size_t end) {
@@ -129,6 +137,92 @@ StatusOr<RssAnalysis> AnalyzeRss(double baseline_rss_bytes, const std::vector<do
                " (trend: " + Mb(a.projected_growth_bytes) + "), within " + Mb(limit);
   }
   return a;
+}
+
+namespace {
+
+// The record (rule 5) the warm-up of `run` ended at, 0 if none.
+size_t WarmupRecord(const OrderedRss& run, size_t slack) {
+  const size_t w = run.analysis.warmup_iterations;
+  double largest = -1;
+  size_t found = 0;
+  for (size_t i = 0; i < run.page_areas.size(); ++i) {
+    const size_t iteration = i + 1;
+    if (!(run.page_areas[i] > largest)) continue;
+    largest = run.page_areas[i];
+    // The latest record at or before the warm-up's end that is within the slack of it.
+    if (iteration >= 2 && iteration <= w && w <= iteration + slack) found = iteration;
+  }
+  return found;
+}
+
+std::string Iterations(size_t n) { return std::to_string(n) + (n == 1 ? " iteration" : " iterations"); }
+
+}  // namespace
+
+StatusOr<OrderComparison> CompareOrders(const std::vector<OrderedRss>& runs,
+                                        const RssSeriesOptions& options) {
+  if (runs.size() < 2) {
+    return Status::InvalidArgument("comparing orders: " + std::to_string(runs.size()) +
+                                   " run(s); expected at least two orders of the same pages");
+  }
+  size_t shortest = runs[0].analysis.iterations;
+  for (const OrderedRss& r : runs) {
+    if (r.page_areas.size() != r.analysis.iterations) {
+      return Status::InvalidArgument("comparing orders: order '" + r.order + "' has " +
+                                     std::to_string(r.page_areas.size()) + " page areas for " +
+                                     Iterations(r.analysis.iterations) + "; expected one per iteration");
+    }
+    shortest = std::min(shortest, r.analysis.iterations);
+  }
+  OrderComparison c;
+  c.warmup_slack_iterations = std::max<size_t>(3, (shortest + 9) / 10);
+  size_t hi_plateau = 0, lo_plateau = 0, longest = 0, quickest = 0;
+  for (size_t k = 0; k < runs.size(); ++k) {
+    const RssAnalysis& a = runs[k].analysis;
+    if (a.plateau_rss_bytes > runs[hi_plateau].analysis.plateau_rss_bytes) hi_plateau = k;
+    if (a.plateau_rss_bytes < runs[lo_plateau].analysis.plateau_rss_bytes) lo_plateau = k;
+    if (a.warmup_iterations > runs[longest].analysis.warmup_iterations) longest = k;
+    if (a.warmup_iterations < runs[quickest].analysis.warmup_iterations) quickest = k;
+    c.warmup_record_iteration.push_back(WarmupRecord(runs[k], c.warmup_slack_iterations));
+  }
+  c.plateau_spread_bytes =
+      runs[hi_plateau].analysis.plateau_rss_bytes - runs[lo_plateau].analysis.plateau_rss_bytes;
+  c.warmup_spread_iterations =
+      runs[longest].analysis.warmup_iterations - runs[quickest].analysis.warmup_iterations;
+
+  const double limit = options.growth_threshold_bytes;
+  const size_t record = c.warmup_record_iteration[longest];
+  if (c.plateau_spread_bytes > limit) {
+    c.verdict = RssVerdict::kOrderDependent;
+    c.reason = "the plateau is " + Mb(runs[hi_plateau].analysis.plateau_rss_bytes) + " in order '" +
+               runs[hi_plateau].order + "' but " + Mb(runs[lo_plateau].analysis.plateau_rss_bytes) +
+               " in order '" + runs[lo_plateau].order + "', " + Mb(c.plateau_spread_bytes) +
+               " apart, more than " + Mb(limit);
+  } else if (c.warmup_spread_iterations > c.warmup_slack_iterations && record > 0) {
+    c.verdict = RssVerdict::kOrderDependent;
+    c.reason = "the warm-up took " + Iterations(runs[longest].analysis.warmup_iterations) + " in order '" +
+               runs[longest].order + "', ending where a page larger than all before it arrived (iteration " +
+               std::to_string(record) + "), but " + Iterations(runs[quickest].analysis.warmup_iterations) +
+               " in order '" + runs[quickest].order + "': memory follows the largest page seen";
+  } else {
+    bool growing = false;
+    std::string which;
+    for (const OrderedRss& r : runs) {
+      if (r.analysis.verdict != RssVerdict::kGrowing) continue;
+      growing = true;
+      which += (which.empty() ? "'" : ", '") + r.order + "'";
+    }
+    c.verdict = growing ? RssVerdict::kGrowing : RssVerdict::kStable;
+    c.reason = std::string(growing ? "growing in order " + which + "; " : "") + "plateaus within " +
+               Mb(c.plateau_spread_bytes) + " of each other and warm-ups within " +
+               Iterations(c.warmup_spread_iterations) + " (slack " +
+               std::to_string(c.warmup_slack_iterations) + ")" +
+               (c.warmup_spread_iterations > c.warmup_slack_iterations
+                    ? ", the longest not ending at a new largest page"
+                    : "");
+  }
+  return c;
 }
 
 }  // namespace plateau

@@ -27,6 +27,20 @@
 //    the trend of the second half is not a plateau's, and the run needs more iterations); else `stable`.
 //
 // Thresholds are totals over the run analysed, not rates: a longer run allows a smaller slope.
+//
+// Order. A climb that lasts as long as new, larger pages keep arriving is not warm-up: it is memory that
+// follows the largest input seen. To tell, the same pages are run in several orders (by page area
+// ascending, descending, shuffled), each in a fresh pipeline, and CompareOrders judges the runs together:
+//
+// 5. A page is a record when its area is larger than that of every page before it in its run (the first
+//    page is one). A run's warm-up ends at a late record when some record at iteration r >= 2 has
+//    r <= warmup_iterations <= r + slack, with slack = max(3, ceil(iterations / 10)) over the shortest
+//    run: memory stopped rising only when a page larger than all before it had arrived.
+// 6. The runs are `order-dependent` when their plateau levels (plateau_rss_bytes) differ by more than
+//    options.growth_threshold_bytes, or when their warm-up lengths differ by more than slack and the run
+//    with the longest warm-up ends it at a late record (e.g. at the largest page when pages come
+//    smallest first, and after one iteration when they come largest first). Otherwise the verdict is
+//    `growing` when any run is growing, else `stable`.
 #pragma once
 
 #include <cstddef>
@@ -44,9 +58,9 @@ struct RssSeriesOptions {
   double growth_threshold_bytes = 2'000'000;
 };
 
-enum class RssVerdict { kStable, kGrowing };
+enum class RssVerdict { kStable, kGrowing, kOrderDependent };
 
-// "stable" or "growing".
+// "stable", "growing" or "order-dependent".
 const char* RssVerdictName(RssVerdict verdict);
 
 struct RssAnalysis {
@@ -70,6 +84,28 @@ struct RssAnalysis {
 // of range (negative thresholds).
 StatusOr<RssAnalysis> AnalyzeRss(double baseline_rss_bytes, const std::vector<double>& rss,
                                  const RssSeriesOptions& options = {});
+
+// One run of the pages in one order, analysed by AnalyzeRss.
+struct OrderedRss {
+  std::string order;  // its name, for the reason ("sorted", "reversed", ...)
+  RssAnalysis analysis;
+  std::vector<double> page_areas;  // pixels of each iteration's page, in run order (one per iteration)
+};
+
+struct OrderComparison {
+  RssVerdict verdict = RssVerdict::kStable;
+  std::string reason;                   // one sentence naming the orders and figures that decided
+  double plateau_spread_bytes = 0;      // highest plateau_rss_bytes - lowest
+  size_t warmup_spread_iterations = 0;  // longest warmup_iterations - shortest
+  size_t warmup_slack_iterations = 0;   // slack of rule 5
+  // Per run, in the order given: the iteration (1-based) of the record its warm-up ended at, 0 if none.
+  std::vector<size_t> warmup_record_iteration;
+};
+
+// Judges runs of the same pages in different orders by rules 5 and 6. Fails (InvalidArgument) with fewer
+// than two runs, or a run whose page_areas do not hold one area per iteration.
+StatusOr<OrderComparison> CompareOrders(const std::vector<OrderedRss>& runs,
+                                        const RssSeriesOptions& options = {});
 
 // Slope and intercept of the least-squares line through (i, y[i]) for i in [begin, end); index i is the
 // x coordinate. Fewer than two points give slope 0 and their mean (0 when there are none).

@@ -204,5 +204,133 @@ TEST(AnalyzeRssTest, RefusesBadSeries) {
   EXPECT_FALSE(AnalyzeRss(0, {1e6}, bad).ok());
 }
 
+// --- Orders ------------------------------------------------------------------------------------------
+
+// A run of `areas` (pixels per iteration) in a process whose RSS is a base plus a cost per pixel of the
+// largest page seen so far: memory that follows the largest input, the pattern the order rule exists for.
+OrderedRss FollowsLargest(const std::string& order, const std::vector<double>& areas, double per_pixel) {
+  OrderedRss run;
+  run.order = order;
+  run.page_areas = areas;
+  std::vector<double> rss;
+  double largest = 0;
+  for (double a : areas) {
+    largest = std::max(largest, a);
+    rss.push_back(150e6 + per_pixel * largest);
+  }
+  run.analysis = AnalyzeRss(100e6, rss).value();
+  return run;
+}
+
+// 20 page sizes, 0.2 to 4 megapixels, taken in turn twice: ascending, or descending.
+std::vector<double> Areas(bool ascending) {
+  std::vector<double> areas;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int k = 1; k <= 20; ++k) areas.push_back(0.2e6 * (ascending ? k : 21 - k));
+  }
+  return areas;
+}
+
+TEST(CompareOrdersTest, MemoryFollowingTheLargestPageIsOrderDependent) {
+  // 10 bytes per pixel: the largest page costs 40 MB. Ascending, the climb lasts the whole first pass
+  // and ends at the largest page (iteration 20); descending, it is over after the first page. Both then
+  // sit at the same plateau: only the warm-up tells.
+  const std::vector<OrderedRss> runs = {FollowsLargest("sorted", Areas(true), 10),
+                                        FollowsLargest("reversed", Areas(false), 10)};
+  EXPECT_EQ(runs[0].analysis.warmup_iterations, 20u);
+  EXPECT_EQ(runs[1].analysis.warmup_iterations, 1u);
+  EXPECT_EQ(runs[0].analysis.verdict, RssVerdict::kStable);
+  auto c = CompareOrders(runs);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->verdict, RssVerdict::kOrderDependent) << c->reason;
+  EXPECT_STREQ(RssVerdictName(c->verdict), "order-dependent");
+  EXPECT_EQ(c->plateau_spread_bytes, 0);
+  EXPECT_EQ(c->warmup_spread_iterations, 19u);
+  EXPECT_EQ(c->warmup_slack_iterations, 4u);  // ceil(40 / 10)
+  EXPECT_EQ(c->warmup_record_iteration, (std::vector<size_t>{20, 0}));
+  EXPECT_NE(c->reason.find("'sorted'"), std::string::npos) << c->reason;
+  EXPECT_NE(c->reason.find("iteration 20"), std::string::npos) << c->reason;
+}
+
+TEST(CompareOrdersTest, BoundedMemoryIsStableInEveryOrder) {
+  // Memory bounded by a constant of the pipeline: the first page costs it all, whatever its size.
+  const std::vector<double> sorted = Areas(true), reversed = Areas(false);
+  std::vector<OrderedRss> runs;
+  for (auto [name, areas] : {std::pair{"sorted", sorted}, std::pair{"reversed", reversed}}) {
+    OrderedRss run;
+    run.order = name;
+    run.page_areas = areas;
+    run.analysis = AnalyzeRss(100e6, std::vector<double>(areas.size(), 180e6)).value();
+    runs.push_back(run);
+  }
+  auto c = CompareOrders(runs);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->verdict, RssVerdict::kStable) << c->reason;
+  EXPECT_EQ(c->plateau_spread_bytes, 0);
+  EXPECT_EQ(c->warmup_spread_iterations, 0u);
+}
+
+TEST(CompareOrdersTest, PlateausApartByMoreThanTheThresholdAreOrderDependent) {
+  const std::vector<double> areas(30, 1e6);
+  OrderedRss a{"sorted", AnalyzeRss(100e6, std::vector<double>(30, 180e6)).value(), areas};
+  OrderedRss b{"shuffled", AnalyzeRss(100e6, std::vector<double>(30, 183e6)).value(), areas};
+  auto c = CompareOrders({a, b});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->verdict, RssVerdict::kOrderDependent);
+  EXPECT_DOUBLE_EQ(c->plateau_spread_bytes, 3e6);
+  EXPECT_NE(c->reason.find("183.00 MB"), std::string::npos) << c->reason;
+  // 3 MB apart is within a 5 MB threshold; warm-ups equal: the runs' own verdicts decide.
+  RssSeriesOptions loose;
+  loose.growth_threshold_bytes = 5e6;
+  auto within = CompareOrders({a, b}, loose);
+  ASSERT_TRUE(within.ok());
+  EXPECT_EQ(within->verdict, RssVerdict::kStable) << within->reason;
+}
+
+TEST(CompareOrdersTest, ALateWarmUpNotAtANewLargestPageIsNotOrderDependent) {
+  // Same plateau; one run's warm-up ends at iteration 20, where no page larger than before arrived (all
+  // pages are the same size): the difference is not the sizes' doing.
+  const std::vector<double> areas(60, 1e6);
+  std::vector<double> late(60, 180e6);
+  std::fill(late.begin(), late.begin() + 19, 175e6);
+  OrderedRss a{"sorted", AnalyzeRss(100e6, std::vector<double>(60, 180e6)).value(), areas};
+  OrderedRss b{"reversed", AnalyzeRss(100e6, late).value(), areas};
+  ASSERT_EQ(b.analysis.warmup_iterations, 20u);
+  auto c = CompareOrders({a, b});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->warmup_spread_iterations, 19u);
+  EXPECT_EQ(c->verdict, RssVerdict::kStable) << c->reason;
+  // The same late end, but a larger page arrived at iteration 19: now it is the sizes.
+  b.page_areas[18] = 2e6;
+  auto tied = CompareOrders({a, b});
+  ASSERT_TRUE(tied.ok());
+  EXPECT_EQ(tied->verdict, RssVerdict::kOrderDependent) << tied->reason;
+  EXPECT_EQ(tied->warmup_record_iteration[1], 19u);
+}
+
+TEST(CompareOrdersTest, GrowthInOneOrderIsReportedAsGrowing) {
+  const std::vector<double> areas(100, 1e6);
+  std::vector<double> leak;
+  for (int i = 0; i < 100; ++i) leak.push_back(180e6 + 50e3 * i);
+  OrderedRss a{"sorted", AnalyzeRss(100e6, std::vector<double>(100, 180e6)).value(), areas};
+  OrderedRss b{"reversed", AnalyzeRss(100e6, leak).value(), areas};
+  ASSERT_EQ(b.analysis.verdict, RssVerdict::kGrowing);
+  RssSeriesOptions loose;
+  loose.growth_threshold_bytes = 6e6;  // plateaus 2.5 MB apart (the leak's median) are within it
+  auto c = CompareOrders({a, b}, loose);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->verdict, RssVerdict::kGrowing) << c->reason;
+  EXPECT_NE(c->reason.find("'reversed'"), std::string::npos) << c->reason;
+}
+
+TEST(CompareOrdersTest, RefusesFewerThanTwoRunsOrMissingAreas) {
+  OrderedRss a{"sorted", AnalyzeRss(100e6, {180e6, 180e6}).value(), {1, 2}};
+  EXPECT_EQ(CompareOrders({a}).status().code(), StatusCode::kInvalidArgument);
+  OrderedRss b{"reversed", AnalyzeRss(100e6, {180e6, 180e6}).value(), {1}};
+  auto c = CompareOrders({a, b});
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("'reversed'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace plateau

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,9 @@ using Json = nlohmann::json;
 const std::string kPlateau = PLATEAU_BINARY_DIR "/plateau";
 const std::string kModels = PLATEAU_SOURCE_DIR "/models";
 const std::string kImage = PLATEAU_SOURCE_DIR "/../shared/eval/simple/chinese.png";
+// Two receipts of different sizes: 463 x 605 and 457 x 1170.
+const std::string kSmallReceipt = PLATEAU_SOURCE_DIR "/../shared/eval/sroie/img/005.jpg";
+const std::string kLargeReceipt = PLATEAU_SOURCE_DIR "/../shared/eval/sroie/img/006.jpg";
 
 struct CliRun {
   int exit_code = -1;
@@ -131,6 +135,59 @@ TEST_F(MemcheckCliTest, ExitCodeFollowsTheVerdictOfRecordedSeries) {
   EXPECT_EQ(loose.exit_code, 0) << loose.out;
 }
 
+// Every order runs the same pages in its own fresh pipeline, in the order asked for, and the orders are
+// judged together; the exit code is the joint verdict.
+TEST_F(MemcheckCliTest, OrdersRunTheSamePagesInTurnAndAreComparedTogether) {
+  if (!fs::exists(kModels + "/ch_PP-OCRv4_det_infer.onnx")) GTEST_SKIP() << "models missing: run make models";
+  if (!fs::exists(kSmallReceipt) || !fs::exists(kLargeReceipt)) GTEST_SKIP() << "SROIE receipts missing";
+  const std::string common = "memcheck -i " + kLargeReceipt + " -i " + kSmallReceipt + " --model_dir " +
+                             kModels + " --iterations 4 --threads 1 --use_textline_orientation False";
+  CliRun r = Plateau(common + " --order all --json");
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << "exit " << r.exit_code << ": " << r.out;
+  Json j = Json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  const double small = 463.0 * 605, large = 457.0 * 1170;
+  const std::vector<std::pair<std::string, std::vector<double>>> want = {
+      {"sorted", {small, large, small, large}},
+      {"reversed", {large, small, large, small}},
+      {"shuffled", {}},  // seeded: whichever order, both pages twice
+  };
+  ASSERT_EQ(j["orders"].size(), want.size()) << r.out;
+  for (size_t k = 0; k < want.size(); ++k) {
+    const Json& o = j["orders"][k];
+    EXPECT_EQ(o["order"], want[k].first);
+    EXPECT_EQ(o["name"], "plateau " + want[k].first);
+    ASSERT_EQ(o["rss_bytes"].size(), 4u);
+    const std::vector<double> areas = o["page_areas"].get<std::vector<double>>();
+    if (!want[k].second.empty()) {
+      EXPECT_EQ(areas, want[k].second) << want[k].first;
+    } else {
+      ASSERT_EQ(areas.size(), 4u);
+      EXPECT_EQ(std::count(areas.begin(), areas.end(), small), 2);
+      EXPECT_EQ(std::count(areas.begin(), areas.end(), large), 2);
+    }
+    EXPECT_GE(o["warmup_iterations"].get<int>(), 1);
+    EXPECT_LE(o["warmup_iterations"].get<int>(), 4);
+    EXPECT_TRUE(o["warmup_record_iteration"].is_number()) << o.dump();
+    EXPECT_GT(o["baseline_rss_bytes"].get<double>(), 10e6);
+  }
+  EXPECT_EQ(j["warmup_slack_iterations"], 3);
+  EXPECT_TRUE(j["plateau_spread_bytes"].is_number());
+  const std::string verdict = j["verdict"];
+  EXPECT_TRUE(verdict == "stable" || verdict == "growing" || verdict == "order-dependent") << verdict;
+  EXPECT_EQ(r.exit_code, verdict == "stable" ? 0 : 1) << verdict << ": " << j["reason"];
+  EXPECT_FALSE(j["reason"].get<std::string>().empty());
+
+  // The text report: one block per order, then the orders side by side and the joint verdict.
+  CliRun text = Plateau(common + " --order reversed,sorted");
+  ASSERT_TRUE(text.exit_code == 0 || text.exit_code == 1) << text.out;
+  EXPECT_NE(text.out.find("plateau reversed: 4 iterations"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("plateau sorted: 4 iterations"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("orders compared"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("largest page at iteration 1"), std::string::npos) << text.out;  // reversed
+  EXPECT_NE(text.out.find("largest page at iteration 2"), std::string::npos) << text.out;  // sorted
+}
+
 TEST_F(MemcheckCliTest, BadInputsGetAClearErrorAndExitCode2) {
   CliRun missing = Plateau("memcheck -i " + (dir_ / "nope.jpg").string(), true);
   EXPECT_EQ(missing.exit_code, 2);
@@ -149,6 +206,14 @@ TEST_F(MemcheckCliTest, BadInputsGetAClearErrorAndExitCode2) {
   CliRun series = Plateau("memcheck --series " + bad.string(), true);
   EXPECT_EQ(series.exit_code, 2);
   EXPECT_NE(series.out.find("baseline_rss_bytes"), std::string::npos) << series.out;
+
+  CliRun order = Plateau("memcheck -i " + kImage + " --order sorted,upside", true);
+  EXPECT_EQ(order.exit_code, 2);
+  EXPECT_NE(order.out.find("--order: 'upside'"), std::string::npos) << order.out;
+
+  CliRun order_series = Plateau("memcheck --order all --series " + bad.string(), true);
+  EXPECT_EQ(order_series.exit_code, 2);
+  EXPECT_NE(order_series.out.find("--order"), std::string::npos) << order_series.out;
 }
 
 }  // namespace

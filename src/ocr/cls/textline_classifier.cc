@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "ocr/common/preprocess.h"
+#include "ocr/rec/rec_batch.h"
 
 namespace plateau::ocr {
 namespace {
@@ -69,8 +70,9 @@ StatusOr<std::vector<TextlineOrientation>> TextlineClassifier::Classify(const st
   std::vector<TextlineOrientation> result(crops.size());
   std::vector<cv::Mat> batch;
   std::vector<TensorView> outputs;
-  for (size_t begin = 0; begin < crops.size(); begin += static_cast<size_t>(size)) {
-    const size_t end = std::min(crops.size(), begin + static_cast<size_t>(size));
+  for (const LineBatch& planned : ScheduleClsBatches(crops.size(), size)) {
+    const size_t begin = planned.lines.front();
+    const size_t end = begin + planned.lines.size();
     batch.assign(crops.begin() + static_cast<std::ptrdiff_t>(begin),
                  crops.begin() + static_cast<std::ptrdiff_t>(end));
     StatusOr<Tensor> input = PrepareClsBatch(batch);

@@ -9,7 +9,9 @@
 //
 // Each crop is resized to height 48 keeping its ratio (at most 192 wide), normalised to (x/255-0.5)/0.5
 // and zero padded to 192 (preprocess.h, PrepareClsBatch). Because every line has the same input width, a
-// line's result does not depend on its batch; crops are batched in input order.
+// line's result does not depend on its batch; crops are batched in input order, batch_size at a time and
+// the remainder one by one (rec_batch.h, ScheduleClsBatches: the schedule the pipeline's memory
+// prediction plans).
 //
 // The label is the most probable class (the first on a tie) and the score its probability. The PaddleX
 // 3.x OCR pipeline turns a line whenever the label is "180", with no score threshold (its textline

@@ -143,16 +143,6 @@ int LineResizedWidth(int height, int width, int max_width) {
   return std::max(1, static_cast<int>(wanted));
 }
 
-int RecBatchWidth(const std::vector<cv::Mat>& crops) {
-  double max_ratio = static_cast<double>(kRecDefaultWidth) / kLineHeight;
-  for (const cv::Mat& crop : crops) {
-    if (crop.rows > 0) max_ratio = std::max(max_ratio, static_cast<double>(crop.cols) / crop.rows);
-  }
-  const double width = kLineHeight * max_ratio;
-  if (width >= kRecMaxWidth) return kRecMaxWidth;
-  return static_cast<int>(width);
-}
-
 Status PrepareLineChw(const cv::Mat& bgr_crop, int target_width, float* out) {
   PLATEAU_RETURN_IF_ERROR(CheckImage(bgr_crop, "text line crop"));
   if (target_width <= 0) {

@@ -72,7 +72,8 @@ void NormalizeDetChw(const cv::Mat& bgr, float* out);
 
 // Text line input height of the rec and cls models.
 inline constexpr int kLineHeight = 48;
-// PP-OCRv4 rec default input width, and the width cap PaddleX applies to one batch.
+// PP-OCRv4 rec default input width, and the width cap PaddleX applies to one batch (a line's own width:
+// rec_batch.h, RecLineWidth).
 inline constexpr int kRecDefaultWidth = 320;
 inline constexpr int kRecMaxWidth = 3200;
 inline constexpr int kClsWidth = 192;
@@ -80,9 +81,6 @@ inline constexpr int kClsWidth = 192;
 // Width of a text line resized to height 48 with its aspect ratio kept: ceil(48 * w / h), at most
 // `max_width` (and at least 1).
 int LineResizedWidth(int height, int width, int max_width);
-
-// PaddleX's batch width for rec: int(48 * max(320/48, widest w/h of the batch)), at most 3200.
-int RecBatchWidth(const std::vector<cv::Mat>& crops);
 
 // Resizes one crop to 48 x LineResizedWidth(h, w, target_width), writes (x/255 - 0.5)/0.5 as CHW into
 // `out` (3 * 48 * target_width floats) and zero-fills the columns right of the resized width.

@@ -152,16 +152,6 @@ TEST(LineResizeTest, KeepsAspectRatioAtHeight48) {
   EXPECT_EQ(LineResizedWidth(480, 1, 320), 1);     // 0.1 rounds up to 1
 }
 
-TEST(LineResizeTest, BatchWidthFollowsTheWidestLine) {
-  std::vector<cv::Mat> crops;
-  crops.emplace_back(32, 100, CV_8UC3);  // ratio 3.125: below the default 320/48
-  EXPECT_EQ(RecBatchWidth(crops), 320);
-  crops.emplace_back(10, 100, CV_8UC3);  // ratio 10 -> 480
-  EXPECT_EQ(RecBatchWidth(crops), 480);
-  crops.emplace_back(1, 1000, CV_8UC3);  // ratio 1000 -> 48000, capped
-  EXPECT_EQ(RecBatchWidth(crops), 3200);
-}
-
 // (v/255 - 0.5) / 0.5 by hand: 255 -> 1, 0 -> -1, 51 -> -0.6.
 TEST(PrepareRecBatchTest, NormalisesAndPadsOnTheRight) {
   std::vector<cv::Mat> crops;

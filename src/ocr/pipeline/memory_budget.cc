@@ -3,7 +3,6 @@
 #include <malloc.h>
 
 #include <algorithm>
-#include <numeric>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -43,15 +42,6 @@ size_t CropBytes(const std::vector<cv::Mat>& crops) {
   return bytes;
 }
 
-// A line's own recognition width (rec_batch.h): int(48 * max(320/48, w/h)), at most 3200.
-int OwnRecWidth(const cv::Mat& line) {
-  double ratio = static_cast<double>(ocr::kRecWidthBuckets[0]) / ocr::kLineHeight;
-  if (line.rows > 0) ratio = std::max(ratio, static_cast<double>(line.cols) / line.rows);
-  const double width = ocr::kLineHeight * ratio;
-  const int max_width = ocr::kRecWidthBuckets[std::size(ocr::kRecWidthBuckets) - 1];
-  return width >= max_width ? max_width : static_cast<int>(width);
-}
-
 }  // namespace
 
 size_t MemoryBudget::Held() const {
@@ -89,8 +79,7 @@ Status MemoryBudget::Refuse(const std::string& what, size_t total) const {
   return Status::ResourceExhausted(what + " would bring the process to " + MiB(total) +
                                    " of RSS, over memory_limit " + std::to_string(limit_) + " bytes (" +
                                    MiB(limit_) + ", less a " + MiB(limit_ / kMarginDivisor) +
-                                   " margin); with its sessions emptied the process holds " +
-                                   MiB(rss) +
+                                   " margin); with its sessions emptied the process holds " + MiB(rss) +
                                    " (models, code, heap); raise memory_limit or lower "
                                    "text_det_max_side_limit");
 }
@@ -145,40 +134,35 @@ StatusOr<int> MemoryBudget::ChooseClsBatch(int batch, const std::vector<cv::Mat>
 StatusOr<int> MemoryBudget::ChooseRecBatch(int batch, const std::vector<cv::Mat>& crops, size_t page_bytes) {
   if (limit_ == 0 || crops.empty()) return batch;
   Session& rec = stages_.rec->session();
-  // Recognition batches go in aspect-ratio order, each padded to its width bucket and line-count bucket
-  // (rec_batch.h); the widest bucket of the page bounds them all.
-  std::vector<int> widths;
-  widths.reserve(crops.size());
-  for (const cv::Mat& c : crops) widths.push_back(OwnRecWidth(c));
-  const int widest = ocr::RecBucketWidth(*std::max_element(widths.begin(), widths.end()));
+  std::vector<cv::Size> sizes;
+  sizes.reserve(crops.size());
+  for (const cv::Mat& c : crops) sizes.push_back(c.size());
+  // The page's widest bucket; its one-line arena, per column, bounds the arena of every batch (activations
+  // grow with lines x columns, and faster than that with a line's width: attention spans the row).
+  int widest = 0;
+  for (cv::Size s : sizes) widest = std::max(widest, ocr::RecBucketWidth(ocr::RecLineWidth(s)));
   PLATEAU_ASSIGN_OR_RETURN(PlanSummary one, rec.Plan({Shape({1, 3, ocr::kLineHeight, widest})}));
-  std::vector<size_t> order(crops.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  auto ratio = [&](size_t i) {
-    return crops[i].rows > 0 ? static_cast<double>(crops[i].cols) / crops[i].rows : 0.0;
-  };
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ratio(a) < ratio(b); });
   const int most = std::min<int>(batch, static_cast<int>(crops.size()));
   size_t total = 0;
   for (int pass = 0; pass < 2; ++pass) {
     if (pass == 1) TrimOthers(kRec);
     for (int b = most; b >= 1; b = b == 1 ? 0 : (b + 1) / 2) {
-      // The shapes this batch size gives: their number (new plans, at most) and the largest batch.
+      // The batches Recognize will run at this batch size (the same schedule): their distinct shapes (new
+      // plans, at most) and the largest batch in columns.
+      ocr::RecScheduleOptions schedule;
+      schedule.batch_size = b;
       std::set<std::pair<int, int>> shapes;
-      size_t largest = 0;
-      for (size_t s = 0; s < order.size(); s += static_cast<size_t>(b)) {
-        const size_t e = std::min(order.size(), s + static_cast<size_t>(b));
-        int width = 0;
-        for (size_t k = s; k < e; ++k) width = std::max(width, widths[order[k]]);
-        const int lines = ocr::RecBucketLines(static_cast<int>(e - s), b);
-        shapes.insert({lines, ocr::RecBucketWidth(width)});
-        largest = std::max(largest, static_cast<size_t>(lines));
+      size_t columns = 0;
+      for (const ocr::LineBatch& lb : ocr::ScheduleRecBatches(sizes, schedule)) {
+        shapes.insert({lb.rows, lb.width});
+        columns = std::max(columns, static_cast<size_t>(lb.rows) * static_cast<size_t>(lb.width));
       }
+      const size_t arena = one.arena_bytes * columns / static_cast<size_t>(widest);
       const size_t plans = std::min(shapes.size(), rec.stats().plan_cache_capacity);
-      const size_t batch_bytes = largest * 3 * ocr::kLineHeight * static_cast<size_t>(widest) * sizeof(float);
+      const size_t batch_bytes = columns * 3 * ocr::kLineHeight * sizeof(float);
       const size_t working = page_bytes + CropBytes(crops) + batch_bytes +
                              (plans > 1 ? (plans - 1) * kPlanHeapEstimateBytes : 0);
-      if (Fits(kRec, one.arena_bytes * largest, plans > 0, working, &total)) {
+      if (Fits(kRec, arena, plans > 0, working, &total)) {
         stages_.budget_stage_ran[kRec] = true;
         // Planned ahead, the batches' shapes let the arena grow once, to the largest of them, rather than
         // batch by batch: each outgrown block would stay in the heap (glibc keeps it) beside the new one.

@@ -22,7 +22,6 @@ using ::plateau::testing::kModels;
 using ::plateau::testing::SroieReceipt;
 constexpr double kMiB = 1024.0 * 1024.0;
 
-
 std::unique_ptr<OcrPipeline> NewPipeline(OcrOptions options) {
   options.model_dir = kModels;
   options.threads = 1;
@@ -95,8 +94,9 @@ TEST(MemoryBudgetTest, RssStaysFlatOverVariedSizesAfterOnePass) {
 }
 
 // A limit between what detection needs and what recognition at full batches needs: the page is read
-// with smaller recognition batches, the process's peak RSS stays under the limit while without it
-// the same pages go over, and the text is the same but for lines whose batch padding changed.
+// with smaller recognition batches or emptied sessions, the process's peak RSS stays under the limit
+// while without it the same pages go over, and the text is the same (a line's reading does not depend
+// on its batch).
 TEST(MemoryBudgetTest, LimitChoosesSmallerBatchesAndKeepsPeakRssUnder) {
   SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   std::vector<OcrInput> inputs;
@@ -130,7 +130,9 @@ TEST(MemoryBudgetTest, LimitChoosesSmallerBatchesAndKeepsPeakRssUnder) {
       free_stats.models[2].arena_bytes / kMiB, stats.models[2].arena_bytes / kMiB);
   EXPECT_LT(peak, limit);
   EXPECT_GT(free_peak, limit);
-  EXPECT_LT(stats.models[2].arena_bytes, free_stats.models[2].arena_bytes);
+  // Recognition's arena is bounded by the schedule's pixel bound at any batch size (rec_batch.h), so
+  // smaller batches may not shrink it; the budget then makes room by emptying the other sessions.
+  EXPECT_LE(stats.models[2].arena_bytes, free_stats.models[2].arena_bytes);
   ASSERT_EQ(results.size(), free_results.size());
   size_t lines = 0, same = 0;
   for (size_t i = 0; i < results.size(); ++i) {
@@ -143,7 +145,7 @@ TEST(MemoryBudgetTest, LimitChoosesSmallerBatchesAndKeepsPeakRssUnder) {
     }
   }
   std::printf("%zu of %zu lines read the same\n", same, lines);
-  EXPECT_GE(same * 100, lines * 95);
+  EXPECT_EQ(same, lines);
 }
 
 // A page that cannot fit even alone is refused with what it needed and the limit; the next, smaller

@@ -2,7 +2,6 @@
 #include <malloc.h>
 
 #include <algorithm>
-#include <numeric>
 
 #include "common/process_memory.h"
 #include "ocr/common/preprocess.h"
@@ -36,18 +35,10 @@ struct PageShapes {
   size_t working_bytes = 0;
 };
 
-// A line's own recognition width (rec_batch.h): int(48 * max(320/48, w/h)), at most 3200.
-int OwnRecWidth(cv::Size line) {
-  double ratio = static_cast<double>(ocr::kRecDefaultWidth) / ocr::kLineHeight;
-  if (line.height > 0) ratio = std::max(ratio, static_cast<double>(line.width) / line.height);
-  const double width = ocr::kLineHeight * ratio;
-  return width >= ocr::kRecMaxWidth ? ocr::kRecMaxWidth : static_cast<int>(width);
-}
-
 size_t FloatBytes(const Shape& s) { return static_cast<size_t>(s.num_elements()) * sizeof(float); }
 
-// Mirrors what RunPage does with a page and its lines: detection at DetTargetSize, orientation batches in
-// input order, recognition batches in aspect-ratio order padded to their buckets.
+// Mirrors what RunPage does with a page and its lines: detection at DetTargetSize; orientation and
+// recognition batches from the schedules the classifier and the recogniser run (rec_batch.h).
 StatusOr<PageShapes> ShapesForPage(const OcrOptions& o, const OcrOverrides& v, cv::Size page,
                                    const std::vector<cv::Size>& lines) {
   if (page.width <= 0 || page.height <= 0) {
@@ -71,31 +62,25 @@ StatusOr<PageShapes> ShapesForPage(const OcrOptions& o, const OcrOverrides& v, c
   const size_t map = static_cast<size_t>(det.height) * static_cast<size_t>(det.width);
   shapes.working_bytes = static_cast<size_t>(page.width) * page.height * 3 + FloatBytes(shapes.det) + map * 5;
   if (lines.empty()) {
-    // Unknown lines: one full batch of the widest bucket.
-    if (use_cls) shapes.cls.push_back(Shape({cls_batch, 3, ocr::kLineHeight, ocr::kClsWidth}));
-    shapes.rec.push_back(Shape({ocr::RecBucketLines(rec_batch, rec_batch), 3, ocr::kLineHeight,
-                                ocr::RecBucketWidth(ocr::kRecMaxWidth)}));
+    // Unknown lines: a full orientation batch, and the recognition shapes of the most pixels (the
+    // schedule's bound), the worst case.
+    if (use_cls) shapes.cls.push_back(ocr::ClsScheduleShapes(cls_batch).back());
+    const std::vector<Shape> all = ocr::RecScheduleShapes(rec_batch);
+    int64_t most = 0;
+    for (const Shape& s : all) most = std::max(most, s[0] * s[3]);
+    for (const Shape& s : all) {
+      if (s[0] * s[3] == most) shapes.rec.push_back(s);
+    }
   } else {
     for (cv::Size l : lines) shapes.working_bytes += static_cast<size_t>(std::max(0, l.area())) * 3;
     if (use_cls) {
-      for (size_t b = 0; b < lines.size(); b += static_cast<size_t>(cls_batch)) {
-        const int64_t n = static_cast<int64_t>(std::min(lines.size() - b, static_cast<size_t>(cls_batch)));
-        shapes.cls.push_back(Shape({n, 3, ocr::kLineHeight, ocr::kClsWidth}));
+      for (const ocr::LineBatch& b : ocr::ScheduleClsBatches(lines.size(), cls_batch)) {
+        shapes.cls.push_back(b.shape());
       }
     }
-    std::vector<size_t> order(lines.size());
-    std::iota(order.begin(), order.end(), size_t{0});
-    auto ratio = [&](size_t i) {
-      return lines[i].height > 0 ? static_cast<double>(lines[i].width) / lines[i].height : 0.0;
-    };
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ratio(a) < ratio(b); });
-    for (size_t b = 0; b < order.size(); b += static_cast<size_t>(rec_batch)) {
-      const size_t e = std::min(order.size(), b + static_cast<size_t>(rec_batch));
-      int width = 0;
-      for (size_t k = b; k < e; ++k) width = std::max(width, OwnRecWidth(lines[order[k]]));
-      shapes.rec.push_back(Shape({ocr::RecBucketLines(static_cast<int>(e - b), rec_batch), 3,
-                                  ocr::kLineHeight, ocr::RecBucketWidth(width)}));
-    }
+    ocr::RecScheduleOptions schedule;
+    schedule.batch_size = rec_batch;
+    for (const ocr::LineBatch& b : ocr::ScheduleRecBatches(lines, schedule)) shapes.rec.push_back(b.shape());
   }
   size_t largest_batch = 0;
   for (const Shape& s : shapes.cls) largest_batch = std::max(largest_batch, FloatBytes(s));
@@ -124,6 +109,7 @@ StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::
     weights_before += sessions[i]->model().weights_bytes();
   }
   const size_t heap_before = HeapInUse();
+  const size_t rss_before = ReadProcessMemory().rss_bytes;
 
   MemoryPrediction p;
   size_t need[3] = {0, 0, 0};
@@ -147,7 +133,13 @@ StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::
   p.cls_arena_bytes = need[1];
   p.rec_arena_bytes = need[2];
   p.new_packed_weights_bytes = weights_after - weights_before;
-  const size_t grown = heap_after > heap_before ? heap_after - heap_before : 0;
+  const size_t rss_after = ReadProcessMemory().rss_bytes;
+  // The heap's count misses what plans hold outside malloc (oneDNN's generated code is mapped by itself)
+  // and the pages planning's freed temporaries leave resident; the RSS the building added sees both.
+  // The larger of the two is taken, so that a process shrinking meanwhile cannot hide the plans' heap.
+  const size_t heap_grown = heap_after > heap_before ? heap_after - heap_before : 0;
+  const size_t rss_grown = rss_after > rss_before ? rss_after - rss_before : 0;
+  const size_t grown = std::max(heap_grown, rss_grown);
   p.new_plan_bytes = grown > p.new_packed_weights_bytes ? grown - p.new_packed_weights_bytes : 0;
   p.working_bytes = shapes.working_bytes;
   // The working buffers count as added: they are freed after the page, but glibc serves them from its

@@ -20,7 +20,6 @@ namespace fs = std::filesystem;
 using ::plateau::testing::kModels;
 using ::plateau::testing::SroieReceipt;
 
-
 std::unique_ptr<OcrPipeline> NewPipeline(OcrOptions options = {}) {
   options.model_dir = kModels;
   auto p = OcrPipeline::Create(options);
@@ -234,6 +233,13 @@ TEST(PipelineMemoryTest, PredictionForOnePageIsWithinTenPercentOfTheRssItAdds) {
               stats.models[1].plan_misses, after_plan.models[2].plan_misses, stats.models[2].plan_misses);
   EXPECT_EQ(stats.models[0].plan_misses, 1u);
   EXPECT_EQ(stats.models[0].arena_bytes, p.det_arena_bytes);
+  // Orientation and recognition ran the batches the prediction planned (the same schedule): no plan
+  // built after it, and the arenas it predicted.
+  for (size_t i = 1; i < 3; ++i) {
+    EXPECT_EQ(stats.models[i].plan_misses, after_plan.models[i].plan_misses) << stats.models[i].name;
+  }
+  EXPECT_EQ(stats.models[1].arena_bytes, p.cls_arena_bytes);
+  EXPECT_EQ(stats.models[2].arena_bytes, p.rec_arena_bytes);
 }
 
 TEST(PipelineMemoryTest, AfterWarmupTheFirstPagePlansNothingAndGrowsNoArena) {

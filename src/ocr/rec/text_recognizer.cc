@@ -1,10 +1,10 @@
 #include "ocr/rec/text_recognizer.h"
 
 #include <algorithm>
-#include <numeric>
 #include <span>
 #include <utility>
 
+#include "common/check.h"
 #include "ocr/common/preprocess.h"
 #include "ocr/rec/rec_batch.h"
 
@@ -33,17 +33,6 @@ Status CheckOutputWidth(int64_t width, const Model& model, const CtcDecoder& dec
 }
 
 }  // namespace
-
-std::vector<size_t> OrderByAspectRatio(const std::vector<cv::Mat>& crops) {
-  std::vector<double> ratio(crops.size(), 0.0);
-  for (size_t i = 0; i < crops.size(); ++i) {
-    if (crops[i].rows > 0) ratio[i] = static_cast<double>(crops[i].cols) / crops[i].rows;
-  }
-  std::vector<size_t> order(crops.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ratio[a] < ratio[b]; });
-  return order;
-}
 
 StatusOr<std::unique_ptr<TextRecognizer>> TextRecognizer::Create(const TextRecognizerOptions& options) {
   PLATEAU_RETURN_IF_ERROR(CheckOptions(options));
@@ -106,27 +95,29 @@ StatusOr<std::vector<RecognizedLine>> TextRecognizer::Recognize(const std::vecto
     }
   }
   std::vector<RecognizedLine> lines(crops.size());
-  const std::vector<size_t> order = OrderByAspectRatio(crops);
+  std::vector<cv::Size> sizes;
+  sizes.reserve(crops.size());
+  for (const cv::Mat& crop : crops) sizes.push_back(crop.size());
+  RecScheduleOptions schedule;
+  schedule.batch_size = batch_size;
+  schedule.bucket_shapes = options_.bucket_shapes;
   std::vector<cv::Mat> batch;
   std::vector<TensorView> outputs;
-  for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(batch_size)) {
-    const size_t end = std::min(order.size(), begin + static_cast<size_t>(batch_size));
+  for (const LineBatch& planned : ScheduleRecBatches(sizes, schedule)) {
     batch.clear();
-    for (size_t k = begin; k < end; ++k) batch.push_back(crops[order[k]]);
+    for (size_t index : planned.lines) batch.push_back(crops[index]);
     const int64_t n = static_cast<int64_t>(batch.size());
-    int width = 0, rows = 0;
-    if (options_.bucket_shapes) {
-      width = RecBucketWidth(RecPaddedBatchWidth(batch));
-      rows = RecBucketLines(static_cast<int>(n), batch_size);
-    }
-    PLATEAU_ASSIGN_OR_RETURN(Tensor input, PrepareRecBatchPerLine(batch, width, rows));
+    PLATEAU_ASSIGN_OR_RETURN(Tensor input, PrepareRecBatchPerLine(batch, planned.width, planned.rows));
+    // The schedule is what the memory prediction planned; a tensor of another shape would be a bug.
+    PLATEAU_CHECK(input.shape() == planned.shape());
     PLATEAU_RETURN_IF_ERROR(session_->Run({input.view()}, &outputs));
     if (outputs.size() != 1 || outputs[0].dtype != DType::kFloat32 || outputs[0].shape.rank() != 3 ||
         outputs[0].shape[0] != input.shape()[0]) {
       return Status::Internal("recognition model " + model_->path() + " returned " +
                               (outputs.empty() ? std::string("no output") : outputs[0].shape.ToString()) +
                               " for input " + input.shape().ToString() + "; expected float32 " +
-                              std::to_string(input.shape()[0]) + " x T x " + std::to_string(decoder_->num_classes()));
+                              std::to_string(input.shape()[0]) + " x T x " +
+                              std::to_string(decoder_->num_classes()));
     }
     PLATEAU_RETURN_IF_ERROR(CheckOutputWidth(outputs[0].shape[2], *model_, *decoder_));
     const int64_t steps = outputs[0].shape[1];
@@ -134,7 +125,7 @@ StatusOr<std::vector<RecognizedLine>> TextRecognizer::Recognize(const std::vecto
     const float* probs = outputs[0].as<const float>();
     for (int64_t j = 0; j < n; ++j) {
       DecodedText decoded = decoder_->Decode(std::span<const float>(probs + j * per_line, per_line), steps);
-      RecognizedLine& line = lines[order[begin + static_cast<size_t>(j)]];
+      RecognizedLine& line = lines[planned.lines[static_cast<size_t>(j)]];
       line.text = std::move(decoded.text);
       line.score = decoded.score;
       line.accepted = decoded.score >= score_thresh;

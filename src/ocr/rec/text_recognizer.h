@@ -8,14 +8,12 @@
 //   // lines[i] belongs to crops[i]
 //
 // What Recognize does:
-//   1. orders the lines by aspect ratio w/h (stable, so equal ratios keep their input order), which puts
-//      lines of similar width together so that little of a batch is padding;
-//   2. cuts that order into batches of batch_size lines;
-//   3. prepares each batch as PaddleX does (see rec_batch.h: each line at height 48 and its own width
-//      int(48 * max(320/48, w/h)) up to 3200, zero padded to the batch's widest line), then pads it
-//      further to a shape bucket (rec_batch.h) so that the session needs few plans;
-//   4. runs the network (output N x T x classes, softmax) and decodes each row greedily (ctc_decoder.h);
-//   5. returns one RecognizedLine per input crop, in input order, with `accepted` = score >= the score
+//   1. schedules the lines (rec_batch.h, ScheduleRecBatches): ordered by aspect ratio, grouped by width
+//      bucket, cut into batches of at most batch_size lines and at most kRecBatchColumns columns;
+//   2. prepares each batch as PaddleX prepares a line (each line at height 48 and its own width
+//      int(48 * max(320/48, w/h)) up to 3200), zero padded to the batch's bucket;
+//   3. runs the network (output N x T x classes, softmax) and decodes each row greedily (ctc_decoder.h);
+//   4. returns one RecognizedLine per input crop, in input order, with `accepted` = score >= the score
 //      threshold (PaddleX drops lines below text_rec_score_thresh from its result; the caller decides).
 //
 // Defaults and where they come from (PaddleX 3.x, pipeline config "OCR"):
@@ -53,14 +51,16 @@ struct TextRecognizerOptions {
   int threads = 0;
   // Plans kept by the session; each distinct batch shape (lines x width) needs one.
   size_t plan_cache_capacity = 8;
-  // Lines per network run (text_recognition_batch_size); at least 1.
+  // Most lines per network run (text_recognition_batch_size); at least 1. Wide lines run in smaller
+  // batches (rec_batch.h).
   int batch_size = kDefaultTextRecognitionBatchSize;
   // Lines whose score is below this are marked not accepted (text_rec_score_thresh).
   float score_thresh = kDefaultTextRecScoreThresh;
   // Run the naive reference kernels (tests and debugging).
   bool reference_kernels = false;
-  // Pad batches to the shape buckets of rec_batch.h, which bounds the number of plans; off, each batch is
-  // padded only to its widest line (PaddleX's shapes, one plan per distinct width).
+  // Batch lines by the width buckets of rec_batch.h, which bounds the number of plans and keeps each
+  // line's reading independent of its batch; off, each batch is padded only to its widest line
+  // (PaddleX's shapes, one plan per distinct width).
   bool bucket_shapes = true;
 };
 
@@ -104,9 +104,5 @@ class TextRecognizer {
   std::shared_ptr<const CtcDecoder> decoder_;
   std::unique_ptr<Session> session_;
 };
-
-// Stable order of `crops` by aspect ratio w/h, ascending: the order in which PaddleX feeds lines to the
-// recogniser. Empty crops count as ratio 0.
-std::vector<size_t> OrderByAspectRatio(const std::vector<cv::Mat>& crops);
 
 }  // namespace plateau::ocr
