@@ -79,6 +79,11 @@ const std::vector<FlagSpec> kOcrSpecs = {
     {"text_det_box_thresh", "box score threshold" + Default(text_det_defaults::kBoxThresh), false, false, {}},
     {"text_det_unclip_ratio", "box expansion" + Default(text_det_defaults::kUnclipRatio), false, false, {}},
     {"text_det_max_side_limit", "longest side" + Default(text_det_defaults::kMaxSideLimit), false, false, {}},
+    {"text_det_tiled",
+     "True/False (default True): detect on fixed-shape tiles (bounded memory) or on the whole page at once",
+     false,
+     false,
+     {}},
     {"text_rec_score_thresh", "drop recognised lines scoring below (default 0.0)", false, false, {}},
     {"text_recognition_batch_size", "lines per recognition run (default 6)", false, false, {}},
     {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},
@@ -119,6 +124,8 @@ StatusOr<OcrOptions> ParseOcrOptions(const Flags& flags) {
   o.text_det_unclip_ratio = unclip.value_or(o.text_det_unclip_ratio);
   PLATEAU_ASSIGN_OR_RETURN(auto side, GetOptInt(flags, "text_det_max_side_limit"));
   o.text_det_max_side_limit = side.value_or(o.text_det_max_side_limit);
+  PLATEAU_ASSIGN_OR_RETURN(auto tiled, GetBool(flags, "text_det_tiled"));
+  o.text_det_tiled = tiled.value_or(o.text_det_tiled);
   PLATEAU_ASSIGN_OR_RETURN(auto score, GetOptDouble(flags, "text_rec_score_thresh"));
   o.text_rec_score_thresh = score.value_or(o.text_rec_score_thresh);
   PLATEAU_ASSIGN_OR_RETURN(auto rb, GetOptInt(flags, "text_recognition_batch_size"));
@@ -316,7 +323,7 @@ std::string ModelPath(const Flags& flags, const std::string& file) {
 int TextDetectionCommand(const std::vector<std::string>& args) {
   std::vector<FlagSpec> specs = kModuleSpecs;
   for (const char* name :
-       {"limit_side_len", "limit_type", "thresh", "box_thresh", "unclip_ratio", "max_side_limit"}) {
+       {"limit_side_len", "limit_type", "thresh", "box_thresh", "unclip_ratio", "max_side_limit", "tiled"}) {
     specs.push_back({name, "as text_det_* of plateau ocr", false, false, {}});
   }
   if (WantsHelp(args)) {
@@ -337,6 +344,9 @@ int TextDetectionCommand(const std::vector<std::string>& args) {
   if (!side.ok()) return Fail(side.status());
   options.max_side_limit = static_cast<int>(*side);
   options.limit_type = flags->Get("limit_type", options.limit_type);
+  auto tiled = GetBool(*flags, "tiled");
+  if (!tiled.ok()) return Fail(tiled.status());
+  options.tiled = tiled->value_or(options.tiled);
   if (auto t = ocr::ParseLimitType(options.limit_type); !t.ok())
     return Fail(t.status().WithContext("flag --limit_type"));
   // Ranges checked here, before the model loads, so a bad value is refused naming its flag.
@@ -345,14 +355,15 @@ int TextDetectionCommand(const std::vector<std::string>& args) {
     double* field;
     double lo, hi;
   };
-  for (const Bounded& b : {Bounded{"thresh", &options.thresh, 0.0, 1.0},
-                           Bounded{"box_thresh", &options.box_thresh, 0.0, 1.0},
-                           Bounded{"unclip_ratio", &options.unclip_ratio, 1e-6, 100.0}}) {
+  for (const Bounded& b :
+       {Bounded{"thresh", &options.thresh, 0.0, 1.0}, Bounded{"box_thresh", &options.box_thresh, 0.0, 1.0},
+        Bounded{"unclip_ratio", &options.unclip_ratio, 1e-6, 100.0}}) {
     auto v = flags->GetDouble(b.name, *b.field);
     if (!v.ok()) return Fail(v.status());
     if (!(*v >= b.lo && *v <= b.hi)) {
       std::ostringstream os;
-      os << "flag --" << b.name << " = " << *v << " is out of range; expected [" << b.lo << ", " << b.hi << "]";
+      os << "flag --" << b.name << " = " << *v << " is out of range; expected [" << b.lo << ", " << b.hi
+         << "]";
       return Fail(Status::InvalidArgument(os.str()));
     }
     *b.field = *v;
