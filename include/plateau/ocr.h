@@ -83,6 +83,11 @@ struct OcrOptions {
   double text_det_box_thresh = text_det_defaults::kBoxThresh;       // [0, 1]
   double text_det_unclip_ratio = text_det_defaults::kUnclipRatio;   // > 0
   int text_det_max_side_limit = text_det_defaults::kMaxSideLimit;   // >= 1
+  // Run the detection model on tiles of a few fixed shapes (1024x1024 at most; ocr/det/det_tiles.h)
+  // rather than on the whole resized page: its memory and plans then no longer follow the page size, at
+  // the price of overlapping work and a map slightly different from the whole page's (docs/BENCHMARKS.md,
+  // "Tiled detection"). false: the whole page at once, as PaddleX does.
+  bool text_det_tiled = true;
 
   // Recognised lines whose score is below this are left out of rec_* ([0, 1]).
   double text_rec_score_thresh = 0.0;
@@ -123,6 +128,7 @@ struct OcrOverrides {
   std::optional<double> text_det_box_thresh;
   std::optional<double> text_det_unclip_ratio;
   std::optional<int> text_det_max_side_limit;
+  std::optional<bool> text_det_tiled;
   std::optional<double> text_rec_score_thresh;
   std::optional<int> text_recognition_batch_size;
   std::optional<int> textline_orientation_batch_size;

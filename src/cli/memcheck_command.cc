@@ -81,6 +81,7 @@ const std::vector<FlagSpec> kMemcheckSpecs = {
     {"text_det_limit_side_len", "resize limit of detection (default 64)", false, false, {}},
     {"text_det_limit_type", "min, max or resize_long (default min)", false, false, {}},
     {"text_det_max_side_limit", "longest side after resizing (default 4000)", false, false, {}},
+    {"text_det_tiled", "True/False (default True): detection on fixed-shape tiles", false, false, {}},
     {"text_recognition_batch_size", "lines per recognition run (default 6)", false, false, {}},
     {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},
 };
@@ -137,6 +138,14 @@ StatusOr<OcrOptions> ParsePipelineOptions(const Flags& flags) {
                                      "' is not a boolean; expected True or False");
     }
     o.use_textline_orientation = v == "True";
+  }
+  if (flags.Has("text_det_tiled")) {
+    const std::string v = flags.Get("text_det_tiled");
+    if (v != "True" && v != "False") {
+      return Status::InvalidArgument("flag --text_det_tiled: '" + v +
+                                     "' is not a boolean; expected True or False");
+    }
+    o.text_det_tiled = v == "True";
   }
   const int kMaxInt = std::numeric_limits<int>::max();
   PLATEAU_ASSIGN_OR_RETURN(long long limit,
@@ -351,6 +360,7 @@ StatusOr<Series> Measure(const OcrOptions& options, const RunSettings& settings,
   }
   s.extra["threads"] = options.threads;
   s.extra["use_textline_orientation"] = options.use_textline_orientation;
+  s.extra["text_det_tiled"] = options.text_det_tiled;
   s.extra["lines_recognised"] = lines;
   s.extra["seconds"] = seconds;
   s.extra["memory_stats"] = Json::parse(plateau::ToJson(pipeline->memory_stats()), nullptr, false);

@@ -90,6 +90,11 @@ const std::vector<FlagSpec> kOcrSpecs = {
     {"text_det_box_thresh", "box score threshold" + Default(text_det_defaults::kBoxThresh), false, false, {}},
     {"text_det_unclip_ratio", "box expansion" + Default(text_det_defaults::kUnclipRatio), false, false, {}},
     {"text_det_max_side_limit", "longest side" + Default(text_det_defaults::kMaxSideLimit), false, false, {}},
+    {"text_det_tiled",
+     "True/False (default True): detect on fixed-shape tiles (bounded memory) or on the whole page at once",
+     false,
+     false,
+     {}},
     {"text_rec_score_thresh", "drop recognised lines scoring below (default 0.0)", false, false, {}},
     {"text_recognition_batch_size", "lines per recognition run (default 6)", false, false, {}},
     {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},
@@ -145,6 +150,8 @@ StatusOr<OcrOptions> ParseOcrOptions(const Flags& flags) {
   o.text_det_unclip_ratio = unclip.value_or(o.text_det_unclip_ratio);
   PLATEAU_ASSIGN_OR_RETURN(auto side, GetOptInt(flags, "text_det_max_side_limit"));
   o.text_det_max_side_limit = side.value_or(o.text_det_max_side_limit);
+  PLATEAU_ASSIGN_OR_RETURN(auto tiled, GetBool(flags, "text_det_tiled"));
+  o.text_det_tiled = tiled.value_or(o.text_det_tiled);
   PLATEAU_ASSIGN_OR_RETURN(auto score, GetOptDouble(flags, "text_rec_score_thresh"));
   o.text_rec_score_thresh = score.value_or(o.text_rec_score_thresh);
   PLATEAU_ASSIGN_OR_RETURN(auto rb, GetOptInt(flags, "text_recognition_batch_size"));
@@ -382,7 +389,7 @@ std::string ModelPath(const Flags& flags, const std::string& file) {
 int TextDetectionCommand(const std::vector<std::string>& args) {
   std::vector<FlagSpec> specs = kModuleSpecs;
   for (const char* name :
-       {"limit_side_len", "limit_type", "thresh", "box_thresh", "unclip_ratio", "max_side_limit"}) {
+       {"limit_side_len", "limit_type", "thresh", "box_thresh", "unclip_ratio", "max_side_limit", "tiled"}) {
     specs.push_back({name, "as text_det_* of plateau ocr", false, false, {}});
   }
   if (WantsHelp(args)) {
@@ -403,6 +410,9 @@ int TextDetectionCommand(const std::vector<std::string>& args) {
   if (!side.ok()) return Fail(side.status());
   options.max_side_limit = static_cast<int>(*side);
   options.limit_type = flags->Get("limit_type", options.limit_type);
+  auto tiled = GetBool(*flags, "tiled");
+  if (!tiled.ok()) return Fail(tiled.status());
+  options.tiled = tiled->value_or(options.tiled);
   if (auto t = ocr::ParseLimitType(options.limit_type); !t.ok())
     return Fail(t.status().WithContext("flag --limit_type"));
   // Ranges checked here, before the model loads, so a bad value is refused naming its flag.

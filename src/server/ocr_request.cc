@@ -140,6 +140,7 @@ StatusOr<OcrRequest> ParseOcrRequest(std::string body) {
   PLATEAU_RETURN_IF_ERROR(GetDouble(json, "textDetThresh", &o.text_det_thresh));
   PLATEAU_RETURN_IF_ERROR(GetDouble(json, "textDetBoxThresh", &o.text_det_box_thresh));
   PLATEAU_RETURN_IF_ERROR(GetDouble(json, "textDetUnclipRatio", &o.text_det_unclip_ratio));
+  PLATEAU_RETURN_IF_ERROR(GetBool(json, "textDetTiled", &o.text_det_tiled));
   PLATEAU_RETURN_IF_ERROR(GetDouble(json, "textRecScoreThresh", &o.text_rec_score_thresh));
   PLATEAU_RETURN_IF_ERROR(GetBool(json, "visualize", &req.visualize));
   if (req.use_doc_unwarping) {

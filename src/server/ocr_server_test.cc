@@ -772,7 +772,9 @@ TEST(OcrServerTest, MemoryLimitIs503WhileOtherWorkersHoldMemory) {
   ASSERT_GT(server.port(), 0) << server.log();
   const std::string receipt = FileBody(ReadFile(kSroie + "/img/000.jpg"));
   ASSERT_EQ(Post(server.port(), receipt).status, 200);
-  const std::string big = FileBody(EncodePng(cv::Mat(3000, 4000, CV_8UC3, cv::Scalar(255, 255, 255))));
+  // Whole-page detection: its arena follows the page (about 850 MiB here), which tiles would not.
+  const std::string big = FileBody(EncodePng(cv::Mat(3000, 4000, CV_8UC3, cv::Scalar(255, 255, 255))),
+                                   ", \"textDetTiled\": false");
   Answer first = Post(server.port(), big);
   ASSERT_TRUE(first.status == 503 || first.status == 422) << first.body.dump();
   std::cout << "first refusal: " << first.status << "\n";

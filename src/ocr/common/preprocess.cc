@@ -93,9 +93,9 @@ void NormalizeDetChw(const cv::Mat& bgr, float* out) {
   }
 }
 
-StatusOr<DetInput> PrepareDetInput(const cv::Mat& bgr, const DetResizeOptions& options) {
+StatusOr<DetResizedPage> ResizeForDet(const cv::Mat& bgr, const DetResizeOptions& options) {
   PLATEAU_RETURN_IF_ERROR(CheckImage(bgr, "detection input image"));
-  DetInput result;
+  DetResizedPage result;
   result.source_height = bgr.rows;
   result.source_width = bgr.cols;
   // Very small images are padded first; the network's 32x downsampling needs at least one cell.
@@ -105,14 +105,24 @@ StatusOr<DetInput> PrepareDetInput(const cv::Mat& bgr, const DetResizeOptions& o
                        std::max(32, bgr.cols) - bgr.cols, cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0));
   }
   PLATEAU_ASSIGN_OR_RETURN(SizeHw size, DetTargetSize(padded.rows, padded.cols, options));
-  cv::Mat resized = padded;
+  result.bgr = padded;
   if (size.height != padded.rows || size.width != padded.cols) {
-    cv::resize(padded, resized, cv::Size(size.width, size.height), 0, 0, cv::INTER_LINEAR);
+    cv::resize(padded, result.bgr, cv::Size(size.width, size.height), 0, 0, cv::INTER_LINEAR);
   }
   result.ratio_h = static_cast<float>(static_cast<double>(size.height) / padded.rows);
   result.ratio_w = static_cast<float>(static_cast<double>(size.width) / padded.cols);
-  PLATEAU_ASSIGN_OR_RETURN(result.tensor, NewDetTensor(size.height, size.width));
-  NormalizeDetChw(resized, result.tensor.as<float>());
+  return result;
+}
+
+StatusOr<DetInput> PrepareDetInput(const cv::Mat& bgr, const DetResizeOptions& options) {
+  PLATEAU_ASSIGN_OR_RETURN(DetResizedPage page, ResizeForDet(bgr, options));
+  DetInput result;
+  result.source_height = page.source_height;
+  result.source_width = page.source_width;
+  result.ratio_h = page.ratio_h;
+  result.ratio_w = page.ratio_w;
+  PLATEAU_ASSIGN_OR_RETURN(result.tensor, NewDetTensor(page.bgr.rows, page.bgr.cols));
+  NormalizeDetChw(page.bgr, result.tensor.as<float>());
   return result;
 }
 

@@ -59,6 +59,18 @@ struct DetInput {
   float ratio_w = 1.0f;
 };
 
+// The page resized for detection, still 8-bit BGR (3 bytes a pixel, a quarter of the float input).
+struct DetResizedPage {
+  cv::Mat bgr;  // CV_8UC3 of DetTargetSize; shares the input's pixels when no resize was needed
+  int source_height = 0;
+  int source_width = 0;
+  float ratio_h = 1.0f;  // as DetInput's
+  float ratio_w = 1.0f;
+};
+
+// The resize of PrepareDetInput without the normalisation (tiled detection normalises tile by tile).
+StatusOr<DetResizedPage> ResizeForDet(const cv::Mat& bgr, const DetResizeOptions& options);
+
 // Resizes per `options` and normalises. Images whose height + width is below 64 are first padded with
 // black at the bottom and right to at least 32x32, as PaddleX does.
 StatusOr<DetInput> PrepareDetInput(const cv::Mat& bgr, const DetResizeOptions& options);

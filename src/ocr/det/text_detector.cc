@@ -1,6 +1,9 @@
 #include "ocr/det/text_detector.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <opencv2/core.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +14,7 @@ namespace {
 struct EffectiveParams {
   DetResizeOptions resize;
   DbOptions db;
+  bool tiled = true;
 };
 
 Status CheckUnitInterval(const char* name, double value) {
@@ -39,6 +43,7 @@ StatusOr<EffectiveParams> Resolve(const TextDetectorOptions& options, const DetP
   p.db.thresh = overrides.thresh.value_or(options.thresh);
   p.db.box_thresh = overrides.box_thresh.value_or(options.box_thresh);
   p.db.unclip_ratio = overrides.unclip_ratio.value_or(options.unclip_ratio);
+  p.tiled = overrides.tiled.value_or(options.tiled);
   p.db.max_candidates = options.max_candidates;
   p.db.use_dilation = options.use_dilation;
   PLATEAU_RETURN_IF_ERROR(CheckUnitInterval("thresh", p.db.thresh));
@@ -51,6 +56,7 @@ StatusOr<EffectiveParams> Resolve(const TextDetectorOptions& options, const DetP
     return Status::InvalidArgument("text detection: max_candidates is " +
                                    std::to_string(options.max_candidates) + "; expected >= 0");
   }
+  PLATEAU_RETURN_IF_ERROR(CheckDetTileOptions(options.tiles));
   return p;
 }
 
@@ -72,7 +78,35 @@ Status CheckDetModel(const Model& model) {
   return Status::Ok();
 }
 
+std::string SizeText(int rows, int cols) { return std::to_string(rows) + "x" + std::to_string(cols); }
+
 }  // namespace
+
+struct TextDetector::PageMap {
+  // The page's probability map. Whole-page detection leaves it a view into the session's arena, valid
+  // until the session's next run.
+  cv::Mat map;
+  int source_height = 0;
+  int source_width = 0;
+  DbOptions db;
+};
+
+StatusOr<DetTilePlan> PlanDetection(int rows, int cols, const DetResizeOptions& resize, bool tiled,
+                                    const DetTileOptions& tiles) {
+  // As ResizeForDet: a tiny image is padded to 32x32 before it is resized.
+  if (rows > 0 && cols > 0 && rows + cols < 64) {
+    rows = std::max(rows, 32);
+    cols = std::max(cols, 32);
+  }
+  PLATEAU_ASSIGN_OR_RETURN(SizeHw page, DetTargetSize(rows, cols, resize));
+  if (tiled) return PlanDetTiles(page, tiles);
+  DetTilePlan whole;
+  whole.page = page;
+  whole.tile = page;
+  const cv::Rect all(0, 0, page.width, page.height);
+  whole.tiles.push_back(DetTile{all, all});
+  return whole;
+}
 
 StatusOr<LimitType> ParseLimitType(const std::string& text) {
   if (text == "min") return LimitType::kMin;
@@ -100,12 +134,14 @@ StatusOr<std::unique_ptr<TextDetector>> TextDetector::Create(std::shared_ptr<con
   PLATEAU_RETURN_IF_ERROR(CheckDetModel(*model));
   SessionOptions session_options;
   session_options.threads = options.threads;
-  session_options.plan_cache_capacity = options.plan_cache_capacity;
+  // Every tile shape keeps its plan: tiled detection then builds each plan once, whatever the pages.
+  session_options.plan_cache_capacity =
+      std::max(options.plan_cache_capacity, DetTileShapes(options.tiles).size());
   PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, session_options));
   return std::unique_ptr<TextDetector>(new TextDetector(options, std::move(model), std::move(session)));
 }
 
-StatusOr<DetBoxes> TextDetector::Detect(const cv::Mat& bgr, const DetParams& overrides) {
+StatusOr<TextDetector::PageMap> TextDetector::RunModel(const cv::Mat& bgr, const DetParams& overrides) {
   if (bgr.empty()) return Status::InvalidArgument("text detection: the image is empty");
   if (bgr.type() != CV_8UC3) {
     return Status::InvalidArgument("text detection: the image has OpenCV type " + std::to_string(bgr.type()) +
@@ -113,20 +149,88 @@ StatusOr<DetBoxes> TextDetector::Detect(const cv::Mat& bgr, const DetParams& ove
                                    " channels; expected 8-bit BGR (CV_8UC3)");
   }
   PLATEAU_ASSIGN_OR_RETURN(EffectiveParams params, Resolve(options_, overrides));
-  PLATEAU_ASSIGN_OR_RETURN(DetInput input, PrepareDetInput(bgr, params.resize));
+  PageMap result;
+  result.source_height = bgr.rows;
+  result.source_width = bgr.cols;
+  result.db = params.db;
   std::vector<TensorView> outputs;
-  Status run = session_->Run({input.tensor.view()}, &outputs);
-  if (!run.ok()) {
-    return run.WithContext("text detection on a " + std::to_string(bgr.rows) + "x" +
-                           std::to_string(bgr.cols) + " image (input " + input.tensor.shape().ToString() +
-                           ")");
+  auto check_output = [&](int64_t height, int64_t width) -> Status {
+    if (outputs.size() != 1) {
+      return Status::Internal("text detection: the model returned " + std::to_string(outputs.size()) +
+                              " outputs; expected 1");
+    }
+    const Shape& s = outputs[0].shape;
+    if (outputs[0].dtype != DType::kFloat32 || s.rank() != 4 || s[0] != 1 || s[1] != 1 || s[2] != height ||
+        s[3] != width) {
+      return Status::Internal("text detection: the model's map has shape " + s.ToString() +
+                              "; expected float32 1x1x" + std::to_string(height) + "x" +
+                              std::to_string(width));
+    }
+    return Status::Ok();
+  };
+
+  if (!params.tiled) {
+    PLATEAU_ASSIGN_OR_RETURN(DetInput input, PrepareDetInput(bgr, params.resize));
+    Status run = session_->Run({input.tensor.view()}, &outputs);
+    if (!run.ok()) {
+      return run.WithContext("text detection on a " + SizeText(bgr.rows, bgr.cols) + " image (input " +
+                             input.tensor.shape().ToString() + ")");
+    }
+    const Shape& in = input.tensor.shape();
+    PLATEAU_RETURN_IF_ERROR(check_output(in[2], in[3]));
+    result.map = cv::Mat(static_cast<int>(in[2]), static_cast<int>(in[3]), CV_32FC1, outputs[0].data);
+    return result;
   }
-  if (outputs.size() != 1) {
-    return Status::Internal("text detection: the model returned " + std::to_string(outputs.size()) +
-                            " outputs; expected 1");
+
+  PLATEAU_ASSIGN_OR_RETURN(DetResizedPage page, ResizeForDet(bgr, params.resize));
+  PLATEAU_ASSIGN_OR_RETURN(DetTilePlan plan,
+                           PlanDetTiles(SizeHw{page.bgr.rows, page.bgr.cols}, options_.tiles));
+  result.map.create(plan.page.height, plan.page.width, CV_32FC1);
+  PLATEAU_ASSIGN_OR_RETURN(Tensor input,
+                           Tensor::Zeros(DType::kFloat32, Shape({1, 3, plan.tile.height, plan.tile.width})));
+  const cv::Rect page_rect(0, 0, plan.page.width, plan.page.height);
+  const int border =
+      options_.tiles.padding == DetTilePadding::kReplicate ? cv::BORDER_REPLICATE : cv::BORDER_CONSTANT;
+  cv::Mat padded;
+  for (size_t i = 0; i < plan.tiles.size(); ++i) {
+    const DetTile& tile = plan.tiles[i];
+    const cv::Rect inside = tile.window & page_rect;
+    cv::Mat pixels = page.bgr(inside);
+    if (inside.size() != tile.window.size()) {
+      cv::copyMakeBorder(pixels, padded, 0, tile.window.height - inside.height, 0,
+                         tile.window.width - inside.width, border, cv::Scalar(0, 0, 0));
+      pixels = padded;
+    }
+    NormalizeDetChw(pixels, input.as<float>());
+    Status run = session_->Run({input.view()}, &outputs);
+    if (!run.ok()) {
+      return run.WithContext("text detection on a " + SizeText(bgr.rows, bgr.cols) + " image, tile " +
+                             std::to_string(i + 1) + " of " + std::to_string(plan.tiles.size()) + " (input " +
+                             input.shape().ToString() + " at row " + std::to_string(tile.window.y) +
+                             ", column " + std::to_string(tile.window.x) + ")");
+    }
+    PLATEAU_RETURN_IF_ERROR(check_output(plan.tile.height, plan.tile.width));
+    // Only the core is kept: its margins saw the neighbouring pixels the whole page would have given it.
+    const float* out = outputs[0].as<float>();
+    for (int y = tile.core.y; y < tile.core.y + tile.core.height; ++y) {
+      const float* from =
+          out + static_cast<size_t>(y - tile.window.y) * plan.tile.width + (tile.core.x - tile.window.x);
+      std::memcpy(result.map.ptr<float>(y) + tile.core.x, from, sizeof(float) * tile.core.width);
+    }
   }
-  // The output is a view into the session's arena: post-processing reads it before the next Run.
-  return DbPostprocess(outputs[0], input.source_height, input.source_width, params.db);
+  return result;
+}
+
+StatusOr<DetBoxes> TextDetector::Detect(const cv::Mat& bgr, const DetParams& overrides) {
+  PLATEAU_ASSIGN_OR_RETURN(PageMap page, RunModel(bgr, overrides));
+  // A whole-page map is a view into the session's arena: post-processing reads it before the next run.
+  return DbPostprocess(page.map, page.source_height, page.source_width, page.db);
+}
+
+StatusOr<cv::Mat> TextDetector::ProbabilityMap(const cv::Mat& bgr, const DetParams& overrides) {
+  PLATEAU_ASSIGN_OR_RETURN(PageMap page, RunModel(bgr, overrides));
+  // A view into the arena would change with the next run; the caller gets its own copy.
+  return page.map.isContinuous() && page.map.u != nullptr ? page.map : page.map.clone();
 }
 
 }  // namespace plateau::ocr

@@ -7,8 +7,11 @@
 //   PLATEAU_ASSIGN_OR_RETURN(plateau::ocr::DetBoxes boxes, detector->Detect(cv::imread("receipt.jpg")));
 //   // boxes.quads[i]: top-left, top-right, bottom-right, bottom-left; boxes.scores[i] in [0, 1].
 //
-// Detect = PrepareDetInput (ocr/common/preprocess.h) -> the model (one Session) -> DbPostprocess
-// (ocr/det/db_postprocess.h), boxes in reading order.
+// Detect = ResizeForDet (ocr/common/preprocess.h) -> the model on tiles of a few fixed shapes, one after
+// another in one Session (ocr/det/det_tiles.h), their maps' cores stitched into the page's map ->
+// DbPostprocess (ocr/det/db_postprocess.h) on that map, boxes in reading order. With `tiled` off the model
+// runs once on the whole resized page (PaddleX's way; the arena and plans then follow the page size).
+// The resized page is kept as 8-bit pixels; only one tile at a time is normalised into floats.
 //
 // Defaults are those of the OCR pipeline of PaddleOCR 3.0-3.2 (PaddleX 3.0-3.2,
 // paddlex/configs/pipelines/OCR.yaml, SubModules.TextDetection), which PaddleOCR(ocr_version="PP-OCRv4")
@@ -33,6 +36,7 @@
 
 #include "ocr/common/preprocess.h"
 #include "ocr/det/db_postprocess.h"
+#include "ocr/det/det_tiles.h"
 #include "plateau/engine.h"
 #include "plateau/ocr.h"
 #include "plateau/status.h"
@@ -42,7 +46,13 @@ namespace plateau::ocr {
 struct TextDetectorOptions {
   std::string model_path;  // e.g. models/ch_PP-OCRv4_det_infer.onnx; unused by the Create taking a Model
   int threads = 0;         // intra-op threads of the session; 0: all cores
-  size_t plan_cache_capacity = 8;  // execution plans kept per input shape (see SessionOptions)
+  // Execution plans kept per input shape (see SessionOptions). Create raises it to the number of tile
+  // shapes (DetTileShapes(tiles)) when that is larger, so that tiled detection never rebuilds a plan.
+  size_t plan_cache_capacity = 8;
+
+  // Tiled detection (det_tiles.h) by default; false runs the model on the whole page.
+  bool tiled = true;
+  DetTileOptions tiles;
 
   // Resize (see DetResizeOptions): "min", "max" or "resize_long". The defaults described at the top of
   // this file are kept in plateau/ocr.h (text_det_defaults), shared with OcrOptions.
@@ -66,7 +76,14 @@ struct DetParams {
   std::optional<double> thresh;
   std::optional<double> box_thresh;
   std::optional<double> unclip_ratio;
+  std::optional<bool> tiled;
 };
+
+// The schedule Detect follows for an image of rows x cols: the page size after the resize (tiny images
+// padded first, as PrepareDetInput does) and its tiles; whole-page detection (tiled false) is one window
+// of the page's own size whose core is the whole page. Used by Detect and by memory predictions.
+StatusOr<DetTilePlan> PlanDetection(int rows, int cols, const DetResizeOptions& resize, bool tiled,
+                                    const DetTileOptions& tiles);
 
 // "min", "max", "resize_long" -> LimitType; anything else is InvalidArgument naming the value.
 StatusOr<LimitType> ParseLimitType(const std::string& text);
@@ -86,6 +103,9 @@ class TextDetector {
   // vectors. Fails with InvalidArgument on an empty image, another pixel type, or overrides out of range;
   // engine failures are passed on with context. A failure leaves the detector usable.
   StatusOr<DetBoxes> Detect(const cv::Mat& bgr, const DetParams& overrides = {});
+  // Detect's probability map of the resized page (CV_32FC1 of the page's DetTargetSize), before
+  // post-processing; for measuring tiled against whole-page detection.
+  StatusOr<cv::Mat> ProbabilityMap(const cv::Mat& bgr, const DetParams& overrides = {});
 
   const TextDetectorOptions& options() const { return options_; }
   // The session, for its memory statistics or to Trim it.
@@ -95,6 +115,9 @@ class TextDetector {
   TextDetector(TextDetectorOptions options, std::shared_ptr<const Model> model,
                std::unique_ptr<Session> session)
       : options_(std::move(options)), model_(std::move(model)), session_(std::move(session)) {}
+
+  struct PageMap;
+  StatusOr<PageMap> RunModel(const cv::Mat& bgr, const DetParams& overrides);
 
   TextDetectorOptions options_;
   std::shared_ptr<const Model> model_;

@@ -125,7 +125,8 @@ TEST(TextDetectorTest, CreateRejectsMissingModelAndBadOptions) {
   EXPECT_NE(missing.status().message().find("/nonexistent/det.onnx"), std::string::npos)
       << missing.status().message();
 
-  auto null_model = TextDetector::Create(std::shared_ptr<const Model>(), TextDetectorOptions{});
+  const TextDetectorOptions defaults;
+  auto null_model = TextDetector::Create(std::shared_ptr<const Model>(), defaults);
   EXPECT_EQ(null_model.status().code(), StatusCode::kInvalidArgument);
 }
 
@@ -285,6 +286,91 @@ TEST_F(TextDetectorModelTest, RecallOnSroieReceipts) {
   std::printf("[ sroie    ] recall %.3f (%zu of %zu labelled lines), %zu boxes detected\n", recall, matched,
               labelled, detected);
   EXPECT_GE(recall, 0.85);
+}
+
+// Tiled detection against whole-page detection on real receipts: the maps differ (a tile's
+// squeeze-excitation averages see only the tile), yet the boxes are nearly the same. The bounds hold with
+// a margin under what plateau_det_tiling_eval measured on all 100 receipts (docs/BENCHMARKS.md, "Tiled
+// detection"): there every whole-page box but a few per hundred had a tiled box with IoU >= 0.5.
+TEST_F(TextDetectorModelTest, TiledDetectionFindsTheBoxesOfWholePageDetection) {
+  SKIP_WITHOUT_MODEL();
+  const std::string dir = EvalDir() + "/sroie";
+  if (!std::filesystem::exists(dir + "/img/000.jpg")) GTEST_SKIP() << "evaluation images missing in " << dir;
+  DetParams whole_page;
+  whole_page.tiled = false;
+  size_t whole_boxes = 0, tiled_boxes = 0, matched = 0;
+  // 000 fits one window (463x1013 -> 480x1024 in a 512x1024 window); 050 (1080x1528) takes two tiles
+  // across and two down; 026 is a 1654x2339 scan (two across, three down).
+  for (const std::string id : {"000", "050", "026"}) {
+    const cv::Mat image = cv::imread(dir + "/img/" + id + ".jpg", cv::IMREAD_COLOR);
+    ASSERT_FALSE(image.empty()) << id;
+    auto whole = detector_->Detect(image, whole_page);
+    ASSERT_TRUE(whole.ok()) << id << ": " << whole.status().ToString();
+    auto tiled = detector_->Detect(image);
+    ASSERT_TRUE(tiled.ok()) << id << ": " << tiled.status().ToString();
+    for (const Quad& w : whole->quads) {
+      double best = 0;
+      for (const Quad& t : tiled->quads) best = std::max(best, Iou(Bounds(w), Bounds(t)));
+      if (best >= 0.5) ++matched;
+    }
+    whole_boxes += whole->quads.size();
+    tiled_boxes += tiled->quads.size();
+  }
+  ASSERT_GT(whole_boxes, 100u);
+  EXPECT_GE(static_cast<double>(matched), 0.97 * static_cast<double>(whole_boxes));
+  EXPECT_NEAR(static_cast<double>(tiled_boxes), static_cast<double>(whole_boxes), 0.05 * whole_boxes);
+}
+
+TEST_F(TextDetectorModelTest, TiledMapEqualsWholePageMapOnAPageOfOneTile) {
+  SKIP_WITHOUT_MODEL();
+  // A page of exactly one tile shape runs the same input either way.
+  cv::Mat page(512, 768, CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::putText(page, "TOTAL 12.50", cv::Point(40, 200), cv::FONT_HERSHEY_SIMPLEX, 2.0, cv::Scalar(0, 0, 0), 4);
+  DetParams whole_page;
+  whole_page.tiled = false;
+  auto whole = detector_->ProbabilityMap(page, whole_page);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  auto tiled = detector_->ProbabilityMap(page);
+  ASSERT_TRUE(tiled.ok()) << tiled.status().ToString();
+  ASSERT_EQ(whole->size(), tiled->size());
+  EXPECT_EQ(cv::norm(*whole, *tiled, cv::NORM_INF), 0.0);
+}
+
+// The detection memory of a tiled detector is that of its tile shapes: once they are planned, pages of
+// any size build no plan and do not grow the arena.
+TEST(TextDetectorTilesTest, PagesOfNewSizesBuildNoPlanAndDoNotGrowTheArena) {
+  SKIP_WITHOUT_MODEL();
+  TextDetectorOptions options;
+  options.model_path = ModelPath();
+  options.threads = 2;
+  auto created = TextDetector::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  TextDetector& detector = **created;
+  const std::vector<SizeHw> shapes = DetTileShapes(options.tiles);
+  EXPECT_GE(detector.session().stats().plan_cache_capacity, shapes.size());
+  // Each tile shape run once, as a warm-up would: plans built and the arena at its largest.
+  std::vector<TensorView> outputs;
+  for (const SizeHw& s : shapes) {
+    auto zeros = Tensor::Zeros(DType::kFloat32, Shape({1, 3, s.height, s.width}));
+    ASSERT_TRUE(zeros.ok());
+    ASSERT_TRUE(detector.session().Run({zeros->view()}, &outputs).ok());
+  }
+  const SessionStats planned = detector.session().stats();
+  cv::Mat base(640, 480, CV_8UC3, cv::Scalar(250, 250, 250));
+  cv::putText(base, "RECEIPT 0042", cv::Point(20, 300), cv::FONT_HERSHEY_SIMPLEX, 1.5, cv::Scalar(0, 0, 0),
+              3);
+  // Sizes whose resized pages (multiples of 32) all differ: one window, one row of tiles, a grid.
+  for (const cv::Size size : {cv::Size(300, 200), cv::Size(480, 640), cv::Size(700, 1000),
+                              cv::Size(1100, 900), cv::Size(1500, 2300), cv::Size(2600, 1700)}) {
+    cv::Mat page;
+    cv::resize(base, page, size);
+    auto boxes = detector.Detect(page);
+    ASSERT_TRUE(boxes.ok()) << size << ": " << boxes.status().ToString();
+    const SessionStats now = detector.session().stats();
+    EXPECT_EQ(now.plan_misses, planned.plan_misses) << size;
+    EXPECT_EQ(now.arena_bytes, planned.arena_bytes) << size;
+    EXPECT_EQ(now.plan_evictions, 0u) << size;
+  }
 }
 
 }  // namespace

@@ -84,27 +84,30 @@ Status MemoryBudget::Refuse(const std::string& what, size_t total) const {
                                    "text_det_max_side_limit");
 }
 
-Status MemoryBudget::AdmitDetection(cv::Size page, cv::Size det_hw) {
+Status MemoryBudget::AdmitDetection(cv::Size page, const ocr::DetTilePlan& plan) {
   if (limit_ == 0) return Status::Ok();
   Session& det = stages_.det->session();
-  PLATEAU_ASSIGN_OR_RETURN(PlanSummary plan, det.Plan({Shape({1, 3, det_hw.height, det_hw.width})}));
-  const size_t map = static_cast<size_t>(det_hw.area());
-  // Decoded page (BGR bytes), detection input (floats), probability map and its mask.
-  const size_t working = static_cast<size_t>(page.area()) * 3 + map * 3 * sizeof(float) + map * 5;
+  const Shape input({1, 3, plan.tile.height, plan.tile.width});
+  PLATEAU_ASSIGN_OR_RETURN(PlanSummary summary, det.Plan({input}));
+  const size_t working = ocr::DetWorkingBytes(page.height, page.width, plan);
   size_t total = 0;
-  if (Fits(kDet, plan.arena_bytes, false, working, &total)) return Ran(kDet);
+  if (Fits(kDet, summary.arena_bytes, false, working, &total)) return Ran(kDet);
   TrimOthers(kDet);
-  if (Fits(kDet, plan.arena_bytes, false, working, &total)) return Ran(kDet);
+  if (Fits(kDet, summary.arena_bytes, false, working, &total)) return Ran(kDet);
   // The detection session's own arena may be larger than this page needs (its high-water mark).
   det.Trim();
   malloc_trim(0);
-  PLATEAU_ASSIGN_OR_RETURN(plan, det.Plan({Shape({1, 3, det_hw.height, det_hw.width})}));
-  if (Fits(kDet, plan.arena_bytes, false, working, &total)) return Ran(kDet);
+  PLATEAU_ASSIGN_OR_RETURN(summary, det.Plan({input}));
+  if (Fits(kDet, summary.arena_bytes, false, working, &total)) return Ran(kDet);
   det.Trim();
   malloc_trim(0);
   return Refuse("detecting text on a " + std::to_string(page.width) + "x" + std::to_string(page.height) +
-                    " page at " + std::to_string(det_hw.width) + "x" + std::to_string(det_hw.height) +
-                    " (arena " + MiB(plan.arena_bytes) + ", buffers " + MiB(working) + ")",
+                    " page at " + std::to_string(plan.page.width) + "x" + std::to_string(plan.page.height) +
+                    (plan.tiles.size() > 1 || plan.tile != plan.page
+                         ? " in " + std::to_string(plan.tiles.size()) + " tiles of " +
+                               std::to_string(plan.tile.width) + "x" + std::to_string(plan.tile.height)
+                         : std::string()) +
+                    " (arena " + MiB(summary.arena_bytes) + ", buffers " + MiB(working) + ")",
                 total);
 }
 

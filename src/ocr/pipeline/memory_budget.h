@@ -12,6 +12,7 @@
 #include <opencv2/core.hpp>
 #include <vector>
 
+#include "ocr/det/det_tiles.h"
 #include "ocr/pipeline/stages.h"
 #include "plateau/status.h"
 
@@ -26,8 +27,9 @@ class MemoryBudget {
   // limit == 0: no budget, every call admits at once.
   MemoryBudget(OcrPipeline::Stages& stages, size_t limit) : stages_(stages), limit_(limit) {}
 
-  // Detection of a page of `page` pixels (decoded, BGR) at the network size det_hw.
-  Status AdmitDetection(cv::Size page, cv::Size det_hw);
+  // Detection of a page of `page` pixels (decoded, BGR) following `plan` (its tile shape is what the
+  // model runs on; whole-page detection is one tile of the page's size).
+  Status AdmitDetection(cv::Size page, const ocr::DetTilePlan& plan);
   // Lines per orientation batch (<= batch) for `crops`; the page's decoded pixels are `page_bytes`.
   StatusOr<int> ChooseClsBatch(int batch, const std::vector<cv::Mat>& crops, size_t page_bytes);
   // Lines per recognition batch (<= batch) for `crops`.

@@ -58,6 +58,7 @@ struct Params {
   std::string limit_type;
   double thresh = 0, box_thresh = 0, unclip_ratio = 0;
   int max_side_limit = 0;
+  bool det_tiled = true;
   double score_thresh = 0;
   int rec_batch = 1, cls_batch = 1;
   size_t memory_limit = 0;
@@ -104,6 +105,7 @@ Params Merge(const OcrOptions& o, const OcrOverrides& v) {
   p.box_thresh = v.text_det_box_thresh.value_or(o.text_det_box_thresh);
   p.unclip_ratio = v.text_det_unclip_ratio.value_or(o.text_det_unclip_ratio);
   p.max_side_limit = v.text_det_max_side_limit.value_or(o.text_det_max_side_limit);
+  p.det_tiled = v.text_det_tiled.value_or(o.text_det_tiled);
   p.score_thresh = v.text_rec_score_thresh.value_or(o.text_rec_score_thresh);
   p.rec_batch = v.text_recognition_batch_size.value_or(o.text_recognition_batch_size);
   p.cls_batch = v.textline_orientation_batch_size.value_or(o.textline_orientation_batch_size);
@@ -266,6 +268,7 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
   det.thresh = p.thresh;
   det.box_thresh = p.box_thresh;
   det.unclip_ratio = p.unclip_ratio;
+  det.tiled = p.det_tiled;
   // With a model the page is turned before detection. Without one the orientation is read off the
   // detected lines; an upright page (most pages) then costs no second detection, nor does one upside
   // down, whose boxes are turned with the page (docs/BENCHMARKS.md compares this with detecting again).
@@ -281,8 +284,10 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
   if (p.memory_limit > 0) {
     ocr::DetResizeOptions resize{p.limit_side_len, ocr::LimitType::kMin, p.max_side_limit};
     PLATEAU_ASSIGN_OR_RETURN(resize.limit_type, ocr::ParseLimitType(p.limit_type));
-    PLATEAU_ASSIGN_OR_RETURN(ocr::SizeHw hw, ocr::DetTargetSize(page.rows, page.cols, resize));
-    PLATEAU_RETURN_IF_ERROR(budget.AdmitDetection(page.size(), cv::Size(hw.width, hw.height)));
+    PLATEAU_ASSIGN_OR_RETURN(
+        ocr::DetTilePlan plan,
+        ocr::PlanDetection(page.rows, page.cols, resize, p.det_tiled, stages.det->options().tiles));
+    PLATEAU_RETURN_IF_ERROR(budget.AdmitDetection(page.size(), plan));
   }
   const size_t page_bytes = page.total() * page.elemSize();
   auto boxes = stages.det->Detect(page, det);

@@ -5,6 +5,7 @@
 
 #include "common/process_memory.h"
 #include "ocr/common/preprocess.h"
+#include "ocr/det/text_detector.h"
 #include "ocr/pipeline/stages.h"
 #include "ocr/rec/rec_batch.h"
 #include "plateau/ocr.h"
@@ -37,10 +38,11 @@ struct PageShapes {
 
 size_t FloatBytes(const Shape& s) { return static_cast<size_t>(s.num_elements()) * sizeof(float); }
 
-// Mirrors what RunPage does with a page and its lines: detection at DetTargetSize; orientation and
-// recognition batches from the schedules the classifier and the recogniser run (rec_batch.h).
+// Mirrors what RunPage does with a page and its lines: detection following the detector's tile plan for
+// the page (PlanDetection); orientation and recognition batches from the schedules the classifier and the
+// recogniser run (rec_batch.h).
 StatusOr<PageShapes> ShapesForPage(const OcrOptions& o, const OcrOverrides& v, cv::Size page,
-                                   const std::vector<cv::Size>& lines) {
+                                   const std::vector<cv::Size>& lines, const ocr::DetTileOptions& tiles) {
   if (page.width <= 0 || page.height <= 0) {
     return Status::InvalidArgument("page size " + std::to_string(page.width) + "x" +
                                    std::to_string(page.height) + " must be positive");
@@ -50,17 +52,18 @@ StatusOr<PageShapes> ShapesForPage(const OcrOptions& o, const OcrOverrides& v, c
   PLATEAU_ASSIGN_OR_RETURN(resize.limit_type,
                            ocr::ParseLimitType(v.text_det_limit_type.value_or(o.text_det_limit_type)));
   resize.max_side_limit = v.text_det_max_side_limit.value_or(o.text_det_max_side_limit);
-  PLATEAU_ASSIGN_OR_RETURN(ocr::SizeHw det, ocr::DetTargetSize(page.height, page.width, resize));
+  const bool tiled = v.text_det_tiled.value_or(o.text_det_tiled);
+  PLATEAU_ASSIGN_OR_RETURN(ocr::DetTilePlan det,
+                           ocr::PlanDetection(page.height, page.width, resize, tiled, tiles));
   const int rec_batch = v.text_recognition_batch_size.value_or(o.text_recognition_batch_size);
   const int cls_batch = v.textline_orientation_batch_size.value_or(o.textline_orientation_batch_size);
   if (rec_batch < 1 || cls_batch < 1) return Status::InvalidArgument("batch sizes must be at least 1");
   const bool use_cls = v.use_textline_orientation.value_or(o.use_textline_orientation);
 
   PageShapes shapes;
-  shapes.det = Shape({1, 3, det.height, det.width});
-  // Decoded page (BGR bytes), detection input, probability map and its binary mask.
-  const size_t map = static_cast<size_t>(det.height) * static_cast<size_t>(det.width);
-  shapes.working_bytes = static_cast<size_t>(page.width) * page.height * 3 + FloatBytes(shapes.det) + map * 5;
+  // Every tile of the page has this one shape.
+  shapes.det = Shape({1, 3, det.tile.height, det.tile.width});
+  shapes.working_bytes = ocr::DetWorkingBytes(page.height, page.width, det);
   if (lines.empty()) {
     // Unknown lines: a full orientation batch, and the recognition shapes of the most pixels (the
     // schedule's bound), the worst case.
@@ -99,7 +102,8 @@ size_t HeapInUse() {
 
 StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::vector<cv::Size>& text_lines,
                                                       const OcrOverrides& overrides) {
-  PLATEAU_ASSIGN_OR_RETURN(PageShapes shapes, ShapesForPage(options_, overrides, page, text_lines));
+  PLATEAU_ASSIGN_OR_RETURN(
+      PageShapes shapes, ShapesForPage(options_, overrides, page, text_lines, stages_->det->options().tiles));
   Session* sessions[3] = {&stages_->det->session(), &stages_->cls->session(), &stages_->rec->session()};
   size_t held[3], misses[3];
   size_t weights_before = 0;
@@ -154,7 +158,8 @@ Status OcrPipeline::Warmup(const std::vector<cv::Size>& pages, const std::vector
   Session* sessions[3] = {&stages_->det->session(), &stages_->cls->session(), &stages_->rec->session()};
   std::vector<TensorView> outputs;
   for (cv::Size page : pages) {
-    PLATEAU_ASSIGN_OR_RETURN(PageShapes shapes, ShapesForPage(options_, overrides, page, text_lines));
+    PLATEAU_ASSIGN_OR_RETURN(PageShapes shapes, ShapesForPage(options_, overrides, page, text_lines,
+                                                              stages_->det->options().tiles));
     const std::vector<Shape> det_only = {shapes.det};
     const std::vector<Shape>* per_session[3] = {&det_only, &shapes.cls, &shapes.rec};
     for (int i = 0; i < 3; ++i) {
