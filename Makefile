@@ -3,7 +3,8 @@
 #
 #   make demo    build, fetch the models and run the OCR pipeline on a sample receipt
 #   make test    everything CI checks: unit tests and golden tests against ONNX Runtime
-#   make eval    accuracy and speed on the SROIE receipts, side by side with Tesseract 5
+#   make eval    accuracy, speed and peak RSS on the SROIE receipts, side by side with the ONNX Runtime
+#                OCR pipeline (@gutenye/ocr-node) and Tesseract 5, and why lines were misread
 
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
@@ -63,11 +64,18 @@ demo: deps models build
 bench-engine: models ort build
 	PLATEAU_BUILD_DIR=$(abspath $(BUILD_DIR)) tools/bench_engine.sh
 
-# plateau's OCR pipeline and Tesseract 5 on the SROIE receipts (text) and on rotated pages (orientation);
-# prints markdown tables and writes BUILD_DIR/eval.json. Quick run: make eval EVAL_ARGS="--limit 10".
+# plateau's OCR pipeline on the SROIE receipts: first each engine alone, one after another, at 2 threads
+# (plateau with and without textline orientation, the ONNX Runtime pipeline @gutenye/ocr-node, Tesseract
+# 5), then plateau and Tesseract interleaved (text), then rotated pages (orientation). Prints markdown
+# tables and writes BUILD_DIR/eval.json, each engine's raw results to BUILD_DIR/eval/ and every label
+# line's error category to BUILD_DIR/eval/categories.tsv. The ONNX Runtime pipeline is installed by
+# tools/bench_memory/setup.sh (shared with bench-memory). Quick run: make eval EVAL_ARGS="--limit 10".
 EVAL_ARGS ?=
 eval: deps models build
-	$(BUILD_DIR)/plateau_eval --eval $(EVAL_DIR) --model_dir models --json $(BUILD_DIR)/eval.json $(EVAL_ARGS)
+	tools/bench_memory/setup.sh
+	@mkdir -p $(BUILD_DIR)/eval
+	$(BUILD_DIR)/plateau_eval --eval $(EVAL_DIR) --model_dir models --json $(BUILD_DIR)/eval.json \
+	  --pass_dir $(BUILD_DIR)/eval --categories $(BUILD_DIR)/eval/categories.tsv $(EVAL_ARGS)
 
 # Memory: plateau and ONNX Runtime (@gutenye/ocr-node) over the same rescaled receipts, side by side;
 # RUNS=1000 INPUTS=200 THREADS=2 by default (see tools/bench_memory/run.sh).

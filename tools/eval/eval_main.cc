@@ -1,20 +1,28 @@
 // plateau_eval: how well the OCR pipeline reads real receipts, measured against their labels, side by side
-// with Tesseract 5 in the same run; and how well each engine finds the orientation of rotated pages.
+// with the ONNX Runtime OCR pipeline (@gutenye/ocr-node) and Tesseract 5 in the same run; why plateau's
+// misread lines were misread; and how well each engine finds the orientation of rotated pages.
 //
 //   plateau_eval [--eval ../shared/eval] [--model_dir models] [--threads 2] [--limit 100] [--psm 4]
 //                [--min_iou 0.5] [--skip_ocr] [--skip_orientation] [--json FILE] [--per_page]
+//                [--passes LIST] [--skip_pipelines] [--pass_dir DIR] [--categories FILE]
 //
+// Pipelines (first): each engine reads the receipts alone, in a process of its own, one engine after
+// another, with --threads threads (see "Pipelines" below); scored by line accuracy (metrics.h), error
+// categories (line_errors.h), seconds per receipt and the process's peak RSS.
 // Text: the receipts sroie/img/NNN.jpg against sroie/box/NNN.csv (metrics.h defines every figure).
 // Orientation: each receipt turned by 0/90/180/270 degrees clockwise (cv::rotate, in memory), plus
 // pages/phototest* and simple/simple*.jpg whose names say how they are turned. Truth and answers are the
 // clockwise rotation of the page content, the convention of PaddleX's doc_preprocessor_res.angle (the
 // correction turns the page back by that much) and of Tesseract's orient_deg.
 //
-// Both engines get the same number of worker threads (--threads); each worker owns one instance of each
-// engine, running single-threaded, and takes the next page from a shared counter. For every page a worker
-// runs both engines (alternating which goes first), so that machine load falls on both alike. Speed is
-// pages / (summed engine time / workers); model loading is excluded, first runs of new shapes are not.
+// In the text and orientation parts both engines get the same number of worker threads (--threads); each
+// worker owns one instance of each engine, running single-threaded, and takes the next page from a shared
+// counter. For every page a worker runs both engines (alternating which goes first), so that machine load
+// falls on both alike. Speed is pages / (summed engine time / workers); model loading is excluded, first
+// runs of new shapes are not.
 #include <leptonica/allheaders.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <tesseract/baseapi.h>
 #include <tesseract/ocrclass.h>
 #include <unistd.h>
@@ -42,6 +50,7 @@
 #include <vector>
 
 #include "common/process_memory.h"
+#include "line_errors.h"
 #include "metrics.h"
 #include "plateau/ocr.h"
 #include "plateau/status.h"
@@ -103,6 +112,16 @@ struct Options {
   bool per_page = false;
   int show = -1;  // receipt whose line pairs are printed
   std::string json_path;
+  // plateau's textline orientation in the text part; unset: the pipeline's default.
+  std::optional<bool> use_textline_orientation;
+  bool pipelines = true;  // the engines one after another, each in its own process
+  std::vector<std::string> passes = {"plateau", "plateau-no-cls", "ort", "tesseract"};
+  std::string node = "node";
+  std::string pass_dir;         // where the passes write their results; empty: a temporary directory
+  std::string categories_path;  // per-line diagnoses of every pass, tab-separated
+  // Internal: run one engine's pass in this process and write it to pass_out (see RunEnginePass).
+  std::string engine_pass;
+  std::string pass_out;
 };
 
 constexpr const char* kUsage = R"(usage: plateau_eval [flags]
@@ -118,6 +137,14 @@ constexpr const char* kUsage = R"(usage: plateau_eval [flags]
   --per_page          also print one line per receipt
   --show N            print receipt N's label lines beside what each engine read there
   --json FILE         also write every figure as JSON
+  --use_textline_orientation true|false
+                      plateau's textline orientation in the text part (default: the pipeline's, on)
+  --skip_pipelines    leave out the pipelines part (the engines one after another, at --threads each)
+  --passes LIST       the pipelines part's engines, comma-separated, in this order (default: all of
+                      plateau,plateau-no-cls,ort,tesseract; plateau-no-cls: without textline orientation)
+  --node PATH         Node.js for the ONNX Runtime pipeline (default: node)
+  --pass_dir DIR      keep each pass's results (JSON) there (default: a temporary directory)
+  --categories FILE   write every label line's error category, label and reading (tab-separated)
 )";
 
 StatusOr<long> ParseLong(const std::string& flag, const std::string& value, long lo, long hi) {
@@ -145,6 +172,41 @@ StatusOr<Options> ParseOptions(int argc, char** argv) {
       o.orientation = false;
     } else if (flag == "--per_page") {
       o.per_page = true;
+    } else if (flag == "--skip_pipelines") {
+      o.pipelines = false;
+    } else if (flag == "--passes") {
+      PLATEAU_ASSIGN_OR_RETURN(std::string v, value());
+      o.passes.clear();
+      std::stringstream list(v);
+      for (std::string name; std::getline(list, name, ',');) {
+        if (name != "plateau" && name != "plateau-no-cls" && name != "ort" && name != "tesseract") {
+          return Status::InvalidArgument("flag --passes: unknown engine '" + name +
+                                         "'; expected plateau, plateau-no-cls, ort or tesseract");
+        }
+        o.passes.push_back(name);
+      }
+      if (o.passes.empty())
+        return Status::InvalidArgument("flag --passes: empty list (use --skip_pipelines)");
+    } else if (flag == "--node") {
+      PLATEAU_ASSIGN_OR_RETURN(o.node, value());
+    } else if (flag == "--pass_dir") {
+      PLATEAU_ASSIGN_OR_RETURN(o.pass_dir, value());
+    } else if (flag == "--categories") {
+      PLATEAU_ASSIGN_OR_RETURN(o.categories_path, value());
+    } else if (flag == "--engine_pass") {
+      PLATEAU_ASSIGN_OR_RETURN(o.engine_pass, value());
+    } else if (flag == "--pass_out") {
+      PLATEAU_ASSIGN_OR_RETURN(o.pass_out, value());
+    } else if (flag == "--use_textline_orientation") {
+      PLATEAU_ASSIGN_OR_RETURN(std::string v, value());
+      if (v == "true" || v == "True" || v == "1") {
+        o.use_textline_orientation = true;
+      } else if (v == "false" || v == "False" || v == "0") {
+        o.use_textline_orientation = false;
+      } else {
+        return Status::InvalidArgument("flag --use_textline_orientation: '" + v +
+                                       "'; expected true or false");
+      }
     } else if (flag == "--eval") {
       PLATEAU_ASSIGN_OR_RETURN(o.eval_dir, value());
     } else if (flag == "--model_dir") {
@@ -176,6 +238,9 @@ StatusOr<Options> ParseOptions(int argc, char** argv) {
   }
   if (!o.ocr && !o.orientation) {
     return Status::InvalidArgument("--skip_ocr and --skip_orientation together leave nothing to do");
+  }
+  if (!o.engine_pass.empty() && o.pass_out.empty()) {
+    return Status::InvalidArgument("--engine_pass needs --pass_out FILE");
   }
   return o;
 }
@@ -254,8 +319,9 @@ class TesseractEngine {
   tesseract::TessBaseAPI api_;
 };
 
-StatusOr<OcrResult> RunPlateau(OcrPipeline& pipeline, const cv::Mat& bgr, const std::string& label) {
-  PLATEAU_ASSIGN_OR_RETURN(OcrRange range, pipeline.Predict({OcrInput::Image(bgr, label)}));
+StatusOr<OcrResult> RunPlateau(OcrPipeline& pipeline, const cv::Mat& bgr, const std::string& label,
+                               const OcrOverrides& overrides = {}) {
+  PLATEAU_ASSIGN_OR_RETURN(OcrRange range, pipeline.Predict({OcrInput::Image(bgr, label)}, overrides));
   auto it = range.begin();
   if (it == range.end()) return Status::Internal(label + ": the pipeline gave no result");
   if (!it->error.ok()) return it->error.WithContext(label);
@@ -370,7 +436,9 @@ StatusOr<TextReport> EvaluateText(const Options& o) {
         }
         auto run_plateau = [&] {
           const Stopwatch watch;
-          StatusOr<OcrResult> result = RunPlateau(*w.pipeline, image, image_path);
+          OcrOverrides overrides;
+          overrides.use_textline_orientation = o.use_textline_orientation;
+          StatusOr<OcrResult> result = RunPlateau(*w.pipeline, image, image_path, overrides);
           page.plateau_cost = watch.Elapsed();
           if (!result.ok()) {
             page.plateau_error = result.status().ToString();
@@ -584,6 +652,342 @@ StatusOr<OrientationReport> EvaluateOrientation(const Options& o) {
   return report;
 }
 
+// --- Pipelines: one engine at a time, each in its own process ------------------------------------------
+//
+// Each engine reads the receipts in a process of its own (plateau_eval itself with --engine_pass, or the
+// ONNX Runtime pipeline's Node.js script), one after another, so that one engine's timings are not
+// disturbed by another's work in this run and each process's peak RSS (VmHWM) is that engine's alone.
+// plateau runs one pipeline with `threads` intra-op threads, ONNX Runtime one session per model with
+// `threads` intra-op threads, Tesseract `threads` workers of one thread each (it has no intra-op
+// threading to ask for). Every pass writes the same JSON format (tools/eval/ort_ocr_eval.mjs describes
+// it); this process scores them with the same code.
+
+struct PassReceipt {
+  std::string name;
+  double seconds = 0;
+  std::string error;
+  std::vector<RecognisedLine> lines;
+  std::vector<Box> detected;  // every detected box (plateau's dt_polys); the lines' boxes otherwise
+};
+
+struct PassResult {
+  std::string name;    // plateau, plateau-no-cls, ort, tesseract
+  std::string title;   // column heading
+  std::string engine;  // what ran, with versions
+  int threads = 0;
+  double load_seconds = 0;
+  double seconds = 0;  // wall time of all receipts, loading excluded
+  size_t peak_rss_bytes = 0;
+  std::vector<PassReceipt> receipts;
+};
+
+nlohmann::json QuadJson(const Quad& q) {
+  nlohmann::json points = nlohmann::json::array();
+  for (const auto& p : q) points.push_back({p[0], p[1]});
+  return points;
+}
+
+Quad QuadFromPoly(const OcrPoly& poly) {
+  Quad q{};
+  for (int i = 0; i < 4; ++i) q[i] = {double(poly[i][0]), double(poly[i][1])};
+  return q;
+}
+
+// The child side: runs `o.engine_pass` over the receipts and writes the pass to o.pass_out.
+Status RunEnginePass(const Options& o) {
+  const std::string sroie = o.eval_dir + "/sroie";
+  nlohmann::json receipts = nlohmann::json::array();
+  nlohmann::json out;
+  out["threads"] = o.threads;
+  if (o.engine_pass == "plateau" || o.engine_pass == "plateau-no-cls") {
+    OcrOptions options = PlateauOptions(o, false);
+    options.threads = o.threads;
+    options.use_textline_orientation = o.engine_pass == "plateau";
+    const Clock::time_point load_start = Clock::now();
+    PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<OcrPipeline> pipeline, OcrPipeline::Create(options));
+    out["load_seconds"] = MsSince(load_start) / 1000;
+    out["engine"] = std::string("plateau, one OcrPipeline, threads ") + std::to_string(o.threads) +
+                    ", use_textline_orientation " + (options.use_textline_orientation ? "true" : "false");
+    const Clock::time_point start = Clock::now();
+    for (int i = 0; i < o.limit; ++i) {
+      const std::string path = sroie + "/img/" + ReceiptName(i) + ".jpg";
+      nlohmann::json r = {{"name", ReceiptName(i)}, {"error", ""}};
+      const Clock::time_point page_start = Clock::now();
+      const cv::Mat image = ReadImage(path, true);
+      StatusOr<OcrResult> result =
+          image.empty() ? StatusOr<OcrResult>(Status::NotFound(path + ": cannot read the image"))
+                        : RunPlateau(*pipeline, image, path);
+      r["seconds"] = MsSince(page_start) / 1000;
+      if (!result.ok()) {
+        r["error"] = result.status().ToString();
+      } else {
+        // rec_polys are the dt_polys kept, in the same order: walk both to find each line's angle.
+        nlohmann::json lines = nlohmann::json::array(), detected = nlohmann::json::array();
+        size_t d = 0;
+        for (size_t k = 0; k < result->rec_polys.size() && k < result->rec_texts.size(); ++k) {
+          while (d < result->dt_polys.size() && result->dt_polys[d] != result->rec_polys[k]) ++d;
+          const int angle =
+              d < result->textline_orientation_angles.size() ? result->textline_orientation_angles[d] : -1;
+          lines.push_back({{"text", result->rec_texts[k]},
+                           {"quad", QuadJson(QuadFromPoly(result->rec_polys[k]))},
+                           {"angle", angle}});
+        }
+        for (const OcrPoly& poly : result->dt_polys) detected.push_back(QuadJson(QuadFromPoly(poly)));
+        r["lines"] = std::move(lines);
+        r["detected"] = std::move(detected);
+      }
+      receipts.push_back(std::move(r));
+      if ((i + 1) % 10 == 0 || i + 1 == o.limit) {
+        std::cerr << "plateau_eval " << o.engine_pass << ": " << i + 1 << "/" << o.limit << " receipts\n";
+      }
+    }
+    out["seconds"] = MsSince(start) / 1000;
+  } else if (o.engine_pass == "tesseract") {
+    const Clock::time_point load_start = Clock::now();
+    std::vector<std::unique_ptr<TesseractEngine>> engines;
+    for (int t = 0; t < o.threads; ++t) {
+      PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<TesseractEngine> engine,
+                               TesseractEngine::Create(o.tessdata, "eng", o.psm));
+      engines.push_back(std::move(engine));
+    }
+    out["load_seconds"] = MsSince(load_start) / 1000;
+    out["engine"] = std::string("Tesseract ") + tesseract::TessBaseAPI::Version() + ", eng, LSTM, psm " +
+                    std::to_string(o.psm) + ", " + std::to_string(o.threads) + " workers of one thread";
+    std::vector<nlohmann::json> results(o.limit);
+    std::atomic<int> next{0};
+    const Clock::time_point start = Clock::now();
+    std::vector<std::thread> pool;
+    for (int t = 0; t < o.threads; ++t) {
+      pool.emplace_back([&, t] {
+        for (int i = next++; i < o.limit; i = next++) {
+          const std::string path = sroie + "/img/" + ReceiptName(i) + ".jpg";
+          nlohmann::json r = {{"name", ReceiptName(i)}, {"error", ""}};
+          const Clock::time_point page_start = Clock::now();
+          const cv::Mat image = ReadImage(path, true);
+          if (image.empty()) {
+            r["error"] = path + ": cannot read the image";
+          } else {
+            nlohmann::json lines = nlohmann::json::array();
+            for (const TextLine& l : engines[t]->ReadLines(image)) {
+              const Box& b = l.box;
+              lines.push_back({{"text", l.text},
+                               {"quad", QuadJson({{{b.x_min, b.y_min},
+                                                   {b.x_max, b.y_min},
+                                                   {b.x_max, b.y_max},
+                                                   {b.x_min, b.y_max}}})}});
+            }
+            r["lines"] = std::move(lines);
+          }
+          r["seconds"] = MsSince(page_start) / 1000;
+          results[i] = std::move(r);
+        }
+      });
+    }
+    for (std::thread& t : pool) t.join();
+    out["seconds"] = MsSince(start) / 1000;
+    for (nlohmann::json& r : results) receipts.push_back(std::move(r));
+  } else {
+    return Status::InvalidArgument("--engine_pass: '" + o.engine_pass +
+                                   "'; expected plateau, plateau-no-cls or tesseract");
+  }
+  out["peak_rss_bytes"] = ReadProcessMemory().peak_rss_bytes;
+  out["receipts"] = std::move(receipts);
+  std::ofstream file(o.pass_out);
+  file << out.dump() << "\n";
+  if (!file.flush()) return Status::Internal(o.pass_out + ": cannot write the pass's results");
+  return Status::Ok();
+}
+
+// Runs `argv` with `omp_thread_limit` in its environment (unless empty) and waits for it.
+Status RunChild(const std::vector<std::string>& argv, const std::string& omp_thread_limit) {
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).rfind("OMP_THREAD_LIMIT=", 0) == 0) continue;
+    env_strings.emplace_back(*e);
+  }
+  if (!omp_thread_limit.empty()) env_strings.push_back("OMP_THREAD_LIMIT=" + omp_thread_limit);
+  std::vector<char*> env, args;
+  for (std::string& e : env_strings) env.push_back(e.data());
+  env.push_back(nullptr);
+  std::vector<std::string> arg_strings = argv;
+  for (std::string& a : arg_strings) args.push_back(a.data());
+  args.push_back(nullptr);
+  std::string command;
+  for (const std::string& a : argv) command += (command.empty() ? "" : " ") + a;
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), env.data()) != 0) {
+    return Status::NotFound("cannot start '" + command + "'");
+  }
+  int wstatus = 0;
+  if (waitpid(pid, &wstatus, 0) != pid) return Status::Internal("lost the child '" + command + "'");
+  if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+    return Status::Internal("'" + command + "' failed (" +
+                            (WIFEXITED(wstatus) ? "exit code " + std::to_string(WEXITSTATUS(wstatus))
+                                                : std::string("killed by a signal")) +
+                            ")");
+  }
+  return Status::Ok();
+}
+
+StatusOr<PassResult> ReadPass(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound(path + ": no pass results");
+  nlohmann::json j;
+  try {
+    in >> j;
+    PassResult pass;
+    pass.engine = j.at("engine").get<std::string>();
+    pass.threads = j.at("threads").get<int>();
+    pass.load_seconds = j.at("load_seconds").get<double>();
+    pass.seconds = j.at("seconds").get<double>();
+    pass.peak_rss_bytes = j.at("peak_rss_bytes").get<size_t>();
+    auto quad = [](const nlohmann::json& points) {
+      Quad q{};
+      for (int i = 0; i < 4; ++i) q[i] = {points.at(i).at(0).get<double>(), points.at(i).at(1).get<double>()};
+      return q;
+    };
+    for (const nlohmann::json& r : j.at("receipts")) {
+      PassReceipt receipt;
+      receipt.name = r.at("name").get<std::string>();
+      receipt.seconds = r.value("seconds", 0.0);
+      receipt.error = r.value("error", "");
+      if (r.contains("lines")) {
+        for (const nlohmann::json& l : r.at("lines")) {
+          receipt.lines.push_back(
+              {l.at("text").get<std::string>(), quad(l.at("quad")), l.value("angle", -1)});
+        }
+      }
+      if (r.contains("detected")) {
+        for (const nlohmann::json& q : r.at("detected")) receipt.detected.push_back(BoundingBox(quad(q)));
+      } else {
+        for (const RecognisedLine& l : receipt.lines) receipt.detected.push_back(BoundingBox(l.quad));
+      }
+      pass.receipts.push_back(std::move(receipt));
+    }
+    return pass;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(path + ": not a pass's results: " + e.what());
+  }
+}
+
+struct PassSpec {
+  std::string name, title;
+};
+
+std::vector<PassSpec> PassSpecs(const Options& o) {
+  const std::map<std::string, std::string> titles = {{"plateau", "plateau"},
+                                                     {"plateau-no-cls", "plateau, no textline orientation"},
+                                                     {"ort", "ONNX Runtime pipeline (@gutenye/ocr-node)"},
+                                                     {"tesseract", "Tesseract 5"}};
+  std::vector<PassSpec> specs;
+  for (const std::string& name : o.passes) specs.push_back({name, titles.at(name)});
+  return specs;
+}
+
+StatusOr<PassResult> RunPass(const Options& o, const PassSpec& spec, const std::string& dir) {
+  const std::string out = dir + "/" + spec.name + ".json";
+  std::error_code ignored;
+  fs::remove(out, ignored);
+  const std::string threads = std::to_string(o.threads);
+  std::cerr << "plateau_eval: pipelines: " << spec.title << " ...\n";
+  if (spec.name == "ort") {
+    PLATEAU_RETURN_IF_ERROR(
+        RunChild({o.node, std::string(PLATEAU_SOURCE_DIR) + "/tools/eval/ort_ocr_eval.mjs", "--images",
+                  o.eval_dir + "/sroie/img", "--models", o.model_dir, "--limit", std::to_string(o.limit),
+                  "--threads", threads, "--out", out},
+                 ""));
+  } else {
+    std::vector<std::string> argv = {"/proc/self/exe",
+                                     "--engine_pass",
+                                     spec.name,
+                                     "--pass_out",
+                                     out,
+                                     "--eval",
+                                     o.eval_dir,
+                                     "--model_dir",
+                                     o.model_dir,
+                                     "--threads",
+                                     threads,
+                                     "--limit",
+                                     std::to_string(o.limit),
+                                     "--psm",
+                                     std::to_string(o.psm)};
+    if (!o.tessdata.empty()) argv.insert(argv.end(), {"--tessdata", o.tessdata});
+    // plateau's intra-op threads are OpenMP threads, which the limit this process runs under would cap.
+    PLATEAU_RETURN_IF_ERROR(RunChild(argv, spec.name == "tesseract" ? "1" : threads));
+  }
+  PLATEAU_ASSIGN_OR_RETURN(PassResult pass, ReadPass(out));
+  pass.name = spec.name;
+  pass.title = spec.title;
+  if (static_cast<int>(pass.receipts.size()) != o.limit) {
+    return Status::Internal(out + ": " + std::to_string(pass.receipts.size()) + " receipts, expected " +
+                            std::to_string(o.limit));
+  }
+  return pass;
+}
+
+struct PassScore {
+  PageScore score;
+  LineCategoryCounts categories;
+  int failed = 0;
+  std::string first_error;
+  std::vector<std::vector<LineDiagnosis>> diagnoses;  // per receipt
+};
+
+struct PipelinesReport {
+  std::vector<PassResult> passes;
+  std::vector<PassScore> scores;
+  std::vector<std::string> unavailable;  // passes that could not run, with the reason
+  std::vector<std::vector<TextLine>> labels;
+  double wall_ms = 0;
+};
+
+StatusOr<PipelinesReport> EvaluatePipelines(const Options& o) {
+  PipelinesReport report;
+  const std::string sroie = o.eval_dir + "/sroie";
+  for (int i = 0; i < o.limit; ++i) {
+    PLATEAU_ASSIGN_OR_RETURN(std::vector<TextLine> labels,
+                             ReadLabelFile(sroie + "/box/" + ReceiptName(i) + ".csv"));
+    report.labels.push_back(std::move(labels));
+  }
+  std::string dir = o.pass_dir;
+  if (dir.empty()) dir = (fs::temp_directory_path() / ("plateau_eval." + std::to_string(getpid()))).string();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::NotFound("--pass_dir: cannot create " + dir + ": " + ec.message());
+  const Clock::time_point start = Clock::now();
+  for (const PassSpec& spec : PassSpecs(o)) {
+    StatusOr<PassResult> pass = RunPass(o, spec, dir);
+    if (!pass.ok()) {
+      // The ONNX Runtime pipeline needs Node.js and its package (tools/bench_memory/setup.sh); without them
+      // the other columns still mean something.
+      if (spec.name != "ort") return pass.status().WithContext(spec.title);
+      report.unavailable.push_back(spec.title + ": " + pass.status().ToString() +
+                                   " (install: tools/bench_memory/setup.sh)");
+      continue;
+    }
+    PassScore score;
+    for (int i = 0; i < o.limit; ++i) {
+      const PassReceipt& r = pass->receipts[i];
+      if (!r.error.empty()) {
+        if (score.failed++ == 0) score.first_error = r.error;
+        score.diagnoses.emplace_back();
+        continue;
+      }
+      std::vector<TextLine> predicted;
+      for (const RecognisedLine& l : r.lines) predicted.push_back({BoundingBox(l.quad), l.text});
+      score.score += ScorePage(report.labels[i], predicted, o.min_iou);
+      score.diagnoses.push_back(DiagnoseLines(report.labels[i], r.lines, r.detected));
+      score.categories.Add(report.labels[i], score.diagnoses.back());
+    }
+    report.passes.push_back(std::move(*pass));
+    report.scores.push_back(std::move(score));
+  }
+  report.wall_ms = MsSince(start);
+  if (o.pass_dir.empty()) fs::remove_all(dir, ec);
+  return report;
+}
+
 // --- Output -------------------------------------------------------------------------------------------
 
 std::string Fixed(double v, int digits) {
@@ -654,6 +1058,163 @@ void PrintText(const Options& o, const TextReport& r) {
                 << " |\n";
     }
   }
+}
+
+std::string Mib(size_t bytes) { return Fixed(bytes / 1048576.0, 0) + " MiB"; }
+
+void PrintPipelines(const Options& o, const PipelinesReport& r) {
+  const size_t n = r.passes.size();
+  std::cout << "\n## Pipelines: " << o.limit << " SROIE receipts at full size, " << o.threads
+            << " threads per engine, one engine at a time (each in its own process, none running "
+               "alongside another)\n\n";
+  std::cout << "| measure |";
+  for (const PassResult& p : r.passes) std::cout << " " << p.title << " |";
+  std::cout << "\n|---|";
+  for (size_t i = 0; i < n; ++i) std::cout << "---:|";
+  std::cout << "\n";
+  auto row = [&](const std::string& name, auto cell) {
+    std::cout << "| " << name << " |";
+    for (size_t i = 0; i < n; ++i) std::cout << " " << cell(r.passes[i], r.scores[i]) << " |";
+    std::cout << "\n";
+  };
+  row("line accuracy (mean best 1 - NED; case, spaces ignored)",
+      [](const PassResult&, const PassScore& s) { return Percent(s.score.line_accuracy.Mean()); });
+  row("label lines read exactly (case, spaces ignored)",
+      [](const PassResult&, const PassScore& s) { return Percent(s.score.line_accuracy.ExactRate()); });
+  row("... and with the label's spaces", [](const PassResult&, const PassScore& s) {
+    const size_t exact = s.categories.count[static_cast<int>(LineCategory::kExact)];
+    return Percent(s.categories.label_lines ? double(exact) / s.categories.label_lines : 0.0);
+  });
+  row("label lines found (IoU >= " + Fixed(o.min_iou, 2) + ")",
+      [](const PassResult&, const PassScore& s) { return Percent(s.score.LineRecall()); });
+  row("predicted lines",
+      [](const PassResult&, const PassScore& s) { return std::to_string(s.score.predicted_lines); });
+  row("s / receipt (wall)",
+      [&](const PassResult& p, const PassScore&) { return Fixed(p.seconds / o.limit, 2); });
+  row("peak RSS (VmHWM of its process)",
+      [](const PassResult& p, const PassScore&) { return Mib(p.peak_rss_bytes); });
+  row("model loading, s", [](const PassResult& p, const PassScore&) { return Fixed(p.load_seconds, 2); });
+  row("failed receipts", [](const PassResult&, const PassScore& s) { return std::to_string(s.failed); });
+  std::cout << "\nEngines:";
+  for (const PassResult& p : r.passes) std::cout << "\n- " << p.title << ": " << p.engine;
+  std::cout
+      << "\nThe ONNX Runtime pipeline has no textline orientation stage: compare it with plateau's column "
+         "without one. It joins the lines of a row into one line (words kept apart by spaces); "
+         "line accuracy reads runs of words inside a line, so that costs it nothing there, unlike "
+         "the IoU-matched figures.\n";
+  for (size_t i = 0; i < n; ++i) {
+    if (r.scores[i].failed > 0)
+      std::cout << r.passes[i].title << ": first failure: " << r.scores[i].first_error << "\n";
+  }
+  for (const std::string& u : r.unavailable) std::cout << "not available: " << u << "\n";
+
+  std::cout << "\n### Why label lines were not read exactly (one category per label line, in the order "
+               "listed; tools/eval/line_errors.h)\n\n| category | meaning |";
+  for (const PassResult& p : r.passes) std::cout << " " << p.title << " |";
+  std::cout << "\n|---|---|";
+  for (size_t i = 0; i < n; ++i) std::cout << "---:|";
+  std::cout << "\n";
+  for (int c = 0; c < kLineCategoryCount; ++c) {
+    const auto category = static_cast<LineCategory>(c);
+    std::cout << "| " << CategoryName(category) << " | " << CategoryDescription(category) << " |";
+    for (size_t i = 0; i < n; ++i) {
+      const LineCategoryCounts& counts = r.scores[i].categories;
+      const size_t k = counts.count[c];
+      std::cout << " " << k << " (" << Percent(counts.label_lines ? double(k) / counts.label_lines : 0.0)
+                << ") |";
+    }
+    std::cout << "\n";
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const auto& subs = r.scores[i].categories.substitutions;
+    if (subs.empty() || r.passes[i].name != "plateau") continue;
+    std::vector<std::pair<size_t, std::pair<char32_t, char32_t>>> sorted;
+    for (const auto& [pair, count] : subs) sorted.push_back({count, pair});
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::cout << "\n" << r.passes[i].title << ", substituted characters (label -> read, case folded):";
+    auto utf8 = [](char32_t c) {
+      std::string s;
+      if (c < 0x80) {
+        s += static_cast<char>(c);
+      } else if (c < 0x800) {
+        s += static_cast<char>(0xC0 | (c >> 6));
+        s += static_cast<char>(0x80 | (c & 0x3F));
+      } else if (c < 0x10000) {
+        s += static_cast<char>(0xE0 | (c >> 12));
+        s += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+        s += static_cast<char>(0x80 | (c & 0x3F));
+      } else {
+        s += static_cast<char>(0xF0 | (c >> 18));
+        s += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+        s += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+        s += static_cast<char>(0x80 | (c & 0x3F));
+      }
+      return s;
+    };
+    for (size_t k = 0; k < sorted.size() && k < 15; ++k) {
+      std::cout << " " << utf8(sorted[k].second.first) << "->" << utf8(sorted[k].second.second) << ":"
+                << sorted[k].first;
+    }
+    std::cout << "\n";
+  }
+}
+
+// One row per label line and pass: receipt, pass, category, score, label, best reading, its own line.
+Status WriteCategories(const std::string& path, const PipelinesReport& r) {
+  std::ofstream out(path);
+  if (!out) return Status::NotFound("--categories: cannot write " + path);
+  auto clean = [](std::string s) {
+    std::replace(s.begin(), s.end(), '\t', ' ');
+    return s;
+  };
+  out << "receipt\tpass\tcategory\tscore\tlabel\tread\town_line\theight_ratio\ttextline_angle\n";
+  for (size_t p = 0; p < r.passes.size(); ++p) {
+    for (size_t i = 0; i < r.scores[p].diagnoses.size(); ++i) {
+      const std::vector<LineDiagnosis>& d = r.scores[p].diagnoses[i];
+      const PassReceipt& receipt = r.passes[p].receipts[i];
+      for (size_t l = 0; l < d.size() && l < r.labels[i].size(); ++l) {
+        if (NormalizeCaseSpace(r.labels[i][l].text).empty()) continue;
+        const RecognisedLine* own = d[l].own_line >= 0 ? &receipt.lines[d[l].own_line] : nullptr;
+        out << receipt.name << "\t" << r.passes[p].name << "\t" << CategoryName(d[l].category) << "\t"
+            << Fixed(d[l].reading.score, 3) << "\t" << clean(r.labels[i][l].text) << "\t"
+            << clean(d[l].reading.candidate) << "\t" << (own ? clean(own->text) : "") << "\t"
+            << Fixed(d[l].height_ratio, 2) << "\t" << (own ? own->textline_angle : -1) << "\n";
+      }
+    }
+  }
+  if (!out.flush()) return Status::Internal("--categories: cannot write " + path);
+  return Status::Ok();
+}
+
+nlohmann::json PipelinesJson(const Options& o, const PipelinesReport& r) {
+  nlohmann::json passes = nlohmann::json::object();
+  for (size_t i = 0; i < r.passes.size(); ++i) {
+    const PassResult& p = r.passes[i];
+    const PassScore& s = r.scores[i];
+    nlohmann::json categories = nlohmann::json::object();
+    for (int c = 0; c < kLineCategoryCount; ++c) {
+      categories[CategoryName(static_cast<LineCategory>(c))] = s.categories.count[c];
+    }
+    passes[p.name] = {{"title", p.title},
+                      {"engine", p.engine},
+                      {"threads", p.threads},
+                      {"line_accuracy", s.score.line_accuracy.Mean()},
+                      {"exact_rate", s.score.line_accuracy.ExactRate()},
+                      {"label_lines", s.score.line_accuracy.label_lines},
+                      {"line_recall", s.score.LineRecall()},
+                      {"predicted_lines", s.score.predicted_lines},
+                      {"seconds_per_receipt", p.seconds / o.limit},
+                      {"load_seconds", p.load_seconds},
+                      {"peak_rss_bytes", p.peak_rss_bytes},
+                      {"failed_receipts", s.failed},
+                      {"categories", categories}};
+  }
+  return {{"receipts", o.limit},
+          {"threads", o.threads},
+          {"wall_seconds", r.wall_ms / 1000},
+          {"passes", passes},
+          {"unavailable", r.unavailable}};
 }
 
 std::string Quoted(const std::string& text) { return "\"" + text + "\""; }
@@ -819,6 +1380,14 @@ int Run(int argc, char** argv) {
     return 2;
   }
   const Options& o = *options;
+  if (!o.engine_pass.empty()) {
+    const Status pass = RunEnginePass(o);
+    if (!pass.ok()) {
+      std::cerr << "plateau_eval --engine_pass " << o.engine_pass << ": " << pass.ToString() << "\n";
+      return 1;
+    }
+    return 0;
+  }
   // Opened before the work so that a bad path costs nothing.
   std::ofstream json_out;
   if (!o.json_path.empty()) {
@@ -839,6 +1408,24 @@ int Run(int argc, char** argv) {
                          {"limit", o.limit},       {"tesseract_version", tesseract::TessBaseAPI::Version()},
                          {"tesseract_psm", o.psm}, {"min_iou", o.min_iou}};
   int status = 0;
+  if (o.ocr && o.pipelines) {
+    StatusOr<PipelinesReport> pipelines = EvaluatePipelines(o);
+    if (!pipelines.ok()) {
+      std::cerr << "plateau_eval: pipelines: " << pipelines.status().ToString() << "\n";
+      return 1;
+    }
+    PrintPipelines(o, *pipelines);
+    std::cout << "(pipelines part: " << Fixed(pipelines->wall_ms / 1000, 1) << " s wall)\n";
+    json["pipelines"] = PipelinesJson(o, *pipelines);
+    if (!o.categories_path.empty()) {
+      const Status written = WriteCategories(o.categories_path, *pipelines);
+      if (!written.ok()) {
+        std::cerr << "plateau_eval: " << written.ToString() << "\n";
+        return 1;
+      }
+      std::cout << "(every label line's category: " << o.categories_path << ")\n";
+    }
+  }
   std::optional<TextReport> text_report;
   if (o.ocr) {
     StatusOr<TextReport> text = EvaluateText(o);

@@ -235,6 +235,97 @@ std::string ReadingOrderText(const std::vector<TextLine>& lines) {
   return text;
 }
 
+double Similarity(std::u32string_view a, std::u32string_view b) {
+  const size_t longer = std::max(a.size(), b.size());
+  return longer == 0 ? 1.0 : 1.0 - Ratio(EditDistance(a, b), longer);
+}
+
+std::vector<std::string_view> Words(std::string_view text) {
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && IsSpace(text[i])) ++i;
+    const size_t start = i;
+    while (i < text.size() && !IsSpace(text[i])) ++i;
+    if (i > start) words.push_back(text.substr(start, i - start));
+  }
+  return words;
+}
+
+LineReading BestReading(std::string_view label, const std::vector<std::string>& predicted) {
+  const std::u32string target = CodePoints(NormalizeCaseSpace(label));
+  const size_t n = target.size();
+  LineReading best;
+  // Runs starting at the same word share their prefixes, so the edit distance is carried along as
+  // characters are appended: column[a] = distance between target[0, a) and the run so far. This keeps the
+  // cost of all runs of a line at (label length) x (line length) x (words), not a full table per run.
+  std::vector<size_t> column(n + 1), next(n + 1);
+  for (size_t p = 0; p < predicted.size(); ++p) {
+    const std::vector<std::string_view> words = Words(predicted[p]);
+    std::vector<std::u32string> word_chars;
+    for (std::string_view w : words) word_chars.push_back(CodePoints(NormalizeCaseSpace(w)));
+    for (size_t first = 0; first < words.size(); ++first) {
+      std::iota(column.begin(), column.end(), size_t{0});
+      size_t run_length = 0;
+      for (size_t end = first; end < words.size(); ++end) {
+        for (char32_t c : word_chars[end]) {
+          next[0] = ++run_length;
+          for (size_t a = 1; a <= n; ++a) {
+            next[a] =
+                std::min({column[a] + 1, next[a - 1] + 1, column[a - 1] + (target[a - 1] == c ? 0 : 1)});
+          }
+          column.swap(next);
+        }
+        const size_t longer = std::max(n, run_length);
+        const double score = longer == 0 ? 1.0 : 1.0 - Ratio(column[n], longer);
+        if (best.predicted < 0 || score > best.score) {
+          best.score = score;
+          best.predicted = static_cast<int>(p);
+          best.first_word = first;
+          best.end_word = end + 1;
+        }
+      }
+    }
+  }
+  if (best.predicted >= 0) {
+    const std::vector<std::string_view> words = Words(predicted[best.predicted]);
+    for (size_t w = best.first_word; w < best.end_word; ++w) {
+      if (w > best.first_word) best.candidate += ' ';
+      best.candidate += words[w];
+    }
+  }
+  return best;
+}
+
+LineAccuracy& LineAccuracy::operator+=(const LineAccuracy& o) {
+  label_lines += o.label_lines;
+  exact_lines += o.exact_lines;
+  score_sum += o.score_sum;
+  return *this;
+}
+
+double LineAccuracy::Mean() const { return label_lines == 0 ? 0.0 : score_sum / label_lines; }
+double LineAccuracy::ExactRate() const { return Ratio(exact_lines, label_lines); }
+
+LineAccuracy ScoreLineAccuracy(const std::vector<TextLine>& labels, const std::vector<TextLine>& predicted,
+                               std::vector<LineReading>* readings) {
+  std::vector<std::string> texts;
+  for (const TextLine& p : predicted) texts.push_back(p.text);
+  LineAccuracy accuracy;
+  if (readings != nullptr) readings->clear();
+  for (const TextLine& label : labels) {
+    const bool counted = !NormalizeCaseSpace(label.text).empty();
+    LineReading reading = counted ? BestReading(label.text, texts) : LineReading{};
+    if (counted) {
+      ++accuracy.label_lines;
+      accuracy.score_sum += reading.score;
+      if (reading.score == 1.0) ++accuracy.exact_lines;
+    }
+    if (readings != nullptr) readings->push_back(std::move(reading));
+  }
+  return accuracy;
+}
+
 PageScore& PageScore::operator+=(const PageScore& o) {
   label_lines += o.label_lines;
   predicted_lines += o.predicted_lines;
@@ -249,6 +340,7 @@ PageScore& PageScore::operator+=(const PageScore& o) {
   matched_label_chars_normalized += o.matched_label_chars_normalized;
   page_edits_normalized += o.page_edits_normalized;
   page_label_chars_normalized += o.page_label_chars_normalized;
+  line_accuracy += o.line_accuracy;
   return *this;
 }
 
@@ -298,6 +390,7 @@ PageScore ScorePage(const std::vector<TextLine>& labels, const std::vector<TextL
   const std::u32string page_label_norm = CodePoints(NormalizeCaseSpace(label_text));
   score.page_edits_normalized = EditDistance(page_label_norm, CodePoints(NormalizeCaseSpace(predicted_text)));
   score.page_label_chars_normalized = page_label_norm.size();
+  score.line_accuracy = ScoreLineAccuracy(labels, predicted);
   return score;
 }
 

@@ -75,6 +75,53 @@ std::vector<LineMatch> MatchLines(const std::vector<Box>& labels, const std::vec
 // every run of white space becomes one space (no leading or trailing space).
 std::string ReadingOrderText(const std::vector<TextLine>& lines);
 
+// --- Line accuracy ------------------------------------------------------------------------------------
+//
+// How well each label line was read, wherever and however the engine placed it: no box matching, so an
+// engine that joins several labelled segments of one printed row into one line ("TOTAL 9.00" where the
+// labels hold "TOTAL" and "9.00") or splits differently is not penalised for the segmentation itself.
+// - Candidates for a label line: every run of consecutive words of every predicted line (words are the
+//   white-space separated tokens; a whole line is the run of all its words).
+// - Both sides compared after NormalizeCaseSpace (white space removed, ASCII letters lowercased).
+// - Similarity = 1 - EditDistance / max(len(label), len(candidate)), lengths in Unicode code points of
+//   the normalised texts; in [0, 1], 1 only for equal texts.
+// - A label line's score is its best similarity over all candidates (0 when there are none). Label lines
+//   whose normalised text is empty are not counted.
+// - Line accuracy = mean score over the counted label lines; exact = share of them scoring 1.
+
+// 1 - EditDistance(a, b) / max(|a|, |b|); 1 when both are empty.
+double Similarity(std::u32string_view a, std::u32string_view b);
+
+// The white-space separated tokens of `text`, in order.
+std::vector<std::string_view> Words(std::string_view text);
+
+// The best reading of one label line among the predicted texts.
+struct LineReading {
+  double score = 0;       // best similarity, 0 when no predicted line has a word
+  int predicted = -1;     // index of the predicted line the best run comes from; -1: none
+  size_t first_word = 0;  // the run: words [first_word, end_word) of that line
+  size_t end_word = 0;
+  std::string candidate;  // the run's words joined by single spaces (not normalised)
+};
+
+// Ties keep the first candidate found, in the order: predicted line, first word, end word.
+LineReading BestReading(std::string_view label, const std::vector<std::string>& predicted);
+
+// Sums for one page or, with +=, for many.
+struct LineAccuracy {
+  size_t label_lines = 0;  // counted label lines (non-empty once normalised)
+  size_t exact_lines = 0;  // of them, scoring 1
+  double score_sum = 0;
+
+  LineAccuracy& operator+=(const LineAccuracy& other);
+  double Mean() const;       // score_sum / label_lines; 0 when there are none
+  double ExactRate() const;  // exact_lines / label_lines; 0 when there are none
+};
+
+// `readings`, when given, receives one entry per label line (also the uncounted ones, score 0).
+LineAccuracy ScoreLineAccuracy(const std::vector<TextLine>& labels, const std::vector<TextLine>& predicted,
+                               std::vector<LineReading>* readings = nullptr);
+
 // Counts for one page or, summed with +=, for many.
 struct PageScore {
   size_t label_lines = 0;
@@ -91,6 +138,7 @@ struct PageScore {
   size_t matched_label_chars_normalized = 0;
   size_t page_edits_normalized = 0;
   size_t page_label_chars_normalized = 0;
+  LineAccuracy line_accuracy;  // ScoreLineAccuracy of the page (no box matching)
 
   PageScore& operator+=(const PageScore& other);
 

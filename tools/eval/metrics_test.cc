@@ -205,5 +205,82 @@ TEST(ScorePageTest, EmptySidesGiveZeroRatesNotNan) {
   EXPECT_DOUBLE_EQ(nothing_read.PageCer(), 1.0);
 }
 
+TEST(SimilarityTest, HandCheckedValues) {
+  EXPECT_DOUBLE_EQ(Similarity(U"abc", U"abd"), 2.0 / 3.0);         // one substitution over 3
+  EXPECT_DOUBLE_EQ(Similarity(U"kitten", U"sitting"), 4.0 / 7.0);  // 3 edits over the longer, 7
+  EXPECT_DOUBLE_EQ(Similarity(U"abc", U"abcdef"), 0.5);            // 3 insertions over 6
+  EXPECT_DOUBLE_EQ(Similarity(U"abc", U""), 0.0);
+  EXPECT_DOUBLE_EQ(Similarity(U"", U""), 1.0);
+  EXPECT_DOUBLE_EQ(Similarity(CodePoints("收据"), CodePoints("收")), 0.5);  // code points, not bytes
+}
+
+TEST(WordsTest, SplitsOnAnyWhiteSpace) {
+  EXPECT_EQ(Words("  SUB  TOTAL\t9.00 "), (std::vector<std::string_view>{"SUB", "TOTAL", "9.00"}));
+  EXPECT_TRUE(Words(" \t ").empty());
+}
+
+TEST(BestReadingTest, ARunOfWordsInsideAJoinedRowCounts) {
+  // The labels split the row "SUB TOTAL 9.00"; the engine read it as one line.
+  const LineReading r = BestReading("TOTAL", {"SUB TOTAL 9.00"});
+  EXPECT_DOUBLE_EQ(r.score, 1.0);
+  EXPECT_EQ(r.predicted, 0);
+  EXPECT_EQ(r.first_word, 1u);
+  EXPECT_EQ(r.end_word, 2u);
+  EXPECT_EQ(r.candidate, "TOTAL");
+  // A run of two words: "SUB TOTAL" -> "subtotal".
+  EXPECT_EQ(BestReading("SUBTOTAL", {"SUB TOTAL 9.00"}).candidate, "SUB TOTAL");
+}
+
+TEST(BestReadingTest, IgnoresCaseAndSpaces) {
+  EXPECT_DOUBLE_EQ(BestReading("Total RM", {"TOTALRM 12.00"}).score, 1.0);
+  EXPECT_DOUBLE_EQ(BestReading("NO.53 55,57", {"NO.5355,57"}).score, 1.0);
+}
+
+TEST(BestReadingTest, BestOverLinesAndRunsFirstOnTies) {
+  // "abcd" against line 0 "xbcd": 1 substitution -> 3/4. Line 1 "ab cx": runs "ab" (2 deletions -> 1/2),
+  // "abcx" (1 substitution -> 3/4), "cx" (delete a, b; d->x: 3 edits -> 1/4). The tie at 3/4 keeps line 0.
+  const LineReading r = BestReading("abcd", {"xbcd", "ab cx"});
+  EXPECT_DOUBLE_EQ(r.score, 0.75);
+  EXPECT_EQ(r.predicted, 0);
+  EXPECT_EQ(r.candidate, "xbcd");
+  const LineReading only_runs = BestReading("abcd", {"ab cx"});
+  EXPECT_DOUBLE_EQ(only_runs.score, 0.75);
+  EXPECT_EQ(only_runs.candidate, "ab cx");
+}
+
+TEST(BestReadingTest, NothingPredicted) {
+  const LineReading r = BestReading("TOTAL", {});
+  EXPECT_EQ(r.predicted, -1);
+  EXPECT_DOUBLE_EQ(r.score, 0.0);
+  EXPECT_EQ(BestReading("TOTAL", {"  "}).predicted, -1);  // a line without words offers no candidate
+}
+
+TEST(LineAccuracyTest, MeanAndExactOverLabelLines) {
+  // "TOTAL" and "9.00" are runs of the one predicted line (score 1 each). "XYZ" shares no character with
+  // any candidate ("total": 3 substitutions + 2 insertions = 5 edits over 5; "9.00": 4 over 4;
+  // "total9.00": 9 over 9), so it scores 0. The blank label line is not counted.
+  const std::vector<TextLine> labels = {
+      {{0, 0, 10, 10}, "TOTAL"}, {{20, 0, 30, 10}, "9.00"}, {{0, 20, 10, 30}, "XYZ"}, {{0, 40, 10, 50}, " "}};
+  const std::vector<TextLine> predicted = {{{0, 0, 30, 10}, "Total 9.00"}};
+  std::vector<LineReading> readings;
+  const LineAccuracy a = ScoreLineAccuracy(labels, predicted, &readings);
+  EXPECT_EQ(a.label_lines, 3u);
+  EXPECT_EQ(a.exact_lines, 2u);
+  EXPECT_DOUBLE_EQ(a.Mean(), 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(a.ExactRate(), 2.0 / 3.0);
+  ASSERT_EQ(readings.size(), 4u);
+  EXPECT_EQ(readings[1].candidate, "9.00");
+  EXPECT_DOUBLE_EQ(readings[2].score, 0.0);
+
+  LineAccuracy total;
+  total += a;
+  total += ScoreLineAccuracy({{{0, 0, 10, 10}, "abc"}}, {{{0, 0, 10, 10}, "abd"}});  // 2/3
+  EXPECT_EQ(total.label_lines, 4u);
+  EXPECT_DOUBLE_EQ(total.Mean(), (2.0 + 2.0 / 3.0) / 4.0);
+  EXPECT_DOUBLE_EQ(LineAccuracy{}.Mean(), 0.0);
+  // ScorePage carries the same figures.
+  EXPECT_EQ(ScorePage(labels, predicted).line_accuracy.exact_lines, 2u);
+}
+
 }  // namespace
 }  // namespace plateau::eval
