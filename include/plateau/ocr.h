@@ -330,6 +330,12 @@ class OcrPipeline {
   // builds no plan and grows no arena. Plans beyond a session's capacity evict the oldest.
   Status Warmup(const std::vector<cv::Size>& pages, const std::vector<cv::Size>& text_lines = {},
                 const OcrOverrides& overrides = {});
+  // Plans and runs once on zeros every shape the pipeline can use with these options, whatever the page:
+  // the detection tile shapes (with tiled detection; whole-page detection has a shape per page size and
+  // is left to Warmup above), every orientation batch shape and every recognition batch shape of the
+  // schedules. Afterwards no page builds a plan or grows an arena (each session's plan cache holds all
+  // of its shapes), so memory is flat from the first page.
+  Status WarmupEveryShape(const OcrOverrides& overrides = {});
   // Drops every session's cached plans and arena and returns freed heap to the OS (malloc_trim). Weights
   // stay. The next page plans again. Never fails.
   void Trim();

@@ -76,6 +76,11 @@ const std::vector<FlagSpec> kMemcheckSpecs = {
      {}},
     {"model_dir", "directory of the models and ppocr_keys_v1.txt (default: models)", false, false, {}},
     {"threads", "intra-op threads per model (0 = all cores)", false, false, {}},
+    {"warmup",
+     "build every plan the pipeline can use before the first page (WarmupEveryShape)",
+     false,
+     true,
+     {}},
     {"memory_limit", "ceiling on the process's RSS in bytes (default 0: none)", false, false, {}},
     {"use_textline_orientation", "True/False (default True)", false, false, {}},
     {"text_det_limit_side_len", "resize limit of detection (default 64)", false, false, {}},
@@ -114,6 +119,7 @@ struct RunSettings {
   bool vary_sizes = false;
   uint64_t seed = 1;
   double min_scale = 0.5, max_scale = 1.0;
+  bool warmup = false;  // OcrPipeline::WarmupEveryShape before the first page (and before the baseline)
 };
 
 StatusOr<double> GetBytes(const Flags& flags, const std::string& name, double dflt) {
@@ -319,6 +325,7 @@ StatusOr<std::vector<std::string>> ParseOrders(const Flags& flags) {
 StatusOr<Series> Measure(const OcrOptions& options, const RunSettings& settings,
                          const std::vector<Page>& pages, const std::string& name) {
   PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<OcrPipeline> pipeline, OcrPipeline::Create(options));
+  if (settings.warmup) PLATEAU_RETURN_IF_ERROR(pipeline->WarmupEveryShape());
   Series s;
   s.name = name;
   s.baseline = static_cast<double>(ReadProcessMemory().rss_bytes);
@@ -530,6 +537,7 @@ int MemcheckCommand(const std::vector<std::string>& args) {
     if (!iterations.ok()) return Fail(iterations.status());
     settings.iterations = *iterations;
     settings.vary_sizes = flags->Has("vary_sizes");
+    settings.warmup = flags->Has("warmup");
     auto seed = flags->GetInt("seed", 1, 0, std::numeric_limits<long long>::max());
     if (!seed.ok()) return Fail(seed.status());
     settings.seed = static_cast<uint64_t>(*seed);

@@ -104,6 +104,11 @@ const std::vector<FlagSpec> kOcrSpecs = {
      false,
      false,
      {}},
+    {"warmup",
+     "build every plan the pipeline can use before the first page, so memory is flat from it",
+     false,
+     true,
+     {}},
     {"timing",
      "add each page's stage times (stage_times_ms) to its JSON and print a per-stage summary on stderr at "
      "the end",
@@ -292,6 +297,9 @@ int OcrCommand(const std::vector<std::string>& args) {
 
   auto pipeline = OcrPipeline::Create(*options);
   if (!pipeline.ok()) return Fail(AsFlagError(pipeline.status()));
+  if (flags->Has("warmup")) {
+    if (Status st = (*pipeline)->WarmupEveryShape(); !st.ok()) return Fail(st);
+  }
   // Made here, once every value has been accepted, so that a refused command leaves nothing behind.
   if (!save_path.empty()) {
     std::error_code ec;

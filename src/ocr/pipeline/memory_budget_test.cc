@@ -55,16 +55,14 @@ bool ResetPeakRss() {
   return static_cast<bool>(f);
 }
 
-// Before: a session's arena followed the largest *cached* plan and shrank on eviction, and RSS moved
-// with every page size. Now it stays at its high-water mark: after one pass over the sizes, a second
-// pass (in another order, with detection plans evicted and rebuilt: 10 sizes, 8 plans cached) adds
-// nothing the OS can see beyond noise. Whole-page detection is the case with a plan per page size (tiled
-// detection uses a few fixed shapes and evicts none: TextDetectorTilesTest).
+// After one pass over ten page sizes, a second pass (in another order) adds nothing the OS can see
+// beyond noise: arenas stay at their high-water mark, and tiled detection (the default) meets a few fixed
+// shapes, so no plan is evicted and rebuilt. (Whole-page detection, with a plan per page size and
+// evictions, is not held to this: docs/MEMORY.md.)
 TEST(MemoryBudgetTest, RssStaysFlatOverVariedSizesAfterOnePass) {
   SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   OcrOptions options;
   options.use_textline_orientation = false;
-  options.text_det_tiled = false;
   auto pipeline = NewPipeline(options);
   ASSERT_NE(pipeline, nullptr);
   std::vector<double> factors;
@@ -90,7 +88,7 @@ TEST(MemoryBudgetTest, RssStaysFlatOverVariedSizesAfterOnePass) {
   }
   std::printf("RSS after the first pass %.1f MiB; second pass between %.1f and %.1f MiB\n", warm / kMiB,
               lowest / kMiB, highest / kMiB);
-  EXPECT_GT(pipeline->memory_stats().models[0].plan_evictions, 0u);
+  for (const ModelMemoryStats& m : pipeline->memory_stats().models) EXPECT_EQ(m.plan_evictions, 0u) << m.name;
   EXPECT_LT(static_cast<double>(highest) - static_cast<double>(warm), 2 * kMiB);
   EXPECT_LT(static_cast<double>(warm) - static_cast<double>(lowest), 2 * kMiB);
 }
@@ -164,8 +162,10 @@ TEST(MemoryBudgetTest, RefusesAPageThatCannotFitAndReadsTheNext) {
   }
   malloc_trim(0);
   OcrOptions options;
-  // Detection of the receipt scaled by 2 (926x2026) needs a 100 MiB arena; scaled by 0.5, 6 MiB.
-  options.memory_limit = loaded + (80u << 20);
+  // Whole-page detection of the receipt scaled by 2 (926x2026) needs a 100 MiB arena; scaled by 0.5,
+  // 6 MiB. (Tiled, the first would fit: its arena is at most a 1024x1024 tile's.)
+  options.text_det_tiled = false;
+  options.memory_limit = loaded + (90u << 20);
   auto pipeline = NewPipeline(options);
   ASSERT_NE(pipeline, nullptr);
   const std::vector<OcrResult> results =

@@ -153,6 +153,39 @@ StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::
   return p;
 }
 
+Status OcrPipeline::WarmupEveryShape(const OcrOverrides& overrides) {
+  const int rec_batch = overrides.text_recognition_batch_size.value_or(options_.text_recognition_batch_size);
+  const int cls_batch =
+      overrides.textline_orientation_batch_size.value_or(options_.textline_orientation_batch_size);
+  if (rec_batch < 1 || cls_batch < 1) return Status::InvalidArgument("batch sizes must be at least 1");
+  std::vector<Shape> det;
+  if (overrides.text_det_tiled.value_or(options_.text_det_tiled)) {
+    for (const ocr::SizeHw& t : ocr::DetTileShapes(stages_->det->options().tiles)) {
+      det.push_back(Shape({1, 3, t.height, t.width}));
+    }
+  }
+  std::vector<Shape> cls;
+  if (overrides.use_textline_orientation.value_or(options_.use_textline_orientation)) {
+    cls = ocr::ClsScheduleShapes(cls_batch);
+  }
+  const std::vector<Shape> rec = ocr::RecScheduleShapes(rec_batch);
+  Session* sessions[3] = {&stages_->det->session(), &stages_->cls->session(), &stages_->rec->session()};
+  const std::vector<Shape>* per_session[3] = {&det, &cls, &rec};
+  std::vector<TensorView> outputs;
+  for (int i = 0; i < 3; ++i) {
+    // Largest first: the arena reaches its final size at once instead of growing step by step.
+    std::vector<Shape> shapes = *per_session[i];
+    std::sort(shapes.begin(), shapes.end(),
+              [](const Shape& a, const Shape& b) { return a.num_elements() > b.num_elements(); });
+    for (const Shape& shape : shapes) {
+      PLATEAU_ASSIGN_OR_RETURN(Tensor zeros, Tensor::Zeros(DType::kFloat32, shape));
+      Status run = sessions[i]->Run({zeros.view()}, &outputs);
+      if (!run.ok()) return run.WithContext("warming up shape " + shape.ToString());
+    }
+  }
+  return Status::Ok();
+}
+
 Status OcrPipeline::Warmup(const std::vector<cv::Size>& pages, const std::vector<cv::Size>& text_lines,
                            const OcrOverrides& overrides) {
   Session* sessions[3] = {&stages_->det->session(), &stages_->cls->session(), &stages_->rec->session()};

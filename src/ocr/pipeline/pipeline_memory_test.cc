@@ -272,6 +272,29 @@ TEST(PipelineMemoryTest, AfterWarmupTheFirstPagePlansNothingAndGrowsNoArena) {
             static_cast<double>(again->working_bytes));
 }
 
+// WarmupEveryShape needs no page: afterwards receipts of different sizes (a small one, a tall one and an
+// A4 scan, 2481x3508) build no plan, evict none and grow no arena in any session.
+TEST(PipelineMemoryTest, AfterWarmupEveryShapeNoPageOfAnySizePlansOrGrows) {
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
+  if (!std::filesystem::exists(SroieReceipt(23))) GTEST_SKIP() << SroieReceipt(23) << " missing";
+  auto pipeline = NewPipeline();
+  ASSERT_NE(pipeline, nullptr);
+  ASSERT_TRUE(pipeline->WarmupEveryShape().ok());
+  const MemoryStats warm = pipeline->memory_stats();
+  for (int receipt : {5, 1, 23}) {
+    auto range = pipeline->Predict({OcrInput::Path(SroieReceipt(receipt))});
+    ASSERT_TRUE(range.ok());
+    for (const OcrResult& r : *range) ASSERT_TRUE(r.error.ok()) << r.error.ToString();
+  }
+  const MemoryStats after = pipeline->memory_stats();
+  ASSERT_EQ(after.models.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(after.models[i].plan_misses, warm.models[i].plan_misses) << after.models[i].name;
+    EXPECT_EQ(after.models[i].plan_evictions, 0u) << after.models[i].name;
+    EXPECT_EQ(after.models[i].arena_bytes, warm.models[i].arena_bytes) << after.models[i].name;
+  }
+}
+
 TEST(PipelineMemoryTest, TrimIfIdleTrimsOnceAfterTheIdleTime) {
   SKIP_WITHOUT_MODELS_AND_RECEIPTS();
   OcrOptions options;

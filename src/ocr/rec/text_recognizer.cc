@@ -50,7 +50,9 @@ StatusOr<std::unique_ptr<TextRecognizer>> TextRecognizer::Create(std::shared_ptr
   }
   SessionOptions session_options;
   session_options.threads = options.threads;
-  session_options.plan_cache_capacity = options.plan_cache_capacity;
+  // At least every shape the schedule can produce at this batch size, so that pages never rebuild a plan.
+  session_options.plan_cache_capacity =
+      std::max(options.plan_cache_capacity, RecScheduleShapes(options.batch_size).size());
   session_options.reference_kernels = options.reference_kernels;
   PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, session_options));
   // The output width is only known from a plan; the default line shape is the one most batches of

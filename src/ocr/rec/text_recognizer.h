@@ -49,7 +49,8 @@ struct TextRecognizerOptions {
   std::string dict_path;   // ppocr_keys_v1.txt
   // Intra-op threads of the session; 0 means all cores.
   int threads = 0;
-  // Plans kept by the session; each distinct batch shape (lines x width) needs one.
+  // Plans kept by the session; each distinct batch shape (lines x width) needs one. Raised to the number
+  // of shapes the schedule can produce at batch_size (RecScheduleShapes) when that is larger.
   size_t plan_cache_capacity = 8;
   // Most lines per network run (text_recognition_batch_size); at least 1. Wide lines run in smaller
   // batches (rec_batch.h).
