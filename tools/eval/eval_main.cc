@@ -132,7 +132,7 @@ constexpr const char* kUsage = R"(usage: plateau_eval [flags]
   --limit N           receipts to use, 1..100 (default 100); also limits the rotated receipts
   --psm N             Tesseract page segmentation mode for the text (default 4: single column)
   --min_iou X         IoU a predicted line needs to match a label line, (0, 1] (default 0.5)
-  --skip_ocr          only the orientation part
+  --skip_ocr          leave out the text part (plateau and Tesseract side by side per worker)
   --skip_orientation  only the text part
   --per_page          also print one line per receipt
   --show N            print receipt N's label lines beside what each engine read there
@@ -236,8 +236,9 @@ StatusOr<Options> ParseOptions(int argc, char** argv) {
       return Status::InvalidArgument("unknown flag '" + flag + "'");
     }
   }
-  if (!o.ocr && !o.orientation) {
-    return Status::InvalidArgument("--skip_ocr and --skip_orientation together leave nothing to do");
+  if (!o.ocr && !o.orientation && !o.pipelines) {
+    return Status::InvalidArgument(
+        "--skip_pipelines, --skip_ocr and --skip_orientation together leave nothing to do");
   }
   if (!o.engine_pass.empty() && o.pass_out.empty()) {
     return Status::InvalidArgument("--engine_pass needs --pass_out FILE");
@@ -1408,7 +1409,7 @@ int Run(int argc, char** argv) {
                          {"limit", o.limit},       {"tesseract_version", tesseract::TessBaseAPI::Version()},
                          {"tesseract_psm", o.psm}, {"min_iou", o.min_iou}};
   int status = 0;
-  if (o.ocr && o.pipelines) {
+  if (o.pipelines) {
     StatusOr<PipelinesReport> pipelines = EvaluatePipelines(o);
     if (!pipelines.ok()) {
       std::cerr << "plateau_eval: pipelines: " << pipelines.status().ToString() << "\n";
