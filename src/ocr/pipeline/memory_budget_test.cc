@@ -75,22 +75,38 @@ TEST(MemoryBudgetTest, RssStaysFlatOverVariedSizesAfterOnePass) {
     EXPECT_TRUE(results[0].error.ok()) << results[0].error.ToString();
   };
   for (size_t i = 0; i < pages.size(); ++i) run(i);
-  const size_t warm = ReadProcessMemory().rss_bytes;
-  const size_t det_arena = pipeline->memory_stats().models[0].arena_bytes;
-  size_t highest = warm, lowest = warm;
+  // Anonymous memory (heap, arenas, plans): the library code's pages (RssFile) come and go with the
+  // page cache and other processes' load, which is not memory this process holds on to.
+  const ProcessMemory first = ReadProcessMemory();
+  const size_t warm = first.rss_anon_bytes;
+  const MemoryStats before = pipeline->memory_stats();
+  const size_t det_arena = before.models[0].arena_bytes;
+  size_t highest = warm, lowest = warm, highest_total = first.rss_bytes;
   const size_t order[] = {3, 9, 0, 6, 1, 8, 2, 5, 7, 4};
   for (size_t i : order) {
     run(i);
-    const size_t rss = ReadProcessMemory().rss_bytes;
-    highest = std::max(highest, rss);
-    lowest = std::min(lowest, rss);
+    const ProcessMemory now = ReadProcessMemory();
+    highest = std::max(highest, now.rss_anon_bytes);
+    lowest = std::min(lowest, now.rss_anon_bytes);
+    highest_total = std::max(highest_total, now.rss_bytes);
     EXPECT_EQ(pipeline->memory_stats().models[0].arena_bytes, det_arena);
   }
-  std::printf("RSS after the first pass %.1f MiB; second pass between %.1f and %.1f MiB\n", warm / kMiB,
-              lowest / kMiB, highest / kMiB);
+  std::printf(
+      "anonymous RSS after the first pass %.1f MiB; second pass between %.1f and %.1f MiB (total RSS %.1f "
+      "-> at most %.1f MiB)\n",
+      warm / kMiB, lowest / kMiB, highest / kMiB, first.rss_bytes / kMiB, highest_total / kMiB);
   for (const ModelMemoryStats& m : pipeline->memory_stats().models) EXPECT_EQ(m.plan_evictions, 0u) << m.name;
-  EXPECT_LT(static_cast<double>(highest) - static_cast<double>(warm), 2 * kMiB);
-  EXPECT_LT(static_cast<double>(warm) - static_cast<double>(lowest), 2 * kMiB);
+  // The second pass builds no plan and grows no arena (the counters), and the heap does not follow the
+  // pages: one plan rebuilt per page would add about 4.6 MiB each, 46 MiB over the pass. The bound
+  // leaves room for glibc's allocator, which under CPU contention was seen to open another malloc arena
+  // (6 MiB touched) on a loaded machine.
+  const MemoryStats after = pipeline->memory_stats();
+  for (size_t m = 0; m < after.models.size(); ++m) {
+    EXPECT_EQ(after.models[m].plan_misses, before.models[m].plan_misses) << after.models[m].name;
+    EXPECT_EQ(after.models[m].arena_bytes, before.models[m].arena_bytes) << after.models[m].name;
+  }
+  EXPECT_LT(static_cast<double>(highest) - static_cast<double>(warm), 8 * kMiB);
+  EXPECT_LT(static_cast<double>(warm) - static_cast<double>(lowest), 8 * kMiB);
 }
 
 // A limit between what detection needs and what recognition at full batches needs: the page is read
