@@ -10,6 +10,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { createPpOcrV4 } from './ppocr_v4.mjs';
 import Ocr from '@gutenye/ocr-node';
 
 const USAGE = 'usage: node ort_ocr.mjs --inputs DIR --models DIR --out FILE [--runs N] [--threads T]';
@@ -55,14 +56,7 @@ const model = (name) => {
   return p;
 };
 
-const ocr = await Ocr.create({
-  models: {
-    detectionPath: model('ch_PP-OCRv4_det_infer.onnx'),
-    recognitionPath: model('ch_PP-OCRv4_rec_infer.onnx'),
-    dictionaryPath: model('ppocr_keys_v1.txt'),
-  },
-  onnxOptions: { intraOpNumThreads: threads, interOpNumThreads: 1 },
-});
+const ocr = await createPpOcrV4(Ocr, model, threads);
 const ortVersion = JSON.parse(fs.readFileSync(
     new URL('./node_modules/onnxruntime-node/package.json', import.meta.url), 'utf8')).version;
 fs.mkdirSync(path.dirname(args.out), { recursive: true });

@@ -16,6 +16,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { createPpOcrV4 } from '../bench_memory/ppocr_v4.mjs';
 import { pathToFileURL } from 'node:url';
 
 const USAGE = 'usage: node ort_ocr_eval.mjs --images DIR --models DIR --out FILE [--limit N] [--threads T]';
@@ -75,14 +76,7 @@ function toSourcePixels(width, height) {
 }
 
 const loadStart = performance.now();
-const ocr = await Ocr.create({
-  models: {
-    detectionPath: model('ch_PP-OCRv4_det_infer.onnx'),
-    recognitionPath: model('ch_PP-OCRv4_rec_infer.onnx'),
-    dictionaryPath: model('ppocr_keys_v1.txt'),
-  },
-  onnxOptions: { intraOpNumThreads: threads, interOpNumThreads: 1 },
-});
+const ocr = await createPpOcrV4(Ocr, model, threads);
 const loadSeconds = (performance.now() - loadStart) / 1000;
 
 const receipts = [];
