@@ -44,8 +44,13 @@ cv::Mat Composite(const cv::Mat& color, const cv::Mat& alpha) {
 
 bool LooksLikePdf(std::string_view bytes) { return bytes.substr(0, 5) == "%PDF-"; }
 
-StatusOr<cv::Mat> ToBgr8(const cv::Mat& image, const std::string& label) {
+StatusOr<cv::Mat> ToBgr8(const cv::Mat& image, const std::string& label, int64_t max_pixels) {
   if (image.empty()) return Status::InvalidArgument(label + ": image is empty");
+  if (static_cast<int64_t>(image.rows) * image.cols > max_pixels) {
+    return Status::InvalidArgument(label + ": image is " + std::to_string(image.cols) + "x" +
+                                   std::to_string(image.rows) + " pixels, more than the limit of " +
+                                   std::to_string(max_pixels));
+  }
   cv::Mat img = image;
   if (img.depth() == CV_16U) {
     img.convertTo(img, CV_8U, 1.0 / 257.0);
@@ -108,12 +113,7 @@ StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const std::string& label, 
     return Status::InvalidArgument(label + ": not a readable image (corrupt, truncated, or a format " +
                                    "OpenCV cannot decode; " + std::to_string(bytes.size()) + " bytes)");
   }
-  if (static_cast<int64_t>(img.rows) * img.cols > max_pixels) {
-    return Status::InvalidArgument(label + ": image is " + std::to_string(img.cols) + "x" +
-                                   std::to_string(img.rows) + " pixels, more than the limit of " +
-                                   std::to_string(max_pixels));
-  }
-  return ToBgr8(img, label);
+  return ToBgr8(img, label, max_pixels);
 }
 
 StatusOr<cv::Mat> ReadImage(const std::string& path, int64_t max_pixels) {

@@ -26,8 +26,10 @@ StatusOr<cv::Mat> ReadImage(const std::string& path, int64_t max_pixels = kDefau
 // `label` names the source in errors (e.g. the request or the file it came from).
 StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const std::string& label,
                               int64_t max_pixels = kDefaultMaxImagePixels);
-// Converts an already decoded image (1, 2, 3 or 4 channels; 8 or 16 bit) to 8-bit BGR as above.
-StatusOr<cv::Mat> ToBgr8(const cv::Mat& image, const std::string& label);
+// Converts an already decoded image (1, 2, 3 or 4 channels; 8 or 16 bit) to 8-bit BGR as above; one of
+// more than `max_pixels` pixels is refused.
+StatusOr<cv::Mat> ToBgr8(const cv::Mat& image, const std::string& label,
+                         int64_t max_pixels = kDefaultMaxImagePixels);
 
 // Whether the bytes start like a PDF file ("%PDF-").
 bool LooksLikePdf(std::string_view bytes);

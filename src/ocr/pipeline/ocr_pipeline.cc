@@ -470,14 +470,7 @@ void OcrRange::State::Advance() {
   inputs.pop_front();
   switch (in.kind) {
     case OcrInput::Kind::kImage:
-      if (static_cast<int64_t>(in.image.rows) * in.image.cols > params.max_image_pixels) {
-        return Fail(
-            in.label, -1,
-            Status::InvalidArgument(in.label + ": the image is " + std::to_string(in.image.cols) + "x" +
-                                    std::to_string(in.image.rows) + " pixels, more than the limit of " +
-                                    std::to_string(params.max_image_pixels)));
-      }
-      return ProcessImage(io::ToBgr8(in.image, in.label), in.label, -1);
+      return ProcessImage(io::ToBgr8(in.image, in.label, params.max_image_pixels), in.label, -1);
     case OcrInput::Kind::kBytes:
       if (io::LooksLikePdf(in.bytes))
         return OpenPdf(io::PdfDocument::Open(std::move(in.bytes), in.label), in.label);
