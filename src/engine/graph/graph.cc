@@ -194,7 +194,17 @@ void Graph::RemoveDeadNodes() {
     }
   }
   for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (!keep[i]) nodes_[i].removed = true;
+    if (keep[i]) continue;
+    nodes_[i].removed = true;
+    // A removed node is never read again: its tensor attributes (an ONNX Constant's value) go with it.
+    for (auto& [name, attr] : nodes_[i].attrs) {
+      if (std::holds_alternative<std::shared_ptr<const Tensor>>(attr)) attr = std::shared_ptr<const Tensor>();
+    }
+  }
+  // Constants no live node reads any more (weights a pass replaced with folded ones) would otherwise stay
+  // resident beside their replacements for the model's lifetime.
+  for (size_t i = 0; i < values_.size(); ++i) {
+    if (!needed[i]) values_[i].constant.reset();
   }
 }
 

@@ -236,6 +236,29 @@ TEST(FoldBatchNormIntoConvTest, FoldsScaleAndShiftIntoNewWeights) {
   EXPECT_EQ(Data(*original_w), std::vector<float>({2.f}));
 }
 
+TEST(OptimizeAtLoadTest, ReleasesTheWeightsFoldingReplaced) {
+  Builder b;
+  ValueId x = b.Input("x", Shape{1, 1, 2, 2});
+  ValueId w = b.Const("w", Shape{1, 1, 1, 1}, {2.f});
+  ValueId mean = b.Const("m", {1}, {1.f});
+  ValueId y = b.Op("Conv", {x, w}, ConvAttrs());
+  NodeId conv = b.last;
+  b.Output(b.Op("BatchNormalization", {y, b.Const("s", {1}, {3.f}), b.Const("B", {1}, {0.5f}), mean,
+                                       b.Const("v", {1}, {4.f})},
+                {{"epsilon", 0.f}}));
+  std::weak_ptr<const Tensor> original_w = b.g.value(w).constant;
+  std::weak_ptr<const Tensor> original_mean = b.g.value(mean).constant;
+
+  ASSERT_TRUE(OptimizeAtLoad(b.g).ok());
+  // The graph no longer holds what no live node reads; the folded weights stay.
+  EXPECT_TRUE(original_w.expired());
+  EXPECT_TRUE(original_mean.expired());
+  const Node& c = b.g.node(conv);
+  ASSERT_EQ(c.inputs.size(), 3u);
+  ASSERT_NE(b.g.value(c.inputs[1]).constant, nullptr);
+  EXPECT_EQ(Data(*b.g.value(c.inputs[1]).constant), std::vector<float>({3.f}));
+}
+
 TEST(FoldBatchNormIntoConvTest, ConvTransposeScalesDimOneAndFoldsBiasAdd) {
   // ConvTranspose weight [C_in 2, C_out 2, 1, 1] = [[1, 2], [3, 4]] (row = input channel).
   Builder b;
