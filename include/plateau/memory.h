@@ -36,6 +36,9 @@ struct ModelMemoryStats {
 struct MemoryStats {
   size_t rss_bytes = 0;       // resident now (whole process, from the OS; 0 if unreadable)
   size_t peak_rss_bytes = 0;  // highest resident so far (whole process, from the OS)
+  // The pipeline's memory ceiling (MemoryCeiling::ceiling_bytes) once OcrPipeline::ComputeMemoryCeiling
+  // has run, else 0.
+  size_t ceiling_bytes = 0;
   std::vector<ModelMemoryStats> models;
 
   size_t weights_bytes() const;  // sum over models
@@ -67,7 +70,31 @@ struct MemoryPrediction {
   size_t total_new_bytes = 0;
   // What the page holds while it runs, cached or not: the three arenas + working buffers.
   size_t peak_bytes = 0;
+  // The pipeline's memory ceiling for any page (MemoryCeiling::ceiling_bytes) once
+  // OcrPipeline::ComputeMemoryCeiling has run, else 0.
+  size_t ceiling_bytes = 0;
 };
+
+// The most the process holds while one pipeline reads any page (OcrPipeline::ComputeMemoryCeiling). With
+// tiled detection the shapes the models run on are a fixed set, so this is a constant of the options:
+// every plan and every arena those shapes need, built, and the buffers of the largest page.
+struct MemoryCeiling {
+  // RSS with every plan built and every arena at its largest (WarmupEveryShape), from the OS: the
+  // process's code, the weights, the plans and the arenas.
+  size_t resident_bytes = 0;
+  // The largest page: page_side x page_side decoded pixels, page_side = text_det_max_side_limit, the
+  // largest page detection runs on at its own resolution. A larger decoded image is resized down to it
+  // and adds 3 bytes per extra decoded pixel while it is held.
+  int page_side = 0;
+  // That page's buffers outside the sessions at their most: the decoded image with either detection's
+  // (tile input, stitched map, bitmap) or recognition's (line crops, covering at most the page, and the
+  // largest batch), plus an allowance for its small allocations (contours, boxes, texts).
+  size_t page_bytes = 0;
+  size_t ceiling_bytes = 0;  // resident_bytes + page_bytes
+};
+
+// One JSON object with the fields above.
+std::string ToJson(const MemoryCeiling& ceiling, int indent = -1);
 
 // One JSON object with the fields above (models as an array); indent < 0 gives one line.
 std::string ToJson(const MemoryStats& stats, int indent = -1);

@@ -336,6 +336,11 @@ class OcrPipeline {
   // schedules. Afterwards no page builds a plan or grows an arena (each session's plan cache holds all
   // of its shapes), so memory is flat from the first page.
   Status WarmupEveryShape(const OcrOverrides& overrides = {});
+  // The pipeline's memory ceiling for any page with these options (plateau/memory.h, MemoryCeiling):
+  // warms every shape (WarmupEveryShape), reads RSS from the OS and adds the largest page's buffers.
+  // Afterwards memory_stats() and PredictMemory report it. Fails with FailedPrecondition under
+  // whole-page detection (text_det_tiled False), whose shapes follow each page's size and have no bound.
+  StatusOr<MemoryCeiling> ComputeMemoryCeiling(const OcrOverrides& overrides = {});
   // Drops every session's cached plans and arena and returns freed heap to the OS (malloc_trim). Weights
   // stay. The next page plans again. Never fails.
   void Trim();

@@ -5,7 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "plateau/ocr.h"
+
 namespace plateau::cli {
+
+// --warmup of ocr and memcheck: builds every plan (OcrPipeline::ComputeMemoryCeiling), prints the memory
+// ceiling on stderr, and refuses a memory_limit below it (InvalidArgument naming both figures).
+Status WarmUpToCeiling(OcrPipeline& pipeline);
 
 // plateau run_model --model F --input NAME=in.npy [...] --output DIR [--threads T]
 int RunModelCommand(const std::vector<std::string>& args);

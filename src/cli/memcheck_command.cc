@@ -325,7 +325,7 @@ StatusOr<std::vector<std::string>> ParseOrders(const Flags& flags) {
 StatusOr<Series> Measure(const OcrOptions& options, const RunSettings& settings,
                          const std::vector<Page>& pages, const std::string& name) {
   PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<OcrPipeline> pipeline, OcrPipeline::Create(options));
-  if (settings.warmup) PLATEAU_RETURN_IF_ERROR(pipeline->WarmupEveryShape());
+  if (settings.warmup) PLATEAU_RETURN_IF_ERROR(WarmUpToCeiling(*pipeline));
   Series s;
   s.name = name;
   s.baseline = static_cast<double>(ReadProcessMemory().rss_bytes);

@@ -276,6 +276,22 @@ class StageTimesSummary {
 
 }  // namespace
 
+Status WarmUpToCeiling(OcrPipeline& pipeline) {
+  PLATEAU_ASSIGN_OR_RETURN(MemoryCeiling c, pipeline.ComputeMemoryCeiling());
+  const auto mib = [](size_t bytes) { return std::to_string((bytes + (1u << 19)) >> 20) + " MiB"; };
+  std::cerr << "plateau: memory ceiling " << mib(c.ceiling_bytes) << " (" << mib(c.resident_bytes)
+            << " resident with every plan built, " << mib(c.page_bytes) << " for a " << c.page_side << "x"
+            << c.page_side << " page)\n";
+  const size_t limit = pipeline.options().memory_limit;
+  if (limit > 0 && limit < c.ceiling_bytes) {
+    return Status::InvalidArgument("flag --memory_limit: " + std::to_string(limit) + " bytes (" + mib(limit) +
+                                   ") is below this pipeline's memory ceiling of " +
+                                   std::to_string(c.ceiling_bytes) + " bytes (" + mib(c.ceiling_bytes) +
+                                   "); raise it, or lower --text_det_max_side_limit or the batch sizes");
+  }
+  return Status::Ok();
+}
+
 int OcrCommand(const std::vector<std::string>& args) {
   for (const std::string& a : args) {
     if (a == "--help" || a == "-h") {
@@ -298,7 +314,7 @@ int OcrCommand(const std::vector<std::string>& args) {
   auto pipeline = OcrPipeline::Create(*options);
   if (!pipeline.ok()) return Fail(AsFlagError(pipeline.status()));
   if (flags->Has("warmup")) {
-    if (Status st = (*pipeline)->WarmupEveryShape(); !st.ok()) return Fail(st);
+    if (Status st = WarmUpToCeiling(**pipeline); !st.ok()) return Fail(st);
   }
   // Made here, once every value has been accepted, so that a refused command leaves nothing behind.
   if (!save_path.empty()) {

@@ -42,6 +42,12 @@ const std::vector<FlagSpec> kServeSpecs = {
      false,
      false,
      {}},
+    {"warmup",
+     "every worker builds every plan before the first request; the memory ceiling is printed and a "
+     "--memory_limit below it refused",
+     false,
+     true,
+     {}},
     {"model_dir", "directory of the models and ppocr_keys_v1.txt (default: models)", false, false, {}},
     {"threads", "intra-op threads per worker (default: cores / workers, at least 1)", false, false, {}},
 };
@@ -62,6 +68,7 @@ StatusOr<server::ServerOptions> ParseServeOptions(const Flags& flags) {
   o.queue = static_cast<int>(queue);
   PLATEAU_ASSIGN_OR_RETURN(long long limit, flags.GetInt("memory_limit", 0, 0, 1ll << 50));
   o.memory_limit = static_cast<size_t>(limit);
+  o.warmup = flags.Has("warmup");
   PLATEAU_ASSIGN_OR_RETURN(
       long long body, flags.GetInt("max_body_bytes", static_cast<long long>(o.max_body_bytes), 1, 1ll << 40));
   o.max_body_bytes = static_cast<size_t>(body);
@@ -124,8 +131,11 @@ int ServeCommand(const std::vector<std::string>& args) {
   (*server)->Start();
   std::cerr << "plateau serve: listening on http://" << options->host << ":" << (*server)->port() << " ("
             << options->workers << " worker" << (options->workers == 1 ? "" : "s") << ", queue "
-            << options->queue << ")\n"
-            << std::flush;
+            << options->queue;
+  if ((*server)->ceiling_bytes() > 0) {
+    std::cerr << ", memory ceiling " << (((*server)->ceiling_bytes() + (1u << 19)) >> 20) << " MiB";
+  }
+  std::cerr << ")\n" << std::flush;
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -29,12 +29,19 @@ std::string ToJson(const MemoryStats& stats, int indent) {
                       {"plan_misses", m.plan_misses},
                       {"plan_evictions", m.plan_evictions}});
   }
-  nlohmann::ordered_json out = {{"rss_bytes", stats.rss_bytes},
-                                {"peak_rss_bytes", stats.peak_rss_bytes},
-                                {"weights_bytes", stats.weights_bytes()},
-                                {"arena_bytes", stats.arena_bytes()},
-                                {"models", std::move(models)}};
+  nlohmann::ordered_json out = {
+      {"rss_bytes", stats.rss_bytes},         {"peak_rss_bytes", stats.peak_rss_bytes},
+      {"ceiling_bytes", stats.ceiling_bytes}, {"weights_bytes", stats.weights_bytes()},
+      {"arena_bytes", stats.arena_bytes()},   {"models", std::move(models)}};
   return out.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+std::string ToJson(const MemoryCeiling& c, int indent) {
+  const nlohmann::ordered_json out = {{"ceiling_bytes", c.ceiling_bytes},
+                                      {"resident_bytes", c.resident_bytes},
+                                      {"page_side", c.page_side},
+                                      {"page_bytes", c.page_bytes}};
+  return out.dump(indent);
 }
 
 }  // namespace plateau

@@ -16,6 +16,10 @@ struct ProcessMemory {
 // Zeros when /proc is not readable.
 ProcessMemory ReadProcessMemory();
 
+// Resets the process's peak RSS (VmHWM) to its current RSS (Linux: "5" written to /proc/self/clear_refs),
+// so that a later peak_rss_bytes is the highest since now. Returns false when the kernel refused.
+bool ResetPeakRss();
+
 // Drops the resident pages of the process's executable file mappings (the code of plateau and its
 // libraries: every private mapping of a file with permissions r-xp) from its RSS with
 // madvise(MADV_DONTNEED). Code is never written, so its pages are clean copies of the file: they stay in

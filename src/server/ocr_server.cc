@@ -223,8 +223,25 @@ StatusOr<std::unique_ptr<OcrServer>> OcrServer::Create(const ServerOptions& opti
     pipelines.push_back(std::move(sibling));
   }
   pipelines.insert(pipelines.begin(), std::move(first));
+  size_t ceiling = 0;
+  if (options.warmup) {
+    for (size_t i = 0; i + 1 < pipelines.size(); ++i) {
+      PLATEAU_RETURN_IF_ERROR(
+          pipelines[i]->WarmupEveryShape().WithContext("warming up worker " + std::to_string(i + 1)));
+    }
+    // The last worker's ceiling sees the others warm in RSS; each worker may hold a largest page at once.
+    PLATEAU_ASSIGN_OR_RETURN(MemoryCeiling last, pipelines.back()->ComputeMemoryCeiling());
+    ceiling = last.resident_bytes + pipelines.size() * last.page_bytes;
+    if (options.memory_limit > 0 && options.memory_limit < ceiling) {
+      return Status::InvalidArgument(
+          "memory_limit " + std::to_string(options.memory_limit) + " bytes is below the memory ceiling of " +
+          std::to_string(options.workers) + " warm worker(s), " + std::to_string(ceiling) +
+          " bytes; raise it, or run fewer workers or a lower text_det_max_side_limit");
+    }
+  }
 
   std::unique_ptr<OcrServer> s(new OcrServer(options));
+  s->ceiling_bytes_ = ceiling;
   OcrServer* self = s.get();
   const auto idle_after = std::chrono::milliseconds(static_cast<int64_t>(options.idle_trim_seconds * 1000));
   s->pool_ = std::make_unique<WorkerPool>(std::move(pipelines), static_cast<size_t>(options.queue),

@@ -84,6 +84,10 @@ struct ServerOptions {
   size_t memory_limit = 0;
   int retry_after_seconds = 1;  // the Retry-After of a 503
   bool visualize = true;        // for requests without "visualize": PaddleX's default is to draw
+  // Every worker builds every plan before the first request (OcrPipeline::WarmupEveryShape), and the
+  // process's memory ceiling is computed: what the warm workers hold plus the largest page's buffers
+  // for each worker at once. A memory_limit below it fails Create, naming both figures.
+  bool warmup = false;
   OcrOptions ocr;               // the pipeline's models and defaults
 };
 
@@ -97,6 +101,8 @@ class OcrServer {
 
   // The bound port (the chosen one when options.port was 0).
   int port() const { return port_; }
+  // The process's memory ceiling computed at Create with options.warmup, else 0.
+  size_t ceiling_bytes() const { return ceiling_bytes_; }
   // Starts serving in a background thread. Call once.
   void Start();
   // Drains: stops accepting connections, answers every request already received (running or queued),
@@ -122,6 +128,7 @@ class OcrServer {
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<WorkerPool> pool_;
   ServerMetrics metrics_;
+  size_t ceiling_bytes_ = 0;
   int port_ = 0;
   std::thread listener_;
   std::mutex stop_mu_;

@@ -735,11 +735,12 @@ TEST(OcrServerTest, MemoryLimitRefusesAPageThatCannotFit) {
   ASSERT_EQ(before.status, 200) << before.body.dump();
   EXPECT_GE(LabelsFound(before.body), 5);
 
-  // 4000 x 3000: detection runs at about that size, and its input tensor alone is 3 x 4000 x 3008 floats
-  // (144 MB), the first feature map at half resolution with 32 channels 385 MB more: far over 400 MB
-  // with the models loaded.
+  // 4000 x 3000 on the whole page (tiles would fit it): detection's input tensor alone is 3 x 4000 x 3008
+  // floats (144 MB), the first feature map at half resolution with 32 channels 385 MB more: far over
+  // 400 MB with the models loaded.
   Answer big =
-      Post(server.port(), FileBody(EncodePng(cv::Mat(3000, 4000, CV_8UC3, cv::Scalar(255, 255, 255)))));
+      Post(server.port(), FileBody(EncodePng(cv::Mat(3000, 4000, CV_8UC3, cv::Scalar(255, 255, 255))),
+                                   ", \"textDetTiled\": false"));
   EXPECT_EQ(big.status, 422) << big.body.dump();
   EXPECT_EQ(big.body.value("errorCode", 0), 422);
   EXPECT_NE(big.body.value("errorMsg", "").find("memory_limit"), std::string::npos) << big.body.dump();

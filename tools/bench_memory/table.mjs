@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Prints the memory benchmark's markdown table from `plateau memcheck --series ... --json` output.
-//   node table.mjs summary.json [inputs/manifest.json]
+//   node table.mjs summary.json [inputs/manifest.json] [description of the workload]
 import fs from 'node:fs';
 
-const [summaryPath, manifestPath] = process.argv.slice(2);
+const [summaryPath, manifestPath, description] = process.argv.slice(2);
 if (!summaryPath) {
   console.error('usage: node table.mjs summary.json [manifest.json]');
   process.exit(2);
@@ -16,6 +16,7 @@ const manifest = manifestPath && fs.existsSync(manifestPath) ? JSON.parse(fs.rea
 console.log(`Memory benchmark, ${new Date().toISOString().slice(0, 10)}` +
     (manifest ? `: ${manifest.images.length} images of sroie rescaled by seeded factors in ` +
       `[${manifest.settings.minScale}, ${manifest.settings.maxScale}] (${manifest.distinct_sizes} distinct sizes)` : '') +
+    (description ? `: ${description}` : '') +
     '.');
 console.log();
 console.log('| engine | runs | warm-up runs | warm-up cost MiB | plateau RSS MiB | slope B/run (2nd half) |' +

@@ -158,41 +158,23 @@ void SortQuadsReadingOrder(DetBoxes* boxes) {
   *boxes = std::move(sorted);
 }
 
-StatusOr<DetBoxes> DbPostprocess(const cv::Mat& prob, int dest_height, int dest_width,
-                                 const DbOptions& options) {
-  if (prob.empty()) return Status::InvalidArgument("DB post-processing: the probability map is empty");
-  if (prob.type() != CV_32FC1) {
-    return Status::InvalidArgument("DB post-processing: the probability map has OpenCV type " +
-                                   std::to_string(prob.type()) + "; expected one float32 channel (CV_32FC1)");
-  }
-  if (dest_height <= 0 || dest_width <= 0) {
-    return Status::InvalidArgument("DB post-processing: destination image size " +
-                                   std::to_string(dest_height) + "x" + std::to_string(dest_width) +
-                                   " is not positive");
-  }
-  PLATEAU_RETURN_IF_ERROR(CheckOptions(options));
-
-  // numpy compares a float32 map with a Python float in float32, so the threshold is rounded to float.
-  const float thresh = static_cast<float>(options.thresh);
-  cv::Mat bitmap(prob.rows, prob.cols, CV_8UC1);
-  for (int y = 0; y < prob.rows; ++y) {
-    const float* in = prob.ptr<float>(y);
-    uint8_t* out = bitmap.ptr<uint8_t>(y);
-    for (int x = 0; x < prob.cols; ++x) out[x] = in[x] > thresh ? 255 : 0;
-  }
+// The boxes of a thresholded map: contours of `bitmap` (dilated first when asked), each scored by the mean
+// of `score` inside it times `score_scale`.
+static StatusOr<DetBoxes> BoxesFromMaps(cv::Mat bitmap, const cv::Mat& score_map, double score_scale,
+                                        int dest_height, int dest_width, const DbOptions& options) {
   if (options.use_dilation) cv::dilate(bitmap, bitmap, cv::Mat::ones(2, 2, CV_8UC1));
 
   std::vector<std::vector<cv::Point>> contours;
   cv::findContours(bitmap, contours, cv::RETR_LIST, cv::CHAIN_APPROX_SIMPLE);
 
-  const double width_scale = static_cast<double>(dest_width) / prob.cols;
-  const double height_scale = static_cast<double>(dest_height) / prob.rows;
+  const double width_scale = static_cast<double>(dest_width) / bitmap.cols;
+  const double height_scale = static_cast<double>(dest_height) / bitmap.rows;
   const size_t candidates = std::min(contours.size(), static_cast<size_t>(options.max_candidates));
   DetBoxes result;
   for (size_t c = 0; c < candidates; ++c) {
     const MiniBox tight = MinimumAreaBox(contours[c]);
     if (tight.short_side < options.min_size) continue;
-    const double score = BoxScoreFast(prob, tight.quad);
+    const double score = BoxScoreFast(score_map, tight.quad) * score_scale;
     if (options.box_thresh > score) continue;
     const std::vector<cv::Point> grown = UnclipQuad(tight.quad, options.unclip_ratio);
     if (grown.empty()) continue;
@@ -211,6 +193,51 @@ StatusOr<DetBoxes> DbPostprocess(const cv::Mat& prob, int dest_height, int dest_
   }
   SortQuadsReadingOrder(&result);
   return result;
+}
+
+static Status CheckDest(int dest_height, int dest_width) {
+  if (dest_height <= 0 || dest_width <= 0) {
+    return Status::InvalidArgument("DB post-processing: destination image size " +
+                                   std::to_string(dest_height) + "x" + std::to_string(dest_width) +
+                                   " is not positive");
+  }
+  return Status::Ok();
+}
+
+StatusOr<DetBoxes> DbPostprocess(const cv::Mat& prob, int dest_height, int dest_width,
+                                 const DbOptions& options) {
+  if (prob.empty()) return Status::InvalidArgument("DB post-processing: the probability map is empty");
+  if (prob.type() != CV_32FC1) {
+    return Status::InvalidArgument("DB post-processing: the probability map has OpenCV type " +
+                                   std::to_string(prob.type()) + "; expected one float32 channel (CV_32FC1)");
+  }
+  PLATEAU_RETURN_IF_ERROR(CheckDest(dest_height, dest_width));
+  PLATEAU_RETURN_IF_ERROR(CheckOptions(options));
+
+  // numpy compares a float32 map with a Python float in float32, so the threshold is rounded to float.
+  const float thresh = static_cast<float>(options.thresh);
+  cv::Mat bitmap(prob.rows, prob.cols, CV_8UC1);
+  for (int y = 0; y < prob.rows; ++y) {
+    const float* in = prob.ptr<float>(y);
+    uint8_t* out = bitmap.ptr<uint8_t>(y);
+    for (int x = 0; x < prob.cols; ++x) out[x] = in[x] > thresh ? 255 : 0;
+  }
+  return BoxesFromMaps(std::move(bitmap), prob, 1.0, dest_height, dest_width, options);
+}
+
+StatusOr<DetBoxes> DbPostprocessSplit(cv::Mat bitmap, const cv::Mat& score, int dest_height, int dest_width,
+                                      const DbOptions& options) {
+  if (bitmap.empty() || bitmap.type() != CV_8UC1 || score.type() != CV_16UC1 ||
+      score.size() != bitmap.size()) {
+    return Status::InvalidArgument(
+        "DB post-processing: expected a CV_8UC1 bitmap and a CV_16UC1 score map of one size, got types " +
+        std::to_string(bitmap.type()) + " and " + std::to_string(score.type()) + ", sizes " +
+        std::to_string(bitmap.rows) + "x" + std::to_string(bitmap.cols) + " and " +
+        std::to_string(score.rows) + "x" + std::to_string(score.cols));
+  }
+  PLATEAU_RETURN_IF_ERROR(CheckDest(dest_height, dest_width));
+  PLATEAU_RETURN_IF_ERROR(CheckOptions(options));
+  return BoxesFromMaps(std::move(bitmap), score, 1.0 / kScoreMapScale, dest_height, dest_width, options);
 }
 
 StatusOr<DetBoxes> DbPostprocess(const TensorView& prob, int dest_height, int dest_width,

@@ -318,5 +318,39 @@ TEST(DbPostprocessTest, TensorViewInputMatchesMatInput) {
   EXPECT_EQ(from_view->quads, from_mat->quads);
 }
 
+// The split map (bitmap + 16-bit scores, as tiled detection stitches it) gives the float map's boxes, and
+// its scores within 1e-4, on a map of varied probabilities: boxes near box_thresh and pixels near thresh.
+TEST(DbPostprocessTest, SplitMapMatchesTheFloatMap) {
+  cv::Mat map(200, 300, CV_32FC1);
+  cv::RNG rng(7);
+  rng.fill(map, cv::RNG::UNIFORM, 0.0, 0.29);
+  for (int k = 0; k < 12; ++k) {
+    const int x = 5 + 24 * k, y = 8 + 15 * k;
+    cv::Mat block = map(cv::Rect(x, y, 20, 10));
+    rng.fill(block, cv::RNG::UNIFORM, 0.3 + 0.05 * k, 0.35 + 0.05 * k);
+  }
+  map.at<float>(3, 3) = 0.3f;  // exactly at thresh: background in both
+  DbOptions options;
+  options.box_thresh = 0.5;
+  StatusOr<DetBoxes> from_float = DbPostprocess(map, 400, 600, options);
+  cv::Mat bitmap(map.size(), CV_8UC1), score(map.size(), CV_16UC1);
+  for (int y = 0; y < map.rows; ++y) {
+    for (int x = 0; x < map.cols; ++x) {
+      const float p = map.at<float>(y, x);
+      bitmap.at<uint8_t>(y, x) = p > 0.3f ? 255 : 0;
+      score.at<uint16_t>(y, x) = static_cast<uint16_t>(std::lround(p * kScoreMapScale));
+    }
+  }
+  StatusOr<DetBoxes> from_split = DbPostprocessSplit(bitmap, score, 400, 600, options);
+  ASSERT_TRUE(from_float.ok() && from_split.ok());
+  ASSERT_GT(from_float->quads.size(), 3u);
+  EXPECT_EQ(from_split->quads, from_float->quads);
+  ASSERT_EQ(from_split->scores.size(), from_float->scores.size());
+  for (size_t i = 0; i < from_float->scores.size(); ++i) {
+    EXPECT_NEAR(from_split->scores[i], from_float->scores[i], 1e-4) << i;
+  }
+  EXPECT_EQ(DbPostprocessSplit(bitmap, map, 400, 600, options).status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace plateau::ocr

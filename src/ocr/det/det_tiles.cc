@@ -137,8 +137,9 @@ size_t DetWorkingBytes(int rows, int cols, const DetTilePlan& plan) {
   const size_t tile = static_cast<size_t>(plan.tile.height) * static_cast<size_t>(plan.tile.width);
   const bool resized = plan.page.height != rows || plan.page.width != cols;
   const bool padded = plan.tile.height > plan.page.height || plan.tile.width > plan.page.width;
-  // Map (4 bytes a pixel) and bitmap (1), plus the contour search's own copy of the bitmap.
-  return decoded + (resized ? page * 3 : 0) + tile * 3 * sizeof(float) + (padded ? tile * 3 : 0) + page * 6;
+  // The stitched map as a bitmap (1 byte a pixel) and 16-bit scores (2), plus the contour search's own copy
+  // of the bitmap.
+  return decoded + (resized ? page * 3 : 0) + tile * 3 * sizeof(float) + (padded ? tile * 3 : 0) + page * 4;
 }
 
 std::vector<SizeHw> DetTileShapes(const DetTileOptions& options) {

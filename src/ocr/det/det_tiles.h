@@ -87,7 +87,7 @@ StatusOr<DetTilePlan> PlanDetTiles(SizeHw page, const DetTileOptions& options);
 
 // Bytes detection of a decoded rows x cols BGR image following `plan` holds outside the session's arena,
 // at most: the decoded image, the resized page when it is a new buffer (8-bit), one tile's float input
-// and its padded pixels, the page's float map and the post-processing's bitmap.
+// and its padded pixels, the page's stitched map (bitmap and 16-bit scores) and the contour search's copy.
 size_t DetWorkingBytes(int rows, int cols, const DetTilePlan& plan);
 
 // Every tile shape the options can give, whatever the page: the ladder's sides on one axis times those on

@@ -144,7 +144,7 @@ TEST(DetTilesTest, WorkingBytesCountTheMapAndOneTileNotAFloatPage) {
   const size_t page = size_t{4000} * 4000;
   const size_t bytes = DetWorkingBytes(4000, 4000, *plan);
   // Decoded pixels (3 a pixel), map and bitmaps (6), one tile's floats; far below a float page (12).
-  EXPECT_EQ(bytes, page * 3 + page * 6 + size_t{1024} * 1024 * 12);
+  EXPECT_EQ(bytes, page * 3 + page * 4 + size_t{1024} * 1024 * 12);
 }
 
 }  // namespace

@@ -83,9 +83,13 @@ std::string SizeText(int rows, int cols) { return std::to_string(rows) + "x" + s
 }  // namespace
 
 struct TextDetector::PageMap {
-  // The page's probability map. Whole-page detection leaves it a view into the session's arena, valid
-  // until the session's next run.
+  // Whole-page detection: the page's probability map, a view into the session's arena, valid until the
+  // session's next run.
   cv::Mat map;
+  // Tiled detection: the stitched map in two parts (DbPostprocessSplit), the thresholded bitmap and the
+  // 16-bit score, 3 bytes a pixel where a float map and its bitmap take 5.
+  cv::Mat bitmap;
+  cv::Mat score;
   int source_height = 0;
   int source_width = 0;
   DbOptions db;
@@ -185,7 +189,10 @@ StatusOr<TextDetector::PageMap> TextDetector::RunModel(const cv::Mat& bgr, const
   PLATEAU_ASSIGN_OR_RETURN(DetResizedPage page, ResizeForDet(bgr, params.resize));
   PLATEAU_ASSIGN_OR_RETURN(DetTilePlan plan,
                            PlanDetTiles(SizeHw{page.bgr.rows, page.bgr.cols}, options_.tiles));
-  result.map.create(plan.page.height, plan.page.width, CV_32FC1);
+  result.bitmap.create(plan.page.height, plan.page.width, CV_8UC1);
+  result.score.create(plan.page.height, plan.page.width, CV_16UC1);
+  // Compared in float32, as the float map's post-processing does.
+  const float thresh = static_cast<float>(params.db.thresh);
   PLATEAU_ASSIGN_OR_RETURN(Tensor input,
                            Tensor::Zeros(DType::kFloat32, Shape({1, 3, plan.tile.height, plan.tile.width})));
   const cv::Rect page_rect(0, 0, plan.page.width, plan.page.height);
@@ -215,7 +222,12 @@ StatusOr<TextDetector::PageMap> TextDetector::RunModel(const cv::Mat& bgr, const
     for (int y = tile.core.y; y < tile.core.y + tile.core.height; ++y) {
       const float* from =
           out + static_cast<size_t>(y - tile.window.y) * plan.tile.width + (tile.core.x - tile.window.x);
-      std::memcpy(result.map.ptr<float>(y) + tile.core.x, from, sizeof(float) * tile.core.width);
+      uint8_t* bits = result.bitmap.ptr<uint8_t>(y) + tile.core.x;
+      uint16_t* score = result.score.ptr<uint16_t>(y) + tile.core.x;
+      for (int x = 0; x < tile.core.width; ++x) {
+        bits[x] = from[x] > thresh ? 255 : 0;
+        score[x] = cv::saturate_cast<uint16_t>(from[x] * static_cast<float>(kScoreMapScale));
+      }
     }
   }
   return result;
@@ -223,12 +235,21 @@ StatusOr<TextDetector::PageMap> TextDetector::RunModel(const cv::Mat& bgr, const
 
 StatusOr<DetBoxes> TextDetector::Detect(const cv::Mat& bgr, const DetParams& overrides) {
   PLATEAU_ASSIGN_OR_RETURN(PageMap page, RunModel(bgr, overrides));
+  if (!page.bitmap.empty()) {
+    return DbPostprocessSplit(std::move(page.bitmap), page.score, page.source_height, page.source_width,
+                              page.db);
+  }
   // A whole-page map is a view into the session's arena: post-processing reads it before the next run.
   return DbPostprocess(page.map, page.source_height, page.source_width, page.db);
 }
 
 StatusOr<cv::Mat> TextDetector::ProbabilityMap(const cv::Mat& bgr, const DetParams& overrides) {
   PLATEAU_ASSIGN_OR_RETURN(PageMap page, RunModel(bgr, overrides));
+  if (!page.score.empty()) {
+    cv::Mat map;
+    page.score.convertTo(map, CV_32F, 1.0 / kScoreMapScale);
+    return map;
+  }
   // A view into the arena would change with the next run; the caller gets its own copy.
   return page.map.isContinuous() && page.map.u != nullptr ? page.map : page.map.clone();
 }

@@ -323,7 +323,8 @@ TEST_F(TextDetectorModelTest, TiledDetectionFindsTheBoxesOfWholePageDetection) {
 
 TEST_F(TextDetectorModelTest, TiledMapEqualsWholePageMapOnAPageOfOneTile) {
   SKIP_WITHOUT_MODEL();
-  // A page of exactly one tile shape runs the same input either way.
+  // A page of exactly one tile shape runs the same input either way; the tiled map is kept in 16 bits
+  // (DbPostprocessSplit), so it is the model's map rounded to the nearest 1/65535.
   cv::Mat page(512, 768, CV_8UC3, cv::Scalar(255, 255, 255));
   cv::putText(page, "TOTAL 12.50", cv::Point(40, 200), cv::FONT_HERSHEY_SIMPLEX, 2.0, cv::Scalar(0, 0, 0), 4);
   DetParams whole_page;
@@ -333,7 +334,7 @@ TEST_F(TextDetectorModelTest, TiledMapEqualsWholePageMapOnAPageOfOneTile) {
   auto tiled = detector_->ProbabilityMap(page);
   ASSERT_TRUE(tiled.ok()) << tiled.status().ToString();
   ASSERT_EQ(whole->size(), tiled->size());
-  EXPECT_EQ(cv::norm(*whole, *tiled, cv::NORM_INF), 0.0);
+  EXPECT_LE(cv::norm(*whole, *tiled, cv::NORM_INF), 0.5 / kScoreMapScale + 1e-9);
 }
 
 // The detection memory of a tiled detector is that of its tile shapes: once they are planned, pages of

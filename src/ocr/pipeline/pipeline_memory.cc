@@ -34,6 +34,7 @@ struct PageShapes {
   std::vector<Shape> cls;
   std::vector<Shape> rec;
   size_t working_bytes = 0;
+  size_t det_working_bytes = 0;  // detection's part of working_bytes (DetWorkingBytes)
 };
 
 size_t FloatBytes(const Shape& s) { return static_cast<size_t>(s.num_elements()) * sizeof(float); }
@@ -63,7 +64,8 @@ StatusOr<PageShapes> ShapesForPage(const OcrOptions& o, const OcrOverrides& v, c
   PageShapes shapes;
   // Every tile of the page has this one shape.
   shapes.det = Shape({1, 3, det.tile.height, det.tile.width});
-  shapes.working_bytes = ocr::DetWorkingBytes(page.height, page.width, det);
+  shapes.det_working_bytes = ocr::DetWorkingBytes(page.height, page.width, det);
+  shapes.working_bytes = shapes.det_working_bytes;
   if (lines.empty()) {
     // Unknown lines: a full orientation batch, and the recognition shapes of the most pixels (the
     // schedule's bound), the worst case.
@@ -150,7 +152,39 @@ StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::
   // heap once its mmap threshold has risen (it does after the first large free) and keeps those pages.
   p.total_new_bytes = p.new_arena_bytes + p.new_plan_bytes + p.new_packed_weights_bytes + p.working_bytes;
   p.peak_bytes = need[0] + need[1] + need[2] + p.working_bytes;
+  p.ceiling_bytes = stages_->ceiling_bytes;
   return p;
+}
+
+// The page's many small allocations beside its large buffers (contours, boxes, texts, the result) and the
+// heap pages they leave partly used: an allowance, above what pages up to 4000x4000 were measured to add
+// (docs/MEMORY.md, "Ceiling").
+constexpr size_t kPageSmallBytes = 8u << 20;
+
+StatusOr<MemoryCeiling> OcrPipeline::ComputeMemoryCeiling(const OcrOverrides& overrides) {
+  if (!overrides.text_det_tiled.value_or(options_.text_det_tiled)) {
+    return Status::FailedPrecondition(
+        "the memory ceiling needs tiled detection (text_det_tiled True): on the whole page, detection's "
+        "plan and arena follow each page's size");
+  }
+  PLATEAU_RETURN_IF_ERROR(WarmupEveryShape(overrides));
+  // What building left freed in the heap is not part of the ceiling: the pages go back first.
+  malloc_trim(0);
+  MemoryCeiling c;
+  c.resident_bytes = ReadProcessMemory().rss_bytes;
+  c.page_side = overrides.text_det_max_side_limit.value_or(options_.text_det_max_side_limit);
+  const cv::Size page(c.page_side, c.page_side);
+  PLATEAU_ASSIGN_OR_RETURN(PageShapes shapes,
+                           ShapesForPage(options_, overrides, page, {}, stages_->det->options().tiles));
+  // Detection's buffers and recognition's never coexist: the map and bitmap are gone before the lines are
+  // cut out. Both phases hold the decoded page; the crops of a page's lines cover at most the page.
+  const size_t decoded = static_cast<size_t>(page.area()) * 3;
+  const size_t largest_batch =
+      shapes.working_bytes - std::min(shapes.working_bytes, shapes.det_working_bytes);
+  c.page_bytes = std::max(shapes.det_working_bytes, decoded + decoded + largest_batch) + kPageSmallBytes;
+  c.ceiling_bytes = c.resident_bytes + c.page_bytes;
+  stages_->ceiling_bytes = c.ceiling_bytes;
+  return c;
 }
 
 Status OcrPipeline::WarmupEveryShape(const OcrOverrides& overrides) {
@@ -213,6 +247,7 @@ MemoryStats OcrPipeline::memory_stats() const {
   const ProcessMemory os = ReadProcessMemory();
   stats.rss_bytes = os.rss_bytes;
   stats.peak_rss_bytes = os.peak_rss_bytes;
+  stats.ceiling_bytes = stages_->ceiling_bytes;
   stats.models.push_back(StatsOf("det", stages_->det->session()));
   stats.models.push_back(StatsOf("cls", stages_->cls->session()));
   stats.models.push_back(StatsOf("rec", stages_->rec->session()));

@@ -29,6 +29,8 @@ struct OcrPipeline::Stages {
   // Whether det, cls and rec were admitted once by the memory budget (memory_budget.h): a stage's first
   // run also pages in its code.
   bool budget_stage_ran[3] = {false, false, false};
+  // ComputeMemoryCeiling's figure, 0 until it ran.
+  size_t ceiling_bytes = 0;
 
   Status OpenSessions(const OcrOptions& options);
 
