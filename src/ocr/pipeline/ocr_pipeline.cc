@@ -19,6 +19,7 @@
 #include "ocr/pipeline/result_files.h"
 #include "ocr/pipeline/stages.h"
 #include "ocr/rec/text_recognizer.h"
+#include "plateau/model_dir.h"
 #include "plateau/ocr.h"
 
 namespace plateau {
@@ -195,7 +196,10 @@ StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Create(const OcrOptions& opt
   p->options_ = options;
   p->stages_ = std::make_unique<Stages>();
   Stages& s = *p->stages_;
-  const fs::path dir(options.model_dir);
+  if (p->options_.model_dir.empty()) {
+    PLATEAU_ASSIGN_OR_RETURN(p->options_.model_dir, FindModelDir());
+  }
+  const fs::path dir(p->options_.model_dir);
   if (!options.doc_orientation_model.empty()) {
     // PaddleX's ONNX model directories hold the model as inference.onnx.
     fs::path doc_path(options.doc_orientation_model);
