@@ -57,8 +57,11 @@ grep -q "share/plateau/models" cmake.err || fail "the program did not load the i
 cmp -s cmake.json cli.json || fail "the find_package program and plateau ocr disagree"
 cmp -s pc.json cli.json || fail "the pkg-config program and plateau ocr disagree"
 # The receipt's first labelled line (the shop's name), from the labels, not from plateau.
+# Letters and digits only: the model's spacing and case vary.
 first_line="$(head -n1 "$label" | cut -d, -f9-)"
-grep -qF "\"$first_line\"" cli.json || fail "the receipt's first line '$first_line' is not among the recognised texts"
+squeeze() { tr -d ' ' | tr '[:lower:]' '[:upper:]'; }
+grep -qF "\"$(printf '%s' "$first_line" | squeeze)\"" <(squeeze < cli.json) ||
+  fail "the receipt's first line '$first_line' is not among the recognised texts"
 echo "install test: the installed plateau ocr and both programs read '$first_line' with the installed models"
 
 # Without models anywhere the error names every place looked at and how to get them.
