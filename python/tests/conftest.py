@@ -47,7 +47,7 @@ def binary() -> Path:
 @pytest.fixture(scope="session")
 def ocr():
     from plateau import PaddleOCR
-    return PaddleOCR(cpu_threads=2)
+    return PaddleOCR(cpu_threads=1)
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,7 @@ echo "install test: built a program with find_package(plateau)"
 PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --exists plateau || fail "pkg-config does not find plateau"
 # shellcheck disable=SC2046
 g++ -std=c++20 "$tmp/src/main.cc" -o "$tmp/pc-consumer" $(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs plateau) \
-  -Wl,-rpath,"$libdir" || fail "building with pkg-config --cflags --libs plateau"
+  -Wl,-rpath,"$libdir" > "$tmp/pc-build.log" 2>&1 || { cat "$tmp/pc-build.log"; fail "building with pkg-config --cflags --libs plateau"; }
 echo "install test: built a program with pkg-config"
 
 mkdir "$tmp/elsewhere"
