@@ -177,7 +177,8 @@ def _options_from_kwargs(kwargs: Dict[str, Any]) -> Tuple[Dict[str, Any], bool]:
                 raise TypeError(f"{name} must be a path, got {value!r}")
             options[name] = os.fspath(value)
 
-    warmup = bool(params.get("warmup") or False)
+    warmup = params.get("warmup")
+    warmup = False if warmup is None else _check_type("warmup", warmup, _BOOL)
     return options, warmup
 
 

@@ -4,6 +4,7 @@ second thread, and the memory calls (memory_stats, trim, predict_memory)."""
 import gc
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -139,3 +140,18 @@ def test_memory_stats_trim_and_predict_memory(receipt):
         ocr.predict_memory((0, 100))
     with pytest.raises(TypeError):
         ocr.predict_memory("big")
+
+
+def test_idle_trim_hands_memory_back_once_idle(eval_dir):
+    ocr = PaddleOCR(cpu_threads=1, idle_trim_seconds=1)
+    ocr.predict(str(eval_dir / "simple" / "simple.png"))
+    assert sum(m["arena_bytes"] for m in ocr.memory_stats()["models"]) > 0
+    # Polled, not timed: the trim comes from the instance's own thread some time after a second idle.
+    for _ in range(300):
+        if sum(m["arena_bytes"] for m in ocr.memory_stats()["models"]) == 0:
+            break
+        time.sleep(0.1)
+    assert sum(m["arena_bytes"] for m in ocr.memory_stats()["models"]) == 0
+    assert ocr.predict(str(eval_dir / "simple" / "simple.png"))[0]["rec_texts"]
+    with pytest.raises(TypeError, match="warmup"):
+        PaddleOCR(warmup="yes")

@@ -61,8 +61,12 @@ std::string Default(const T& value) {
 const std::vector<FlagSpec> kOcrSpecs = {
     {"input", "image, PDF or directory of them", true, false, {"i"}},
     {"save_path", "directory to write {stem}_res.json and {stem}_ocr_res_img.png to", false, false, {}},
-    {"model_dir", "directory of the models and ppocr_keys_v1.txt (default: $PLATEAU_MODEL_DIR, else the installed "
-     "share/plateau/models, else ./models)", false, false, {}},
+    {"model_dir",
+     "directory of the models and ppocr_keys_v1.txt (default: $PLATEAU_MODEL_DIR, else the installed "
+     "share/plateau/models, else ./models)",
+     false,
+     false,
+     {}},
     {"threads", "intra-op threads per model (0 = all cores)", false, false, {}},
     {"use_doc_orientation_classify",
      "True/False (default False): turn pages upright first",
@@ -412,17 +416,18 @@ int ForEachImage(const Flags& flags, Fn one) {
   return any_failed ? 1 : 0;
 }
 
-// Parses the flags and finds the model directory as plateau ocr does (--model_dir, else
-// $PLATEAU_MODEL_DIR, the installed share directory, ./models).
 StatusOr<Flags> ParseModuleFlags(const std::vector<FlagSpec>& specs, const std::vector<std::string>& args,
-                                 int* threads, std::string* model_dir) {
+                                 int* threads) {
   PLATEAU_ASSIGN_OR_RETURN(Flags flags, Flags::Parse(specs, args, 2));
   if (flags.GetAll("input").empty()) return Status::InvalidArgument("flag --input (-i) is required");
   PLATEAU_ASSIGN_OR_RETURN(long long t, flags.GetInt("threads", 0, 0, 1024));
   *threads = static_cast<int>(t);
-  PLATEAU_ASSIGN_OR_RETURN(*model_dir, FindModelDir(flags.Get("model_dir")));
   return flags;
 }
+
+// The model directory as plateau ocr finds it (--model_dir, else $PLATEAU_MODEL_DIR, the installed share
+// directory, ./models); looked for once the other flags are accepted, so that a bad flag is named first.
+StatusOr<std::string> ModuleModelDir(const Flags& flags) { return FindModelDir(flags.Get("model_dir")); }
 
 std::string ModelPath(const std::string& model_dir, const std::string& file) {
   return (std::filesystem::path(model_dir) / file).string();
@@ -442,11 +447,9 @@ int TextDetectionCommand(const std::vector<std::string>& args) {
     return 0;
   }
   int threads = 0;
-  std::string model_dir;
-  auto flags = ParseModuleFlags(specs, args, &threads, &model_dir);
+  auto flags = ParseModuleFlags(specs, args, &threads);
   if (!flags.ok()) return Fail(flags.status());
   ocr::TextDetectorOptions options;
-  options.model_path = ModelPath(model_dir, OcrOptions().det_model);
   options.threads = threads;
   auto limit = flags->GetInt("limit_side_len", options.limit_side_len, 1, 100000);
   if (!limit.ok()) return Fail(limit.status());
@@ -479,6 +482,9 @@ int TextDetectionCommand(const std::vector<std::string>& args) {
     }
     *b.field = *v;
   }
+  auto model_dir = ModuleModelDir(*flags);
+  if (!model_dir.ok()) return Fail(model_dir.status());
+  options.model_path = ModelPath(*model_dir, OcrOptions().det_model);
   auto detector = ocr::TextDetector::Create(options);
   if (!detector.ok()) return Fail(detector.status());
   return ForEachImage(*flags, [&](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
@@ -503,12 +509,13 @@ int TextRecognitionCommand(const std::vector<std::string>& args) {
     return 0;
   }
   int threads = 0;
-  std::string model_dir;
-  auto flags = ParseModuleFlags(kModuleSpecs, args, &threads, &model_dir);
+  auto flags = ParseModuleFlags(kModuleSpecs, args, &threads);
   if (!flags.ok()) return Fail(flags.status());
+  auto model_dir = ModuleModelDir(*flags);
+  if (!model_dir.ok()) return Fail(model_dir.status());
   ocr::TextRecognizerOptions options;
-  options.model_path = ModelPath(model_dir, OcrOptions().rec_model);
-  options.dict_path = ModelPath(model_dir, OcrOptions().rec_dict);
+  options.model_path = ModelPath(*model_dir, OcrOptions().rec_model);
+  options.dict_path = ModelPath(*model_dir, OcrOptions().rec_dict);
   options.threads = threads;
   auto recognizer = ocr::TextRecognizer::Create(options);
   if (!recognizer.ok()) return Fail(recognizer.status());
@@ -528,11 +535,12 @@ int TextlineOrientationCommand(const std::vector<std::string>& args) {
     return 0;
   }
   int threads = 0;
-  std::string model_dir;
-  auto flags = ParseModuleFlags(kModuleSpecs, args, &threads, &model_dir);
+  auto flags = ParseModuleFlags(kModuleSpecs, args, &threads);
   if (!flags.ok()) return Fail(flags.status());
+  auto model_dir = ModuleModelDir(*flags);
+  if (!model_dir.ok()) return Fail(model_dir.status());
   ocr::TextlineClassifierOptions options;
-  options.model_path = ModelPath(model_dir, OcrOptions().cls_model);
+  options.model_path = ModelPath(*model_dir, OcrOptions().cls_model);
   options.threads = threads;
   auto classifier = ocr::TextlineClassifier::Create(options);
   if (!classifier.ok()) return Fail(classifier.status());
@@ -561,8 +569,7 @@ int DocOrientationCommand(const std::vector<std::string>& args) {
     return 0;
   }
   int threads = 0;
-  std::string model_dir;
-  auto flags = ParseModuleFlags(specs, args, &threads, &model_dir);
+  auto flags = ParseModuleFlags(specs, args, &threads);
   if (!flags.ok()) return Fail(flags.status());
   std::unique_ptr<ocr::DocOrientationClassifier> model;
   std::unique_ptr<ocr::TextDetector> detector;
@@ -579,14 +586,16 @@ int DocOrientationCommand(const std::vector<std::string>& args) {
     model = std::move(c).value();
   } else {
     // The pipeline's own detection settings, so the answer is the one plateau ocr would act on.
+    auto model_dir = ModuleModelDir(*flags);
+    if (!model_dir.ok()) return Fail(model_dir.status());
     ocr::TextDetectorOptions det;
-    det.model_path = ModelPath(model_dir, OcrOptions().det_model);
+    det.model_path = ModelPath(*model_dir, OcrOptions().det_model);
     det.threads = threads;
     auto d = ocr::TextDetector::Create(det);
     if (!d.ok()) return Fail(d.status());
     detector = std::move(d).value();
     ocr::TextlineClassifierOptions cls;
-    cls.model_path = ModelPath(model_dir, OcrOptions().cls_model);
+    cls.model_path = ModelPath(*model_dir, OcrOptions().cls_model);
     cls.threads = threads;
     auto c = ocr::TextlineClassifier::Create(cls);
     if (!c.ok()) return Fail(c.status());

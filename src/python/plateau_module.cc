@@ -5,7 +5,6 @@
 // Threads: every call that runs the pipeline releases the GIL, so other Python threads (and other
 // instances) run meanwhile. An OcrPipeline is not thread-safe, so an instance refuses a call while
 // another thread is inside one (RuntimeError), instead of corrupting both results.
-#include <malloc.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -62,32 +61,58 @@ OcrOptions ParseOptions(const py::dict& d) {
   for (auto item : d) {
     const std::string k = py::cast<std::string>(item.first);
     py::handle v = item.second;
-    if (k == "model_dir") o.model_dir = py::cast<std::string>(v);
-    else if (k == "det_model") o.det_model = py::cast<std::string>(v);
-    else if (k == "rec_model") o.rec_model = py::cast<std::string>(v);
-    else if (k == "cls_model") o.cls_model = py::cast<std::string>(v);
-    else if (k == "rec_dict") o.rec_dict = py::cast<std::string>(v);
-    else if (k == "use_doc_orientation_classify") o.use_doc_orientation_classify = py::cast<bool>(v);
-    else if (k == "doc_orientation_model") o.doc_orientation_model = py::cast<std::string>(v);
-    else if (k == "use_textline_orientation") o.use_textline_orientation = py::cast<bool>(v);
-    else if (k == "textline_orientation_thresh") o.textline_orientation_thresh = py::cast<double>(v);
-    else if (k == "textline_orientation_page_thresh") o.textline_orientation_page_thresh = py::cast<double>(v);
-    else if (k == "text_det_limit_side_len") o.text_det_limit_side_len = py::cast<int>(v);
-    else if (k == "text_det_limit_type") o.text_det_limit_type = py::cast<std::string>(v);
-    else if (k == "text_det_thresh") o.text_det_thresh = py::cast<double>(v);
-    else if (k == "text_det_box_thresh") o.text_det_box_thresh = py::cast<double>(v);
-    else if (k == "text_det_unclip_ratio") o.text_det_unclip_ratio = py::cast<double>(v);
-    else if (k == "text_det_max_side_limit") o.text_det_max_side_limit = py::cast<int>(v);
-    else if (k == "text_det_tiled") o.text_det_tiled = py::cast<bool>(v);
-    else if (k == "text_rec_score_thresh") o.text_rec_score_thresh = py::cast<double>(v);
-    else if (k == "text_recognition_batch_size") o.text_recognition_batch_size = py::cast<int>(v);
-    else if (k == "textline_orientation_batch_size") o.textline_orientation_batch_size = py::cast<int>(v);
-    else if (k == "threads") o.threads = py::cast<int>(v);
-    else if (k == "idle_trim_seconds") o.idle_trim_seconds = py::cast<int>(v);
-    else if (k == "memory_limit") o.memory_limit = py::cast<size_t>(v);
-    else if (k == "max_image_pixels") o.max_image_pixels = py::cast<int64_t>(v);
-    else if (k == "timing") o.timing = py::cast<bool>(v);
-    else throw py::value_error("unknown pipeline option '" + k + "'");
+    if (k == "model_dir")
+      o.model_dir = py::cast<std::string>(v);
+    else if (k == "det_model")
+      o.det_model = py::cast<std::string>(v);
+    else if (k == "rec_model")
+      o.rec_model = py::cast<std::string>(v);
+    else if (k == "cls_model")
+      o.cls_model = py::cast<std::string>(v);
+    else if (k == "rec_dict")
+      o.rec_dict = py::cast<std::string>(v);
+    else if (k == "use_doc_orientation_classify")
+      o.use_doc_orientation_classify = py::cast<bool>(v);
+    else if (k == "doc_orientation_model")
+      o.doc_orientation_model = py::cast<std::string>(v);
+    else if (k == "use_textline_orientation")
+      o.use_textline_orientation = py::cast<bool>(v);
+    else if (k == "textline_orientation_thresh")
+      o.textline_orientation_thresh = py::cast<double>(v);
+    else if (k == "textline_orientation_page_thresh")
+      o.textline_orientation_page_thresh = py::cast<double>(v);
+    else if (k == "text_det_limit_side_len")
+      o.text_det_limit_side_len = py::cast<int>(v);
+    else if (k == "text_det_limit_type")
+      o.text_det_limit_type = py::cast<std::string>(v);
+    else if (k == "text_det_thresh")
+      o.text_det_thresh = py::cast<double>(v);
+    else if (k == "text_det_box_thresh")
+      o.text_det_box_thresh = py::cast<double>(v);
+    else if (k == "text_det_unclip_ratio")
+      o.text_det_unclip_ratio = py::cast<double>(v);
+    else if (k == "text_det_max_side_limit")
+      o.text_det_max_side_limit = py::cast<int>(v);
+    else if (k == "text_det_tiled")
+      o.text_det_tiled = py::cast<bool>(v);
+    else if (k == "text_rec_score_thresh")
+      o.text_rec_score_thresh = py::cast<double>(v);
+    else if (k == "text_recognition_batch_size")
+      o.text_recognition_batch_size = py::cast<int>(v);
+    else if (k == "textline_orientation_batch_size")
+      o.textline_orientation_batch_size = py::cast<int>(v);
+    else if (k == "threads")
+      o.threads = py::cast<int>(v);
+    else if (k == "idle_trim_seconds")
+      o.idle_trim_seconds = py::cast<int>(v);
+    else if (k == "memory_limit")
+      o.memory_limit = py::cast<size_t>(v);
+    else if (k == "max_image_pixels")
+      o.max_image_pixels = py::cast<int64_t>(v);
+    else if (k == "timing")
+      o.timing = py::cast<bool>(v);
+    else
+      throw py::value_error("unknown pipeline option '" + k + "'");
   }
   return o;
 }
@@ -97,22 +122,38 @@ OcrOverrides ParseOverrides(const py::dict& d) {
   for (auto item : d) {
     const std::string k = py::cast<std::string>(item.first);
     py::handle v = item.second;
-    if (k == "use_doc_orientation_classify") o.use_doc_orientation_classify = py::cast<bool>(v);
-    else if (k == "use_textline_orientation") o.use_textline_orientation = py::cast<bool>(v);
-    else if (k == "textline_orientation_thresh") o.textline_orientation_thresh = py::cast<double>(v);
-    else if (k == "textline_orientation_page_thresh") o.textline_orientation_page_thresh = py::cast<double>(v);
-    else if (k == "text_det_limit_side_len") o.text_det_limit_side_len = py::cast<int>(v);
-    else if (k == "text_det_limit_type") o.text_det_limit_type = py::cast<std::string>(v);
-    else if (k == "text_det_thresh") o.text_det_thresh = py::cast<double>(v);
-    else if (k == "text_det_box_thresh") o.text_det_box_thresh = py::cast<double>(v);
-    else if (k == "text_det_unclip_ratio") o.text_det_unclip_ratio = py::cast<double>(v);
-    else if (k == "text_det_max_side_limit") o.text_det_max_side_limit = py::cast<int>(v);
-    else if (k == "text_det_tiled") o.text_det_tiled = py::cast<bool>(v);
-    else if (k == "text_rec_score_thresh") o.text_rec_score_thresh = py::cast<double>(v);
-    else if (k == "text_recognition_batch_size") o.text_recognition_batch_size = py::cast<int>(v);
-    else if (k == "textline_orientation_batch_size") o.textline_orientation_batch_size = py::cast<int>(v);
-    else if (k == "timing") o.timing = py::cast<bool>(v);
-    else throw py::value_error("unknown predict option '" + k + "'");
+    if (k == "use_doc_orientation_classify")
+      o.use_doc_orientation_classify = py::cast<bool>(v);
+    else if (k == "use_textline_orientation")
+      o.use_textline_orientation = py::cast<bool>(v);
+    else if (k == "textline_orientation_thresh")
+      o.textline_orientation_thresh = py::cast<double>(v);
+    else if (k == "textline_orientation_page_thresh")
+      o.textline_orientation_page_thresh = py::cast<double>(v);
+    else if (k == "text_det_limit_side_len")
+      o.text_det_limit_side_len = py::cast<int>(v);
+    else if (k == "text_det_limit_type")
+      o.text_det_limit_type = py::cast<std::string>(v);
+    else if (k == "text_det_thresh")
+      o.text_det_thresh = py::cast<double>(v);
+    else if (k == "text_det_box_thresh")
+      o.text_det_box_thresh = py::cast<double>(v);
+    else if (k == "text_det_unclip_ratio")
+      o.text_det_unclip_ratio = py::cast<double>(v);
+    else if (k == "text_det_max_side_limit")
+      o.text_det_max_side_limit = py::cast<int>(v);
+    else if (k == "text_det_tiled")
+      o.text_det_tiled = py::cast<bool>(v);
+    else if (k == "text_rec_score_thresh")
+      o.text_rec_score_thresh = py::cast<double>(v);
+    else if (k == "text_recognition_batch_size")
+      o.text_recognition_batch_size = py::cast<int>(v);
+    else if (k == "textline_orientation_batch_size")
+      o.textline_orientation_batch_size = py::cast<int>(v);
+    else if (k == "timing")
+      o.timing = py::cast<bool>(v);
+    else
+      throw py::value_error("unknown predict option '" + k + "'");
   }
   return o;
 }
@@ -365,9 +406,6 @@ std::unique_ptr<Range> Pipeline::Predict(const py::list& inputs, const py::dict&
 PYBIND11_MODULE(_plateau, m) {
   using namespace plateau::python;
   m.doc() = "plateau's OCR pipeline (the C++ library); use the plateau package, not this module";
-  // As the plateau binary does (src/cli/main.cc), but only when the module is imported into a program:
-  // large page buffers are mapped and unmapped whole, so RSS follows the largest page.
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
 
   m.def(
       "find_model_dir",

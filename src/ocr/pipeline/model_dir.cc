@@ -71,7 +71,8 @@ std::vector<std::string> InstalledModelDirs() {
   Dl_info info;
   if (dladdr(reinterpret_cast<void*>(&InstalledModelDirs), &info) != 0 && info.dli_fname != nullptr) {
     const fs::path lib(info.dli_fname);
-    if (lib.filename().string().rfind("libplateau", 0) == 0) add(lib.parent_path() / PLATEAU_LIBDIR_TO_MODELS);
+    if (lib.filename().string().rfind("libplateau", 0) == 0)
+      add(lib.parent_path() / PLATEAU_LIBDIR_TO_MODELS);
   }
   if (PLATEAU_INSTALL_MODEL_DIR[0] != '\0') add(PLATEAU_INSTALL_MODEL_DIR);
   return dirs;
