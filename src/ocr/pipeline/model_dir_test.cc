@@ -66,7 +66,7 @@ TEST_F(ModelDirTest, EnvironmentVariableIsUsedAndAWrongOneIsAnError) {
   // An explicit directory still comes first.
   EXPECT_FALSE(FindModelDir(empty_.string()).ok());
   setenv("PLATEAU_MODEL_DIR", empty_.c_str(), 1);
-  auto wrong = FindModelDir({kModels});
+  auto wrong = FindModelDir("", {kModels});
   ASSERT_FALSE(wrong.ok()) << "a wrong PLATEAU_MODEL_DIR was passed over";
   EXPECT_NE(wrong.status().message().find("PLATEAU_MODEL_DIR='" + empty_.string() + "'"), std::string::npos)
       << wrong.status().message();
@@ -87,7 +87,9 @@ TEST_F(ModelDirTest, WorkingDirectoryModelsAreFoundLast) {
   ASSERT_TRUE(dir.ok()) << dir.status().ToString();
   bool installed = false;
   for (const std::string& d : InstalledModelDirs()) installed = installed || *dir == d;
-  if (!installed) EXPECT_EQ(*dir, "models");
+  if (!installed) {
+    EXPECT_EQ(*dir, "models");
+  }
 }
 
 TEST_F(ModelDirTest, NothingFoundListsEveryPlaceLookedAt) {
@@ -97,7 +99,9 @@ TEST_F(ModelDirTest, NothingFoundListsEveryPlaceLookedAt) {
   const std::string& m = dir.status().message();
   EXPECT_NE(m.find("PLATEAU_MODEL_DIR (not set)"), std::string::npos) << m;
   EXPECT_NE(m.find(extra + " (no such directory)"), std::string::npos) << m;
-  for (const std::string& d : InstalledModelDirs()) EXPECT_NE(m.find(d), std::string::npos) << m;
+  for (const std::string& d : InstalledModelDirs()) {
+    EXPECT_NE(m.find(d), std::string::npos) << m;
+  }
   EXPECT_NE(m.find("./models"), std::string::npos) << m;
   EXPECT_NE(m.find("make models"), std::string::npos) << m;
 }
