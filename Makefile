@@ -69,8 +69,10 @@ install: models build
 
 # The Python package (python/) for Debian's python3, installed system-wide (/usr/local): every venv made
 # with --system-site-packages sees it. Into a venv of your own: pip install --no-build-isolation ./python
-python: deps models build
-	PLATEAU_BUILD_DIR=$(abspath $(BUILD_DIR)) /usr/bin/python3 -m pip install --no-build-isolation \
+# (pip builds the extension and the library it needs, in BUILD_DIR.)
+python: deps models
+	PLATEAU_BUILD_DIR=$(abspath $(BUILD_DIR)) CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) \
+	  /usr/bin/python3 -m pip install --no-build-isolation \
 	  --no-deps --no-index --break-system-packages ./python
 
 bench-engine: models ort build
