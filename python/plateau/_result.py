@@ -172,8 +172,9 @@ class OCRResult(dict):
             f.write("\n")
 
     def save_to_img(self, save_path) -> None:
-        """Writes save_path itself when it names an image file, else save_path/{stem}_ocr_res_img{ext},
-        where ext is the input's own image extension (.png for a PDF page or an in-memory input)."""
+        """Writes save_path itself when it names an image file, else save_path/{stem}_ocr_res_img{ext}
+        (and {stem}_preprocessed_img{ext}, the turned page, with document orientation), where ext is the
+        input's own image extension (.png for a PDF page or an in-memory input)."""
         self._check_ok("save_to_img")
         save_path = os.fspath(save_path)
         if _is_type(save_path, "image/"):
@@ -182,6 +183,13 @@ class OCRResult(dict):
             name = Path(self._name())
             suffix = name.suffix if _is_type(name.name, "image/") else ".png"
             target = Path(save_path) / f"{name.stem}_ocr_res_img{suffix}"
+            if self["model_settings"]["use_doc_preprocessor"]:
+                # The turned page too, as PaddleOCR saves every picture of the result.
+                from PIL import Image
+                turned = Path(save_path) / f"{name.stem}_preprocessed_img{suffix}"
+                turned.parent.mkdir(parents=True, exist_ok=True)
+                page = self["doc_preprocessor_res"]["output_img"][:, :, ::-1]
+                Image.fromarray(np.ascontiguousarray(page)).save(turned)
         target.parent.mkdir(parents=True, exist_ok=True)
         self._page.save_png(str(target))
 

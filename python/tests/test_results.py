@@ -215,3 +215,17 @@ def test_predict_overrides_apply_to_one_call(ocr, receipt):
     assert all(s >= 0.99 for s in strict["rec_scores"])
     assert len(strict["rec_texts"]) < len(loose["rec_texts"])
     assert ocr.predict(str(receipt))[0]["rec_texts"] == loose["rec_texts"]
+
+
+def test_document_orientation_result_and_pictures(ocr, eval_dir, tmp_path):
+    page = eval_dir / "pages" / "phototest-rotated-R.png"
+    res = ocr.predict(str(page), use_doc_orientation_classify=True)[0]
+    doc = res["doc_preprocessor_res"]
+    assert doc["angle"] == 90 and res["model_settings"]["use_doc_preprocessor"] is True
+    h, w = Image.open(page).size[::-1]
+    assert doc["output_img"].shape == (w, h, 3)  # the page turned upright
+    assert "output_img" not in res.json["res"]["doc_preprocessor_res"]
+    assert set(res.img) == {"ocr_res_img", "preprocessed_img"}
+    res.save_to_img(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "phototest-rotated-R_ocr_res_img.png", "phototest-rotated-R_preprocessed_img.png"]
