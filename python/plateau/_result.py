@@ -11,8 +11,7 @@ import numpy as np
 
 
 def _json_value(obj: Any) -> Any:
-    """Lists, ints and floats for JSON. float32 values are written in their shortest float32 form, as the
-    C++ library (and `plateau ocr`) writes them."""
+    """Lists, ints and floats for JSON (a float32 in its shortest form, should a caller have put one in)."""
     if isinstance(obj, np.ndarray):
         if obj.dtype == np.float32:
             return [_json_value(v) for v in obj]
@@ -39,7 +38,7 @@ class OCRResult(dict):
     """One image or PDF page. Keys as PaddleOCR 3.x's OCR pipeline: input_path, page_index,
     model_settings, doc_preprocessor_res (its output_img: the page as the stages saw it, BGR), dt_polys
     (list of (4, 2) int16 arrays), dt_scores, text_det_params, text_type, textline_orientation_angles
-    (array), text_rec_score_thresh, rec_texts, rec_scores (float32 array), rec_polys (list of (4, 2)
+    (array), text_rec_score_thresh, rec_texts, rec_scores (float64 array), rec_polys (list of (4, 2)
     int16 arrays), rec_boxes ((N, 4) int16 array: x_min, y_min, x_max, y_max).
 
     A page that failed has only input_path, page_index and error (its `error` attribute is then the
@@ -61,7 +60,8 @@ class OCRResult(dict):
             elif key == "rec_boxes":
                 value = np.array(value, dtype=np.int16).reshape(-1, 4)
             elif key == "rec_scores":
-                value = np.array(value, dtype=np.float32)
+                # float64 holding the library's float32 scores exactly, as `plateau ocr` writes them.
+                value = np.array(value, dtype=np.float64)
             elif key == "textline_orientation_angles":
                 value = np.array(value, dtype=np.int64)
             elif key == "doc_preprocessor_res":

@@ -45,6 +45,8 @@ def test_saved_json_equals_plateau_ocr_field_by_field(ocr, receipt, binary, tmp_
     saved = json.loads((tmp_path / "out" / "000_res.json").read_text(encoding="utf-8"))
     cli = _cli_json(binary, ocr.model_dir, receipt, tmp_path)
     _same(saved["res"] if "res" in saved else saved, cli)
+    # Written the same way too, number for number.
+    assert json.dumps(saved, ensure_ascii=False) == json.dumps(cli, ensure_ascii=False)
     assert cli["rec_texts"], "no text read"
     # And the text is the receipt's, by its labels (letters and digits; the model's spacing and case vary).
     assert _squeeze(receipt_labels[0]) in [_squeeze(t) for t in cli["rec_texts"]]
