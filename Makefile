@@ -20,7 +20,7 @@ ASAN_GOLDENS ?= 1
 ASAN_EXCLUDE ?= PipelineMemoryTest.*:MemoryBudgetTest.*:OcrServerTest.MemoryIsFlatOverAThousandRequests:OcrServerTest.MemoryLimit*
 
 .PHONY: all deps build models ort goldens test asan-test demo bench-engine bench-memory bench-server eval \
-  format clean distclean
+  format clean distclean install python
 
 all: build
 
@@ -60,6 +60,20 @@ demo: deps models build
 	@mkdir -p $(BUILD_DIR)/demo
 	$(BUILD_DIR)/plateau ocr -i $(EVAL_DIR)/sroie/img/000.jpg --save_path $(BUILD_DIR)/demo
 	@echo "demo: result written to $(BUILD_DIR)/demo/000_res.json"
+
+# The C++ package: the plateau binary, libplateau.so, include/plateau/, pkg-config and CMake package files
+# and the models (share/plateau/models), under PREFIX.
+PREFIX ?= /usr/local
+install: models build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# The Python package (python/) for Debian's python3, installed system-wide (/usr/local): every venv made
+# with --system-site-packages sees it. Into a venv of your own: pip install --no-build-isolation ./python
+# (pip builds the extension and the library it needs, in BUILD_DIR.)
+python: deps models
+	PLATEAU_BUILD_DIR=$(abspath $(BUILD_DIR)) CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) \
+	  /usr/bin/python3 -m pip install --no-build-isolation \
+	  --no-deps --no-index --break-system-packages ./python
 
 bench-engine: models ort build
 	PLATEAU_BUILD_DIR=$(abspath $(BUILD_DIR)) tools/bench_engine.sh

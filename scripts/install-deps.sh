@@ -18,6 +18,10 @@ packages=(
   nodejs
   clang-format
   curl
+  # The Python package (python/): pybind11 and CPython headers to build it, numpy for its arrays, pytest
+  # for its tests, venv/pip/setuptools/wheel to install it offline.
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-venv python3-pip python3-setuptools
+  python3-wheel python3-pil
 )
 
 missing=()

@@ -48,8 +48,9 @@ inline constexpr int kMaxSideLimit = 4000;
 }  // namespace text_det_defaults
 
 struct OcrOptions {
-  // Directory holding the models and the dictionary under the names below.
-  std::string model_dir = "models";
+  // Directory holding the models and the dictionary under the names below. Empty: found as
+  // plateau/model_dir.h says ($PLATEAU_MODEL_DIR, the installed share directory, ./models).
+  std::string model_dir;
   std::string det_model = "ch_PP-OCRv4_det_infer.onnx";
   std::string rec_model = "ch_PP-OCRv4_rec_infer.onnx";
   std::string cls_model = "ch_ppocr_mobile_v2.0_cls_infer.onnx";
@@ -297,8 +298,9 @@ class OcrRange {
 
 class OcrPipeline {
  public:
-  // Loads the three models and the dictionary from options.model_dir, and doc_orientation_model if set.
-  // Fails on options out of range (naming the parameter) and on missing or invalid models.
+  // Loads the three models and the dictionary from options.model_dir (found by FindModelDir when empty),
+  // and doc_orientation_model if set. Fails on options out of range (naming the parameter) and on missing
+  // or invalid models (when searched for: naming every place looked at).
   static StatusOr<std::unique_ptr<OcrPipeline>> Create(const OcrOptions& options);
   ~OcrPipeline();
 

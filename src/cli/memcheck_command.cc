@@ -74,7 +74,12 @@ const std::vector<FlagSpec> kMemcheckSpecs = {
      true,
      false,
      {}},
-    {"model_dir", "directory of the models and ppocr_keys_v1.txt (default: models)", false, false, {}},
+    {"model_dir",
+     "directory of the models and ppocr_keys_v1.txt (default: $PLATEAU_MODEL_DIR, else the installed "
+     "share/plateau/models, else ./models)",
+     false,
+     false,
+     {}},
     {"threads", "intra-op threads per model (0 = all cores)", false, false, {}},
     {"warmup",
      "build every plan the pipeline can use before the first page (WarmupEveryShape)",

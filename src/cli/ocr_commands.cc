@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "ocr/det/text_detector.h"
 #include "ocr/doc/doc_orientation.h"
 #include "ocr/rec/text_recognizer.h"
+#include "plateau/model_dir.h"
 #include "plateau/ocr.h"
 
 namespace plateau::cli {
@@ -59,7 +61,12 @@ std::string Default(const T& value) {
 const std::vector<FlagSpec> kOcrSpecs = {
     {"input", "image, PDF or directory of them", true, false, {"i"}},
     {"save_path", "directory to write {stem}_res.json and {stem}_ocr_res_img.png to", false, false, {}},
-    {"model_dir", "directory of the models and ppocr_keys_v1.txt (default: models)", false, false, {}},
+    {"model_dir",
+     "directory of the models and ppocr_keys_v1.txt (default: $PLATEAU_MODEL_DIR, else the installed "
+     "share/plateau/models, else ./models)",
+     false,
+     false,
+     {}},
     {"threads", "intra-op threads per model (0 = all cores)", false, false, {}},
     {"use_doc_orientation_classify",
      "True/False (default False): turn pages upright first",
@@ -126,7 +133,11 @@ const std::vector<FlagSpec> kOcrSpecs = {
 // any model is loaded.
 StatusOr<OcrOptions> ParseOcrOptions(const Flags& flags) {
   OcrOptions o;
-  o.model_dir = flags.Get("model_dir", o.model_dir);
+  // Checked here, so that a wrong directory is refused before any model loads; without the flag the
+  // pipeline searches (plateau/model_dir.h).
+  if (flags.Has("model_dir")) {
+    PLATEAU_ASSIGN_OR_RETURN(o.model_dir, FindModelDir(flags.Get("model_dir")));
+  }
   PLATEAU_ASSIGN_OR_RETURN(long long threads, flags.GetInt("threads", 0, 0, 1024));
   o.threads = static_cast<int>(threads);
   PLATEAU_ASSIGN_OR_RETURN(long long memory_limit, flags.GetInt("memory_limit", 0, 0, 1ll << 50));
@@ -361,7 +372,7 @@ namespace {
 
 const std::vector<FlagSpec> kModuleSpecs = {
     {"input", "image file (repeatable)", true, false, {"i"}},
-    {"model_dir", "directory of the models (default: models)", false, false, {}},
+    {"model_dir", "directory of the models (default: as plateau ocr finds them)", false, false, {}},
     {"threads", "intra-op threads (0 = all cores)", false, false, {}},
 };
 
@@ -372,12 +383,38 @@ bool WantsHelp(const std::vector<std::string>& args) {
   return false;
 }
 
-// Runs `one` on each -i image and prints {"res": {"input_path", "page_index": null, ...}} per line; an
-// image that fails prints its error and the run goes on. Exit code 1 if any failed.
+// The -i inputs with each directory replaced by its image files (as plateau ocr lists a directory, less
+// PDFs), in name order; a directory without images stays, so that it is reported.
+std::vector<std::string> ExpandImageInputs(const std::vector<std::string>& inputs) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  for (const std::string& in : inputs) {
+    std::error_code ec;
+    if (!fs::is_directory(in, ec)) {
+      out.push_back(in);
+      continue;
+    }
+    std::vector<std::string> files;
+    for (fs::directory_iterator it(in, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string p = it->path().string();
+      std::string ext = it->path().extension().string();
+      for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (it->is_regular_file(ec) && IsOcrInputFile(p) && ext != ".pdf") files.push_back(p);
+    }
+    std::sort(files.begin(), files.end());
+    if (files.empty()) files.push_back(in);
+    out.insert(out.end(), files.begin(), files.end());
+  }
+  return out;
+}
+
+// Runs `one` on each -i image (a directory: each of its images) and prints {"res": {"input_path",
+// "page_index": null, ...}} per line; an image that fails prints its error and the run goes on. Exit code
+// 1 if any failed.
 template <typename Fn>
 int ForEachImage(const Flags& flags, Fn one) {
   bool any_failed = false;
-  for (const std::string& path : flags.GetAll("input")) {
+  for (const std::string& path : ExpandImageInputs(flags.GetAll("input"))) {
     nlohmann::ordered_json res;
     res["input_path"] = path;
     res["page_index"] = nullptr;
@@ -404,8 +441,12 @@ StatusOr<Flags> ParseModuleFlags(const std::vector<FlagSpec>& specs, const std::
   return flags;
 }
 
-std::string ModelPath(const Flags& flags, const std::string& file) {
-  return (std::filesystem::path(flags.Get("model_dir", "models")) / file).string();
+// The model directory as plateau ocr finds it (--model_dir, else $PLATEAU_MODEL_DIR, the installed share
+// directory, ./models); looked for once the other flags are accepted, so that a bad flag is named first.
+StatusOr<std::string> ModuleModelDir(const Flags& flags) { return FindModelDir(flags.Get("model_dir")); }
+
+std::string ModelPath(const std::string& model_dir, const std::string& file) {
+  return (std::filesystem::path(model_dir) / file).string();
 }
 
 }  // namespace
@@ -425,7 +466,6 @@ int TextDetectionCommand(const std::vector<std::string>& args) {
   auto flags = ParseModuleFlags(specs, args, &threads);
   if (!flags.ok()) return Fail(flags.status());
   ocr::TextDetectorOptions options;
-  options.model_path = ModelPath(*flags, OcrOptions().det_model);
   options.threads = threads;
   auto limit = flags->GetInt("limit_side_len", options.limit_side_len, 1, 100000);
   if (!limit.ok()) return Fail(limit.status());
@@ -458,6 +498,9 @@ int TextDetectionCommand(const std::vector<std::string>& args) {
     }
     *b.field = *v;
   }
+  auto model_dir = ModuleModelDir(*flags);
+  if (!model_dir.ok()) return Fail(model_dir.status());
+  options.model_path = ModelPath(*model_dir, OcrOptions().det_model);
   auto detector = ocr::TextDetector::Create(options);
   if (!detector.ok()) return Fail(detector.status());
   return ForEachImage(*flags, [&](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
@@ -484,9 +527,11 @@ int TextRecognitionCommand(const std::vector<std::string>& args) {
   int threads = 0;
   auto flags = ParseModuleFlags(kModuleSpecs, args, &threads);
   if (!flags.ok()) return Fail(flags.status());
+  auto model_dir = ModuleModelDir(*flags);
+  if (!model_dir.ok()) return Fail(model_dir.status());
   ocr::TextRecognizerOptions options;
-  options.model_path = ModelPath(*flags, OcrOptions().rec_model);
-  options.dict_path = ModelPath(*flags, OcrOptions().rec_dict);
+  options.model_path = ModelPath(*model_dir, OcrOptions().rec_model);
+  options.dict_path = ModelPath(*model_dir, OcrOptions().rec_dict);
   options.threads = threads;
   auto recognizer = ocr::TextRecognizer::Create(options);
   if (!recognizer.ok()) return Fail(recognizer.status());
@@ -508,8 +553,10 @@ int TextlineOrientationCommand(const std::vector<std::string>& args) {
   int threads = 0;
   auto flags = ParseModuleFlags(kModuleSpecs, args, &threads);
   if (!flags.ok()) return Fail(flags.status());
+  auto model_dir = ModuleModelDir(*flags);
+  if (!model_dir.ok()) return Fail(model_dir.status());
   ocr::TextlineClassifierOptions options;
-  options.model_path = ModelPath(*flags, OcrOptions().cls_model);
+  options.model_path = ModelPath(*model_dir, OcrOptions().cls_model);
   options.threads = threads;
   auto classifier = ocr::TextlineClassifier::Create(options);
   if (!classifier.ok()) return Fail(classifier.status());
@@ -555,14 +602,16 @@ int DocOrientationCommand(const std::vector<std::string>& args) {
     model = std::move(c).value();
   } else {
     // The pipeline's own detection settings, so the answer is the one plateau ocr would act on.
+    auto model_dir = ModuleModelDir(*flags);
+    if (!model_dir.ok()) return Fail(model_dir.status());
     ocr::TextDetectorOptions det;
-    det.model_path = ModelPath(*flags, OcrOptions().det_model);
+    det.model_path = ModelPath(*model_dir, OcrOptions().det_model);
     det.threads = threads;
     auto d = ocr::TextDetector::Create(det);
     if (!d.ok()) return Fail(d.status());
     detector = std::move(d).value();
     ocr::TextlineClassifierOptions cls;
-    cls.model_path = ModelPath(*flags, OcrOptions().cls_model);
+    cls.model_path = ModelPath(*model_dir, OcrOptions().cls_model);
     cls.threads = threads;
     auto c = ocr::TextlineClassifier::Create(cls);
     if (!c.ok()) return Fail(c.status());

@@ -48,7 +48,12 @@ const std::vector<FlagSpec> kServeSpecs = {
      false,
      true,
      {}},
-    {"model_dir", "directory of the models and ppocr_keys_v1.txt (default: models)", false, false, {}},
+    {"model_dir",
+     "directory of the models and ppocr_keys_v1.txt (default: $PLATEAU_MODEL_DIR, else the installed "
+     "share/plateau/models, else ./models)",
+     false,
+     false,
+     {}},
     {"threads", "intra-op threads per worker (default: cores / workers, at least 1)", false, false, {}},
 };
 

@@ -21,6 +21,7 @@
 #include "ocr/pipeline/result_files.h"
 #include "ocr/pipeline/stages.h"
 #include "ocr/rec/text_recognizer.h"
+#include "plateau/model_dir.h"
 #include "plateau/ocr.h"
 
 namespace plateau {
@@ -197,7 +198,6 @@ StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Create(const OcrOptions& opt
   p->options_ = options;
   p->stages_ = std::make_unique<Stages>();
   Stages& s = *p->stages_;
-  const fs::path dir(options.model_dir);
   if (!options.doc_orientation_model.empty()) {
     // PaddleX's ONNX model directories hold the model as inference.onnx.
     fs::path doc_path(options.doc_orientation_model);
@@ -207,6 +207,10 @@ StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Create(const OcrOptions& opt
     if (!doc_model.ok()) return doc_model.status().WithContext("doc_orientation_model");
     s.doc_model = std::move(doc_model).value();
   }
+  if (p->options_.model_dir.empty()) {
+    PLATEAU_ASSIGN_OR_RETURN(p->options_.model_dir, FindModelDir());
+  }
+  const fs::path dir(p->options_.model_dir);
   PLATEAU_ASSIGN_OR_RETURN(s.det_model, Model::Load((dir / options.det_model).string()));
   PLATEAU_ASSIGN_OR_RETURN(s.cls_model, Model::Load((dir / options.cls_model).string()));
   PLATEAU_ASSIGN_OR_RETURN(s.rec_model, Model::Load((dir / options.rec_model).string()));
