@@ -17,6 +17,7 @@ packages=(
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libtesseract-dev
   nodejs
   clang-format
+  clang-14 libclang-rt-14-dev
   curl
 )
 
