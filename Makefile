@@ -10,6 +10,10 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
+FUZZ_DIR ?= build-fuzz
+TSAN_DIR ?= build-tsan
+# Seconds each fuzz target runs in `make fuzz`.
+FUZZ_SECONDS ?= 600
 BUILD_TYPE ?= Release
 EVAL_DIR ?= ../shared/eval
 # The golden tests also run under the sanitizers (about a minute) when `make goldens` has prepared their
@@ -20,7 +24,7 @@ ASAN_GOLDENS ?= 1
 ASAN_EXCLUDE ?= PipelineMemoryTest.*:MemoryBudgetTest.*:OcrServerTest.MemoryIsFlatOverAThousandRequests:OcrServerTest.MemoryLimit*
 
 .PHONY: all deps build models ort goldens test asan-test demo bench-engine bench-memory bench-server eval \
-  format clean distclean install python
+  format fuzz tsan-test clean distclean install python
 
 all: build
 
@@ -53,6 +57,25 @@ asan-test: deps models $(ASAN_DIR)/CMakeCache.txt
 	OMP_NUM_THREADS=2 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
 	  PLATEAU_GOLDENS_DIR=$(abspath $(BUILD_DIR))/goldens $(ASAN_DIR)/plateau_tests \
 	  --gtest_filter='-$(ASAN_EXCLUDE)$(if $(filter 1,$(ASAN_GOLDENS)),,:PpOcrV4/GoldenTest.*)'
+
+# ThreadSanitizer over the tests whose code shares state between threads: the worker pool, the HTTP
+# server, Fork, sessions (whose plans create kernels on helper threads) and the weights shared by kernels.
+# The RSS tests are left out as under ASan, and so is a single-threaded heap test that takes minutes
+# under TSan. tests/tsan.supp says why each suppression is there.
+TSAN_TESTS ?= WorkerPoolTest.*:OcrServerTest.*:OcrPipelineTest.Fork*:SessionTest.*:OnednnConvTest.PackedWeightsAreSharedAcrossKernels
+TSAN_EXCLUDE ?= $(ASAN_EXCLUDE):SessionTest.SteadyStateOneDnnRunsDoNotGrowTheHeap
+$(TSAN_DIR)/CMakeCache.txt:
+	cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPLATEAU_TSAN=ON
+
+tsan-test: deps models $(TSAN_DIR)/CMakeCache.txt
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target plateau_tests
+	OMP_NUM_THREADS=2 TSAN_OPTIONS="suppressions=$(abspath tests/tsan.supp) halt_on_error=1 second_deadlock_stack=1" \
+	  $(TSAN_DIR)/plateau_tests --gtest_filter='$(TSAN_TESTS)-$(TSAN_EXCLUDE)'
+
+# libFuzzer (clang) on each parser of untrusted bytes, FUZZ_SECONDS each (scripts/fuzz.sh; FUZZ_TARGETS
+# picks some). Seed corpora are made from EVAL_DIR into FUZZ_DIR; a crash fails the run.
+fuzz: deps models
+	FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) EVAL_DIR=$(EVAL_DIR) JOBS=$(JOBS) scripts/fuzz.sh
 
 # The main job on a sample: the OCR pipeline (detection, textline orientation, recognition) on a receipt,
 # one JSON line per input; --save_path also writes the JSON file.
@@ -105,7 +128,7 @@ format:
 	find src include tests tools -name '*.cc' -o -name '*.h' | grep -v node_modules | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR) $(TSAN_DIR)
 
 # Also forgets the fetched models and the ONNX Runtime install.
 distclean: clean

@@ -17,6 +17,7 @@ packages=(
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libtesseract-dev
   nodejs
   clang-format
+  clang-14 libclang-rt-14-dev
   curl
   # The Python package (python/): pybind11 and CPython headers to build it, numpy for its arrays, pytest
   # for its tests, venv/pip/setuptools/wheel to install it offline.

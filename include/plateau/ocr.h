@@ -175,6 +175,10 @@ struct OcrResult {
 
   // Not OK when this input (page) failed; then only input_path and page_index are meaningful.
   Status error;
+  // What went wrong without stopping the page, each naming the input: an image that ends early (its
+  // missing part decodes as filler), poppler's messages about a damaged PDF. Written to JSON as
+  // "warnings" only when there are any (not a PaddleX field).
+  std::vector<std::string> warnings;
 
   struct ModelSettings {
     bool use_doc_preprocessor = false;

@@ -40,7 +40,53 @@ cv::Mat Composite(const cv::Mat& color, const cv::Mat& alpha) {
   return out;
 }
 
+uint32_t Le32(std::string_view b, size_t at) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[at + i]);
+  return v;
+}
+
 }  // namespace
+
+std::optional<std::string> DescribeTruncation(std::string_view b) {
+  if (IsJpeg(b)) {
+    // Entropy-coded data escapes every 0xFF byte, so an end-of-image marker (FF D9) after the start of
+    // the last scan (FF DA) can only be the real one; an EXIF thumbnail's own markers come earlier.
+    const size_t scan = b.rfind("\xFF\xDA");
+    if (scan == std::string_view::npos) return "a JPEG without image data (no start-of-scan marker)";
+    if (b.find("\xFF\xD9", scan) == std::string_view::npos) {
+      return "a JPEG that ends before its end-of-image marker (truncated)";
+    }
+    return std::nullopt;
+  }
+  if (b.substr(0, 8) == "\x89PNG\r\n\x1a\n") {
+    if (b.find("IEND", 8) == std::string_view::npos) return "a PNG that ends before its IEND chunk (truncated)";
+    return std::nullopt;
+  }
+  if (b.substr(0, 4) == "GIF8") {
+    // The trailer byte 0x3B ends the file; trailing zero padding is tolerated.
+    size_t end = b.find_last_not_of('\0');
+    if (end == std::string_view::npos || b[end] != 0x3B) return "a GIF that ends before its trailer (truncated)";
+    return std::nullopt;
+  }
+  if (b.size() >= 6 && b.substr(0, 2) == "BM") {
+    const uint32_t declared = Le32(b, 2);
+    if (declared > b.size()) {
+      return "a BMP of " + std::to_string(b.size()) + " bytes whose header declares " +
+             std::to_string(declared) + " (truncated)";
+    }
+    return std::nullopt;
+  }
+  if (b.size() >= 12 && b.substr(0, 4) == "RIFF" && b.substr(8, 4) == "WEBP") {
+    const uint64_t declared = static_cast<uint64_t>(Le32(b, 4)) + 8;
+    if (declared > b.size()) {
+      return "a WebP of " + std::to_string(b.size()) + " bytes whose header declares " +
+             std::to_string(declared) + " (truncated)";
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
 
 bool LooksLikePdf(std::string_view bytes) { return bytes.substr(0, 5) == "%PDF-"; }
 
@@ -87,7 +133,8 @@ StatusOr<cv::Mat> ToBgr8(const cv::Mat& image, const std::string& label, int64_t
   }
 }
 
-StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const std::string& label, int64_t max_pixels) {
+StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const std::string& label, int64_t max_pixels,
+                              std::vector<std::string>* warnings) {
   if (bytes.empty()) return Status::InvalidArgument(label + ": empty input (0 bytes), not an image");
   if (LooksLikePdf(bytes)) {
     return Status::InvalidArgument(label + ": this is a PDF, not an image");
@@ -96,7 +143,7 @@ StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const std::string& label, 
   // image is refused before any pixel memory is taken. Formats whose header we do not read are checked
   // after decoding, under OpenCV's own guard (CV_IO_MAX_IMAGE_PIXELS, 2^30 by default).
   if (const std::optional<ImageSize> declared = ReadImageSize(bytes);
-      declared.has_value() && declared->width * declared->height > max_pixels) {
+      declared.has_value() && ExceedsPixels(*declared, max_pixels)) {
     return Status::InvalidArgument(label + ": the image declares " + std::to_string(declared->width) + "x" +
                                    std::to_string(declared->height) + " pixels, more than the limit of " +
                                    std::to_string(max_pixels) + "; refused before decoding");
@@ -109,9 +156,19 @@ StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const std::string& label, 
   } catch (const cv::Exception& e) {
     return Status::InvalidArgument(label + ": could not decode the image: " + e.what());
   }
+  const std::optional<std::string> truncation = DescribeTruncation(bytes);
   if (img.empty()) {
+    if (truncation.has_value()) {
+      return Status::InvalidArgument(label + ": not a readable image: " + *truncation + ", " +
+                                     std::to_string(bytes.size()) + " bytes");
+    }
     return Status::InvalidArgument(label + ": not a readable image (corrupt, truncated, or a format " +
                                    "OpenCV cannot decode; " + std::to_string(bytes.size()) + " bytes)");
+  }
+  // The decoder filled in what the file lacks (libjpeg: grey rows); the page is still read, but the
+  // caller learns that part of it is not from the file.
+  if (truncation.has_value() && warnings != nullptr) {
+    warnings->push_back(label + ": " + *truncation + "; decoded partially, the rest of the image is filler");
   }
   return ToBgr8(img, label, max_pixels);
 }

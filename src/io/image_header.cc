@@ -82,9 +82,18 @@ std::optional<ImageSize> Tiff(std::string_view b) {
   return ImageSize{width, height};
 }
 
-}  // namespace
+// BMP: the info header's size (offset 14) tells the layout. OS/2's 12-byte core header holds 16-bit
+// dims; every later one 32-bit signed dims, the height negative for rows stored top-down. A negative
+// width is malformed.
+std::optional<ImageSize> Bmp(std::string_view b) {
+  const uint32_t info_size = Le32(b, 14);
+  if (info_size == 12) return ImageSize{Le16(b, 18), Le16(b, 20)};
+  const auto w = static_cast<int32_t>(Le32(b, 18));
+  const auto h = static_cast<int32_t>(Le32(b, 22));
+  return ImageSize{w, std::abs(static_cast<int64_t>(h))};
+}
 
-std::optional<ImageSize> ReadImageSize(std::string_view b) {
+std::optional<ImageSize> ReadAnyImageSize(std::string_view b) {
   if (b.size() >= 24 && b.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8) &&
       b.substr(12, 4) == "IHDR") {
     return ImageSize{Be32(b, 16), Be32(b, 20)};
@@ -92,10 +101,7 @@ std::optional<ImageSize> ReadImageSize(std::string_view b) {
   if (b.size() >= 4 && static_cast<unsigned char>(b[0]) == 0xFF && static_cast<unsigned char>(b[1]) == 0xD8) {
     return Jpeg(b);
   }
-  if (b.size() >= 26 && b[0] == 'B' && b[1] == 'M') {
-    const auto h = static_cast<int32_t>(Le32(b, 22));
-    return ImageSize{static_cast<int32_t>(Le32(b, 18)), std::abs(static_cast<int64_t>(h))};
-  }
+  if (b.size() >= 26 && b[0] == 'B' && b[1] == 'M') return Bmp(b);
   if (b.size() >= 10 && (b.substr(0, 6) == "GIF87a" || b.substr(0, 6) == "GIF89a")) {
     return ImageSize{Le16(b, 6), Le16(b, 8)};
   }
@@ -105,6 +111,23 @@ std::optional<ImageSize> ReadImageSize(std::string_view b) {
     return Tiff(b);
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ImageSize> ReadImageSize(std::string_view bytes) {
+  std::optional<ImageSize> size = ReadAnyImageSize(bytes);
+  // A zero or negative dim is no size at all (a JPEG's height 0 means "given later", which decoders
+  // refuse); the decoder then judges the bytes.
+  if (size.has_value() && (size->width <= 0 || size->height <= 0)) return std::nullopt;
+  return size;
+}
+
+bool ExceedsPixels(const ImageSize& size, int64_t max_pixels) {
+  // Each dim may take 32 bits, so their product may not fit in int64; for positive integers,
+  // w * h > m exactly when w > floor(m / h).
+  if (size.width <= 0 || size.height <= 0) return false;
+  return size.width > max_pixels / size.height;
 }
 
 }  // namespace plateau::io

@@ -15,6 +15,10 @@ struct ImageSize {
 
 // Width and height from a PNG, JPEG, BMP, GIF, WebP or TIFF (first page) header; nullopt for other formats
 // and for headers too short or malformed to say (the decoder then decides, under its own pixel limit).
+// Both dims are positive when a size is given.
 std::optional<ImageSize> ReadImageSize(std::string_view bytes);
+
+// Whether width x height is more than `max_pixels`, without overflow for any 32-bit dims.
+bool ExceedsPixels(const ImageSize& size, int64_t max_pixels);
 
 }  // namespace plateau::io

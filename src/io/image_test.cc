@@ -77,13 +77,47 @@ TEST(ImageTest, BadBytesAreRefusedNamingTheSource) {
   EXPECT_NE(garbage.status().message().find("garbage.jpg"), std::string::npos);
   std::string png = Encode(cv::Mat(64, 64, CV_8UC3, cv::Scalar(1, 2, 3)), ".png");
   auto truncated = DecodeImage(std::string_view(png).substr(0, png.size() / 2), "half.png");
-  EXPECT_FALSE(truncated.ok());
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_NE(truncated.status().message().find("half.png: not a readable image: a PNG that ends before its IEND"),
+            std::string::npos)
+      << truncated.status().message();
   auto pdf = DecodeImage("%PDF-1.4 ...", "doc");
   ASSERT_FALSE(pdf.ok());
   EXPECT_NE(pdf.status().message().find("PDF"), std::string::npos);
   auto missing = ReadImage("/nonexistent/x.png");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+}
+
+TEST(ImageTest, ATruncatedJpegDecodesPartiallyWithAWarning) {
+  cv::Mat noise(240, 320, CV_8UC3);
+  cv::randu(noise, 0, 255);
+  const std::string jpeg = Encode(noise, ".jpg");
+  std::vector<std::string> warnings;
+  ASSERT_TRUE(DecodeImage(jpeg, "whole.jpg", kDefaultMaxImagePixels, &warnings).ok());
+  EXPECT_TRUE(warnings.empty());
+  auto cut = DecodeImage(std::string_view(jpeg).substr(0, jpeg.size() * 6 / 10), "cut.jpg",
+                         kDefaultMaxImagePixels, &warnings);
+  ASSERT_TRUE(cut.ok()) << cut.status().ToString();
+  EXPECT_EQ(cut->cols, 320);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0],
+            "cut.jpg: a JPEG that ends before its end-of-image marker (truncated); decoded partially, the "
+            "rest of the image is filler");
+}
+
+TEST(ImageTest, TruncationIsToldFromTheContainer) {
+  cv::Mat m(32, 48, CV_8UC3, cv::Scalar(10, 20, 30));
+  for (const char* ext : {".jpg", ".png", ".bmp", ".webp"}) {
+    const std::string whole = Encode(m, ext);
+    EXPECT_EQ(DescribeTruncation(whole), std::nullopt) << ext;
+    auto cut = DescribeTruncation(std::string_view(whole).substr(0, whole.size() - 10));
+    ASSERT_TRUE(cut.has_value()) << ext;
+    EXPECT_NE(cut->find("truncated"), std::string::npos) << *cut;
+  }
+  EXPECT_EQ(DescribeTruncation(std::string_view("GIF89a\x01\x00\x01\x00\x00\x00\x00;", 14)), std::nullopt);
+  EXPECT_TRUE(DescribeTruncation(std::string_view("GIF89a\x01\x00\x01\x00\x00\x00\x00", 13)).has_value());
+  EXPECT_EQ(DescribeTruncation("not an image"), std::nullopt);
 }
 
 TEST(ImageTest, OversizedImageIsRefused) {
@@ -137,6 +171,61 @@ TEST(DecodeImageTest, RefusesAnImageDeclaringTooManyPixelsBeforeDecoding) {
   EXPECT_EQ(image.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(image.status().message().find("30000x30000"), std::string::npos) << image.status().message();
   EXPECT_NE(image.status().message().find("before decoding"), std::string::npos) << image.status().message();
+}
+
+// Found by fuzz/image_header_fuzzer.cc: a BMP header declaring 0 x 0 pixels was read as a size of 0
+// pixels, which passes any limit. Sizes are now positive or absent.
+TEST(ReadImageSizeTest, AZeroSizeIsNoSize) {
+  const std::string bmp("BMv\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 40);
+  EXPECT_EQ(ReadImageSize(bmp), std::nullopt);
+  std::string jpeg_dnl("\xff\xd8\xff\xc0\0\x11\x08\0\0\x01\x00\x03", 12);  // height 0: "given later"
+  EXPECT_EQ(ReadImageSize(jpeg_dnl), std::nullopt);
+}
+
+// A negative BMP width made width x height negative, under every limit; an OS/2 BMP (12-byte header)
+// holds 16-bit dims that were read as 32-bit ones.
+TEST(ReadImageSizeTest, BmpDimsFollowTheHeaderLayoutAndSign) {
+  std::string bmp(54, '\0');
+  bmp[0] = 'B';
+  bmp[1] = 'M';
+  auto put32 = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) bmp[at + i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+  };
+  put32(14, 40);
+  put32(18, 0xFFFFFFFFu);  // width -1
+  put32(22, 100000);
+  EXPECT_EQ(ReadImageSize(bmp), std::nullopt);
+  put32(18, 300);
+  put32(22, static_cast<uint32_t>(-200));  // top-down rows
+  ASSERT_TRUE(ReadImageSize(bmp).has_value());
+  EXPECT_EQ(ReadImageSize(bmp)->width, 300);
+  EXPECT_EQ(ReadImageSize(bmp)->height, 200);
+  put32(14, 12);  // OS/2: 16-bit width and height at 18 and 20
+  bmp[18] = '\xff';
+  bmp[19] = '\xff';
+  bmp[20] = '\xff';
+  bmp[21] = '\xff';
+  put32(22, 0x00180001);  // planes 1, 24 bits per pixel
+  ASSERT_TRUE(ReadImageSize(bmp).has_value());
+  EXPECT_EQ(ReadImageSize(bmp)->width, 65535);
+  EXPECT_EQ(ReadImageSize(bmp)->height, 65535);
+  EXPECT_FALSE(DecodeImage(bmp, "os2.bmp", 50'000'000).ok());
+}
+
+// Two 32-bit PNG dims multiply past int64: the limit is checked without the product.
+TEST(DecodeImageTest, TheLargestDeclarableSizeIsRefusedBeforeDecoding) {
+  std::string png = PngBomb();
+  for (size_t i = 16; i < 24; ++i) png[i] = '\xff';
+  ASSERT_TRUE(ReadImageSize(png).has_value());
+  EXPECT_TRUE(ExceedsPixels(*ReadImageSize(png), 50'000'000));
+  auto image = DecodeImage(png, "huge.png", 50'000'000);
+  ASSERT_FALSE(image.ok());
+  EXPECT_NE(image.status().message().find("4294967295x4294967295"), std::string::npos)
+      << image.status().message();
+  EXPECT_FALSE(ExceedsPixels(ImageSize{7071, 7071}, 50'000'000));
+  EXPECT_TRUE(ExceedsPixels(ImageSize{7072, 7071}, 50'000'000));
+  EXPECT_TRUE(ExceedsPixels(ImageSize{50'000'001, 1}, 50'000'000));
+  EXPECT_FALSE(ExceedsPixels(ImageSize{50'000'000, 1}, 50'000'000));
 }
 
 TEST(ReadImageSizeTest, ReadsTiffHeadersOfBothByteOrders) {

@@ -11,7 +11,7 @@ namespace {
 
 // Builds a small PDF by hand: `pages` letter-size pages, each with a black filled rectangle whose
 // position depends on the page number (so rendering of the right page can be checked).
-std::string MakePdf(int pages) {
+std::string MakePdf(int pages, const std::string& media_box = "0 0 612 792") {
   std::vector<std::string> objects;
   std::string kids;
   for (int i = 0; i < pages; ++i) kids += std::to_string(3 + 2 * i) + " 0 R ";
@@ -19,7 +19,7 @@ std::string MakePdf(int pages) {
   objects.push_back("<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(pages) + " >>");
   for (int i = 0; i < pages; ++i) {
     int content = 4 + 2 * i;
-    objects.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents " +
+    objects.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [" + media_box + "] /Contents " +
                       std::to_string(content) + " 0 R >>");
     // A 100x100 pt black square, 100 pt from the left, at a height that depends on the page.
     std::string stream =
@@ -77,6 +77,72 @@ TEST(PdfTest, BadDocumentsAndPagesAreRefused) {
   EXPECT_EQ((*pdf)->RenderPage(1).status().code(), StatusCode::kOutOfRange);
   EXPECT_FALSE((*pdf)->RenderPage(0, 72.0, /*max_pixels=*/1000).ok());
   EXPECT_EQ(PdfDocument::OpenFile("/nonexistent.pdf").status().code(), StatusCode::kNotFound);
+}
+
+TEST(PdfTest, PopplerMessagesOfAnUnreadableFileEndTheErrorInsteadOfStderr) {
+  testing::internal::CaptureStderr();
+  auto corrupt = PdfDocument::Open("%PDF-1.4\ngarbage garbage", "corrupt.pdf");
+  const std::string printed = testing::internal::GetCapturedStderr();
+  ASSERT_FALSE(corrupt.ok());
+  EXPECT_EQ(printed, "");
+  EXPECT_NE(corrupt.status().message().find("corrupt.pdf: corrupt or unreadable PDF; poppler said: "),
+            std::string::npos)
+      << corrupt.status().message();
+}
+
+TEST(PdfTest, PopplerMessagesOfACutFileNameWhatIsMissing) {
+  const std::string whole = MakePdf(2);
+  testing::internal::CaptureStderr();
+  auto cut = PdfDocument::Open(whole.substr(0, whole.find("xref\n")), "cut.pdf");
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  ASSERT_FALSE(cut.ok());
+  EXPECT_NE(cut.status().message().find("poppler said: error: Couldn't find trailer dictionary"),
+            std::string::npos)
+      << cut.status().message();
+}
+
+TEST(PdfTest, PopplerMessagesOfAPageThatStillRendersAreWarnings) {
+  // The first page's content stream declares 5 bytes but holds more: poppler reads on, complains, and
+  // draws the page.
+  std::string bytes = MakePdf(2);
+  // Same width, so that the cross-reference offsets stay right.
+  const size_t at = bytes.find("/Length ") + 8;
+  const size_t digits = bytes.find(' ', at) - at;
+  bytes.replace(at, digits, "5" + std::string(digits - 1, ' '));
+  testing::internal::CaptureStderr();
+  auto pdf = PdfDocument::Open(bytes, "damaged.pdf");
+  std::vector<std::string> warnings, none;
+  StatusOr<cv::Mat> page(Status::Internal("not rendered"));
+  StatusOr<cv::Mat> intact(Status::Internal("not rendered"));
+  if (pdf.ok()) {
+    page = (*pdf)->RenderPage(0, 72.0, 256ll << 20, &warnings);
+    intact = (*pdf)->RenderPage(1, 72.0, 256ll << 20, &none);
+  }
+  const std::string printed = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(pdf.ok()) << pdf.status().ToString();
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_TRUE(intact.ok()) << intact.status().ToString();
+  EXPECT_EQ(printed, "");
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_EQ(warnings[0].rfind("damaged.pdf: page 0: poppler error", 0), 0u) << warnings[0];
+  EXPECT_NE(warnings[0].find("endstream"), std::string::npos) << warnings[0];
+  EXPECT_TRUE(none.empty()) << none[0];
+  EXPECT_EQ(page->cols, 612);
+}
+
+TEST(PdfTest, APageThatWouldRenderTooLargeIsRefusedFromItsSizeBeforeRendering) {
+  // 14400 x 14400 points: 28800 x 28800 pixels at 144 DPI, 3.3 GB as BGRA if it were rendered.
+  auto pdf = PdfDocument::Open(MakePdf(1, "0 0 14400 14400"), "poster.pdf");
+  ASSERT_TRUE(pdf.ok());
+  auto page = (*pdf)->RenderPage(0, 144.0, /*max_pixels=*/50'000'000);
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(page.status().message(),
+            "poster.pdf: page 0 would render at 28800x28800 pixels (14400x14400 points at 144 DPI); expected "
+            "at least 1x1 and at most 50000000 pixels; refused before rendering");
+  // An absurd box from the file gives the same clear refusal, not an overflow.
+  auto absurd = PdfDocument::Open(MakePdf(1, "0 0 100000000000000000000 5"), "absurd.pdf");
+  ASSERT_TRUE(absurd.ok());
+  EXPECT_FALSE((*absurd)->RenderPage(0).ok());
 }
 
 }  // namespace

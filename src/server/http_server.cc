@@ -35,12 +35,15 @@ class SocketStream final : public httplib::Stream {
   SocketStream(socket_t sock, int read_timeout_ms, int write_timeout_ms)
       : sock_(sock), read_timeout_ms_(read_timeout_ms), write_timeout_ms_(write_timeout_ms) {}
 
-  bool is_readable() const override { return buffered() > 0 || WaitFor(sock_, POLLIN, read_timeout_ms_); }
+  // Reads of the current request fail from `deadline` on, however steadily the bytes trickle in.
+  void set_read_deadline(Clock::time_point deadline) { deadline_ = deadline; }
+
+  bool is_readable() const override { return buffered() > 0 || WaitForBytes(); }
   bool is_writable() const override { return WaitFor(sock_, POLLOUT, write_timeout_ms_); }
 
   ssize_t read(char* ptr, size_t size) override {
     if (buffered() == 0) {
-      if (!WaitFor(sock_, POLLIN, read_timeout_ms_)) return -1;
+      if (!WaitForBytes()) return -1;
       // A large read (a body) goes straight to its destination.
       if (size >= sizeof(buffer_)) return Receive(ptr, size);
       const ssize_t n = Receive(buffer_, sizeof(buffer_));
@@ -78,6 +81,14 @@ class SocketStream final : public httplib::Stream {
   size_t buffered() const { return end_ - begin_; }
 
  private:
+  // Waits for bytes up to the read timeout, and never past the request's deadline.
+  bool WaitForBytes() const {
+    const auto now = Clock::now();
+    if (now >= deadline_) return false;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now).count();
+    return WaitFor(sock_, POLLIN, static_cast<int>(std::min<long long>(read_timeout_ms_, left + 1)));
+  }
+
   ssize_t Receive(char* ptr, size_t size) {
     ssize_t n;
     do {
@@ -99,6 +110,7 @@ class SocketStream final : public httplib::Stream {
   const socket_t sock_;
   const int read_timeout_ms_;
   const int write_timeout_ms_;
+  Clock::time_point deadline_ = Clock::time_point::max();
   char buffer_[16384];
   size_t begin_ = 0;
   size_t end_ = 0;
@@ -230,6 +242,8 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
   bool ok = true;
   for (size_t left = keep_alive_max_count_; left > 0; --left) {
     if (!WaitForNextRequest(sock, stream.buffered() > 0)) break;
+    stream.set_read_deadline(request_read_limit_.count() > 0 ? Clock::now() + request_read_limit_
+                                                             : Clock::time_point::max());
     bool client_closes = false;
     ok = process_request(stream, /*close_connection=*/left == 1, client_closes, on_headers);
     if (!ok || client_closes || connection.close_after_response) break;

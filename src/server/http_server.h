@@ -21,6 +21,7 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -47,6 +48,11 @@ class HttpServer : public httplib::Server {
   // (gracefully, see above) and says so in the response's Connection header.
   void CloseConnectionAfterResponse(httplib::Response& res);
 
+  // The longest a request may take to arrive, headers and body, from its first byte; reads past it fail
+  // and the connection is closed, so that a client sending a few bytes at a time cannot hold a serving
+  // thread for longer (the read timeout alone is per read). Zero: no limit. Set before listening.
+  void set_request_read_limit(std::chrono::milliseconds limit) { request_read_limit_ = limit; }
+
   // Whether the request's Content-Length says its body is over the limit.
   bool DeclaresTooLargeBody(const httplib::Request& req) const;
   // The errorMsg of a 413.
@@ -67,6 +73,7 @@ class HttpServer : public httplib::Server {
   bool WaitForNextRequest(socket_t sock, bool have_buffered_bytes) const;
 
   const size_t max_body_bytes_;
+  std::chrono::milliseconds request_read_limit_{0};
   const std::function<bool(const httplib::Request&)> streams_body_;
   // The connection each serving thread is on (a thread serves one connection at a time).
   std::mutex connections_mu_;

@@ -86,9 +86,10 @@ StatusOr<OcrRequest> ParseOcrRequest(std::string body) {
   Json json;
   try {
     json = Json::parse(body);
-  } catch (const Json::parse_error& e) {
-    // e.what() reads "[json.exception.parse_error.101] parse error at line 1, column 5: ..."; keep
-    // the part after the tag.
+  } catch (const Json::exception& e) {
+    // Syntax errors are parse_error; a number too large for a double ("1e400") is out_of_range, thrown
+    // by the same parse. e.what() reads "[json.exception.parse_error.101] parse error at line 1,
+    // column 5: ..."; keep the part after the tag.
     std::string what = e.what();
     const size_t tag_end = what.find("] ");
     if (tag_end != std::string::npos) what = what.substr(tag_end + 2);

@@ -76,6 +76,19 @@ std::string Body(const std::string& fields) {
   return "{\"file\": \"" + Base64Encode("bytes") + "\"" + fields + "}";
 }
 
+// Found by fuzz/ocr_request_fuzzer.cc: a number too large for a double is not a parse_error but an
+// out_of_range exception of the same parse, which escaped the parser.
+TEST(OcrRequestTest, ANumberBeyondDoubleIsABadBodyNotAnException) {
+  const std::string body("{\"file\":1e3090\"\\u\x9c\xcc" "3d\\ude00\"}", 29);
+  auto req = ParseOcrRequest(body);
+  ASSERT_FALSE(req.ok());
+  EXPECT_EQ(req.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(req.status().message(), "the body is not valid JSON: number overflow parsing '1e3090'");
+  auto field = ParseOcrRequest(Body(R"(, "textDetThresh": -1e400)"));
+  ASSERT_FALSE(field.ok());
+  EXPECT_NE(field.status().message().find("number overflow"), std::string::npos) << field.status().message();
+}
+
 TEST(OcrRequestTest, ParsesEveryPaddleXField) {
   auto req = ParseOcrRequest(Body(R"(, "fileType": 1, "useDocOrientationClassify": false,
       "useDocUnwarping": null, "useTextlineOrientation": false, "textDetLimitSideLen": 736,

@@ -188,6 +188,8 @@ Status CheckOptions(const ServerOptions& o) {
   if (o.queue < 0 || o.queue > 100000)
     return fail("queue = " + std::to_string(o.queue) + "; expected 0..100000");
   if (o.max_body_bytes < 1) return fail("max_body_bytes must be at least 1");
+  if (!(o.request_read_seconds >= 0 && o.request_read_seconds <= 86400))
+    return fail("request_read_seconds must be within 0..86400 (0: no limit)");
   if (o.max_pdf_pages < 1)
     return fail("max_pdf_pages = " + std::to_string(o.max_pdf_pages) + "; expected >= 1");
   if (o.max_image_pixels < 1) return fail("max_image_pixels must be at least 1");
@@ -258,6 +260,8 @@ StatusOr<std::unique_ptr<OcrServer>> OcrServer::Create(const ServerOptions& opti
   http.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
   http.set_read_timeout(30);
   http.set_write_timeout(30);
+  http.set_request_read_limit(
+      std::chrono::milliseconds(static_cast<long long>(options.request_read_seconds * 1000.0)));
 
   http.Post("/ocr", [self](const httplib::Request& req, httplib::Response& res,
                            const httplib::ContentReader& reader) { self->HandleOcr(req, res, reader); });

@@ -74,6 +74,10 @@ struct ServerOptions {
   int workers = 1;  // >= 1
   int queue = 8;    // requests allowed to wait for a worker, >= 0
   size_t max_body_bytes = 32u << 20;
+  // The longest a request may take to arrive (headers and body) before its connection is closed: a
+  // client trickling bytes holds a serving thread no longer (each read alone times out after 30 s).
+  // 120 s lets a 32 MiB body through at about 2 Mbit/s. 0: no limit.
+  double request_read_seconds = 120;
   int max_pdf_pages = 10;                 // pages of a PDF that are read, >= 1
   int64_t max_image_pixels = 50'000'000;  // a bigger image or rendered page is refused (422)
   // Handing memory back is OcrPipeline::Trim (plans, arenas, freed heap) on the worker's own thread:

@@ -535,6 +535,35 @@ TEST(OcrServerTest, BodyOverTheLimitIsRefusedBeforeItIsRead) {
 }
 
 // A PDF of three pages with a cap of two: two results, dataInfo naming all three pages.
+TEST(OcrServerTest, ASlowSenderIsCutOffAtTheRequestReadLimit) {
+  SKIP_WITHOUT_MODELS();
+  ServerOptions options = TestOptions(1, 2);
+  options.request_read_seconds = 1.5;
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  const int port = server->port();
+  RawClient c(port);
+  ASSERT_TRUE(c.connected());
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(c.Send("POST /ocr HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 1000\r\n\r\n"));
+  // A byte every 100 ms: each read succeeds long before the 30 s read timeout, so only the limit on
+  // the whole request ends it.
+  bool closed = false;
+  double held = 0;
+  for (int i = 0; i < 100 && !closed; ++i) {
+    closed = !c.Send("{") || c.Receive(100);
+    held = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  EXPECT_TRUE(closed) << "the connection was still open after " << held << " s";
+  EXPECT_GE(held, 1.4);
+  EXPECT_LT(held, 5.0);
+  EXPECT_NE(c.Status(), 200) << c.received();
+  // The server goes on serving.
+  Answer a = Post(port, "{\"file\": \"\"}");
+  EXPECT_EQ(a.status, 422);
+}
+
 TEST(OcrServerTest, PdfPagesAreCapped) {
   SKIP_WITHOUT_MODELS();
   ServerOptions options = TestOptions(1, 2);

@@ -399,7 +399,8 @@ struct OcrRange::State {
       Fail("(input being read)", -1, Status::ResourceExhausted("out of memory while reading the input"));
     }
   }
-  void ProcessImage(StatusOr<cv::Mat> image, std::string label, int page);
+  void ProcessImage(StatusOr<cv::Mat> image, std::string label, int page,
+                    std::vector<std::string> warnings = {});
   void OpenPdf(StatusOr<std::unique_ptr<io::PdfDocument>> doc, const std::string& label);
   void ProcessFile(const std::string& path);
   void Fail(std::string label, int page, Status error) {
@@ -410,11 +411,13 @@ struct OcrRange::State {
   }
 };
 
-void OcrRange::State::ProcessImage(StatusOr<cv::Mat> image, std::string label, int page) {
+void OcrRange::State::ProcessImage(StatusOr<cv::Mat> image, std::string label, int page,
+                                   std::vector<std::string> warnings) {
   if (!image.ok()) return Fail(std::move(label), page, image.status());
   current = OcrResult();
   current.input_path = std::move(label);
   current.page_index = page;
+  current.warnings = std::move(warnings);
   if (params.timing) {
     current.stage_times.emplace();
     current.stage_times->decode =
@@ -454,16 +457,21 @@ void OcrRange::State::ProcessFile(const std::string& path) {
   auto bytes = ReadFileBytes(path);
   if (!bytes.ok()) return Fail(path, -1, bytes.status());
   if (io::LooksLikePdf(*bytes)) return OpenPdf(io::PdfDocument::Open(std::move(bytes).value(), path), path);
-  ProcessImage(io::DecodeImage(*bytes, path, params.max_image_pixels), path, -1);
+  std::vector<std::string> warnings;
+  auto image = io::DecodeImage(*bytes, path, params.max_image_pixels, &warnings);
+  ProcessImage(std::move(image), path, -1, std::move(warnings));
 }
 
 void OcrRange::State::Advance() {
   if (pdf) {
     const int page = next_page++;
     const std::string label = pdf->label();
-    auto image = pdf->RenderPage(page, io::kDefaultPdfDpi, params.max_image_pixels);
+    // What poppler said while opening the document goes with its first page.
+    std::vector<std::string> warnings;
+    if (page == 0) warnings = pdf->open_warnings();
+    auto image = pdf->RenderPage(page, io::kDefaultPdfDpi, params.max_image_pixels, &warnings);
     if (next_page >= pdf->num_pages()) pdf.reset();
-    return ProcessImage(std::move(image), label, page);
+    return ProcessImage(std::move(image), label, page, std::move(warnings));
   }
   if (!pending_files.empty()) {
     std::string path = std::move(pending_files.front());
@@ -480,10 +488,13 @@ void OcrRange::State::Advance() {
   switch (in.kind) {
     case OcrInput::Kind::kImage:
       return ProcessImage(io::ToBgr8(in.image, in.label, params.max_image_pixels), in.label, -1);
-    case OcrInput::Kind::kBytes:
+    case OcrInput::Kind::kBytes: {
       if (io::LooksLikePdf(in.bytes))
         return OpenPdf(io::PdfDocument::Open(std::move(in.bytes), in.label), in.label);
-      return ProcessImage(io::DecodeImage(in.bytes, in.label, params.max_image_pixels), in.label, -1);
+      std::vector<std::string> warnings;
+      auto image = io::DecodeImage(in.bytes, in.label, params.max_image_pixels, &warnings);
+      return ProcessImage(std::move(image), in.label, -1, std::move(warnings));
+    }
     case OcrInput::Kind::kPath:
       break;
   }
@@ -608,6 +619,7 @@ std::string ToJson(const OcrResult& r, int indent) {
                                {"recognition", t.recognition},
                                {"total", t.total}};
     }
+    if (!r.warnings.empty()) res["warnings"] = r.warnings;
   }
   // Invalid UTF-8 (which the decoder should never emit) is replaced rather than thrown on.
   return nlohmann::ordered_json{{"res", res}}.dump(indent, ' ', false,

@@ -117,7 +117,15 @@ StatusOr<ResizeGeometry> MakeGeometry(const Shape& x, const TensorView& source, 
       const double s = FloatAt(source, i);
       if (!(s > 0)) return Status::InvalidArgument("scales entry " + std::to_string(i) + " is not positive");
       g.scale[i] = s;
-      g.out[i] = static_cast<int64_t>(std::floor(static_cast<double>(x[i]) * s));
+      // The product comes from the model's data: one beyond int64 (an infinite or huge scale) cannot
+      // be converted, and would be refused by CheckPositiveDims anyway.
+      const double out = std::floor(static_cast<double>(x[i]) * s);
+      if (!(out < 9.0e18)) {
+        return Status::InvalidArgument("scales entry " + std::to_string(i) + " (" + std::to_string(s) +
+                                       ") makes output dim " + std::to_string(i) + " of " +
+                                       std::to_string(x[i]) + " too large to represent");
+      }
+      g.out[i] = static_cast<int64_t>(out);
     }
   }
   PLATEAU_RETURN_IF_ERROR(CheckPositiveDims(g.out, "output"));

@@ -1,7 +1,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "engine/ops/reference/op_test_util.h"
+#include "plateau/engine.h"
 
 namespace plateau::ops {
 namespace {
@@ -151,6 +154,42 @@ TEST(ReferenceResizeTest, InferErrors) {
   auto vanishing = RunOp(MakeNode("Resize"), {Image2x2(), EmptyRoi(), Scales({1, 1, 0.25f, 1})});
   ASSERT_FALSE(vanishing.ok());
   EXPECT_THAT(vanishing.status().message(), HasSubstr("<= 0"));
+}
+
+// Found by fuzz/onnx_fuzzer.cc: a scale of about 1e24 made an output dim beyond int64, converted from
+// double (undefined behaviour) before any check. The fuzzer's model is kept too (243 bytes): a Resize
+// with such a scale, then GlobalAveragePool and Flatten; loading and planning it must fail cleanly.
+TEST(ReferenceResizeTest, AScaleBeyondInt64IsRefused) {
+  auto huge = RunOp(MakeNode("Resize"), {Image2x2(), EmptyRoi(), Scales({1, 1, 1e24f, 1})});
+  ASSERT_FALSE(huge.ok());
+  EXPECT_THAT(huge.status().message(), HasSubstr("too large to represent"));
+  auto infinite = RunOp(MakeNode("Resize"), {Image2x2(), EmptyRoi(), Scales({1, 1, 1, INFINITY})});
+  ASSERT_FALSE(infinite.ok());
+  EXPECT_THAT(infinite.status().message(), HasSubstr("too large to represent"));
+
+  const std::string model(
+      "\x08\x08\x3a\xe8\x01\x0a\x39\x0a\x01\x78\x0a\x03\x72\x6f\x69\x0a\x06\x73\x63\x61\x6c\x65\x73\x12"
+      "\x01\x75\x1a\x08\x52\x65\x73\x69\x7a\x65\x5f\x75\x22\x06\x52\x65\x73\x69\x7a\x65\x2a\x12\x0a\x04"
+      "\x6d\x6f\x64\x65\x22\x07\x6e\x65\x61\x72\x65\x73\x74\xa0\x01\x03\x0a\x30\x0a\x01\x75\x12\x02\x67"
+      "\x70\x1a\x14\x47\x6c\x6f\x62\x61\x6c\x41\x00\x00\x00\x00\x00\x00\x00\x00\x6f\x6c\x5f\x67\x70\x22"
+      "\x11\x47\x6c\x6f\x62\x61\x6c\x41\x76\x65\x72\x61\x67\x65\x50\x6f\x6f\x6c\x0a\x28\x0a\x02\x67\x70"
+      "\x12\x01\x79\x1a\x09\x46\x6c\x61\x74\x74\x65\x6e\x5f\x79\x22\x07\x46\x6c\x61\x74\x74\x65\x6e\x2a"
+      "\x0b\x0a\x04\x61\x78\x69\x73\x18\x01\xa0\x01\x02\x2a\x0b\x08\x00\x10\x01\x42\x03\x72\x6f\x69\x4a"
+      "\x00\x2a\x1e\x08\x04\x10\x01\x42\x06\x73\x63\x61\x6c\x65\x73\x4a\x10\x00\x00\x80\x01\x6d\x6f\x6d"
+      "\x65\x6e\x74\x75\x40\x00\x00\x00\x40\x5a\x1d\x0a\x01\x78\x12\x18\x0a\x16\x08\x01\x12\x12\x0a\x02"
+      "\x08\x01\x0a\x02\x08\x42\x0a\x03\x12\x01\x6e\x0a\x03\x12\x01\x6e\x62\x03\x0a\x01\x79\x42\x04\x0a"
+      "\x00\x10\x0b",
+      243);
+  auto loaded = Model::LoadFromBytes(model, "fuzz-resize.onnx");
+  if (loaded.ok()) {
+    auto session = Session::Create(*loaded, {.threads = 1, .reference_kernels = true});
+    ASSERT_TRUE(session.ok()) << session.status().ToString();
+    Shape shape = (*loaded)->input_shape(0);
+    for (int d = 0; d < shape.rank(); ++d) {
+      if (shape[d] < 0) shape[d] = d == 0 ? 1 : 32;
+    }
+    EXPECT_FALSE((*session)->Plan({shape}).ok());
+  }
 }
 
 }  // namespace
