@@ -18,6 +18,7 @@ packages=(
   nodejs
   clang-format
   curl
+  redis-server libhiredis-dev
 )
 
 missing=()
