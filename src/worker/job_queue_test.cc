@@ -40,7 +40,7 @@ TEST(RedisUrlTest, RefusesWhatItCannotUseNamingThePart) {
                                                         {"redis://host:99999", "port"},
                                                         {"redis://host/x", "database"},
                                                         {"redis://[::1", "IPv6"},
-                                                        {"redis://:6379", "host"}}) {
+                                                        {"redis://[]:6379", "host"}}) {
     auto a = ParseRedisUrl(url);
     ASSERT_FALSE(a.ok()) << url;
     EXPECT_NE(a.status().message().find(part), std::string::npos) << a.status().message();
@@ -190,12 +190,13 @@ TEST(RedisClientTest, RetriesThroughARestart) {
   QueueKeys keys("t");
   ASSERT_TRUE(SubmitJob(redis, keys, {"j", "j.png", R"({"path": "j.png"})"}).ok());
   server.Kill();
-  std::thread restart([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    server.Start();
-  });
-  auto counts = CountQueue(redis, keys);
-  restart.join();
+  // The client waits in another thread; this one restarts Redis (the server dies with the thread that
+  // started it).
+  StatusOr<QueueCounts> counts = Status::Internal("not run");
+  std::thread client([&] { counts = CountQueue(redis, keys); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  server.Start();
+  client.join();
   ASSERT_TRUE(counts.ok()) << counts.status().ToString();
   EXPECT_EQ(counts->waiting, 1);
   EXPECT_GE(redis.reconnects(), 1u);

@@ -1,6 +1,6 @@
 // Test support: a redis-server of the test's own (Debian's /usr/bin/redis-server) on a free loopback port,
 // in a temporary directory removed afterwards, with AOF on and fsync at every write, killed with the
-// test.
+// test (or with the thread that started it).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -41,14 +41,18 @@ class TestRedis {
   }
   static bool Available() { return access("/usr/bin/redis-server", X_OK) == 0; }
 
+  // Starts the server (again, after Kill, from its AOF). It is killed when the thread that started it
+  // ends, so start it from the test's own thread.
   void Start() {
+    // Everything the child needs is made before fork: a child of a threaded process may not allocate.
+    const std::string port = std::to_string(port_);
+    const std::string log = dir_ + "/redis.log";
     pid_ = fork();
     if (pid_ == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
-      const std::string port = std::to_string(port_);
       execl("/usr/bin/redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--dir",
             dir_.c_str(), "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--logfile",
-            (dir_ + "/redis.log").c_str(), static_cast<char*>(nullptr));
+            log.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
   }
