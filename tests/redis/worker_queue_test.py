@@ -273,7 +273,7 @@ def run(args, tmp, sroie, redis, procs):
         return int(redis.cli("XLEN", "plateau:results", check=False) or 0)
 
     # SIGKILL worker 0 while it holds a job, once the queue is under way.
-    deadline = time.time() + 600
+    deadline = time.time() + 2400
     killed = False
     while time.time() < deadline and not killed:
         if results_count() >= 10 and redis.cli("XPENDING", "plateau:jobs", "workers", "-", "+", "5", "w0:0"):
@@ -296,7 +296,7 @@ def run(args, tmp, sroie, redis, procs):
     log("redis back with %d results" % results_count())
 
     out = subprocess.run([plateau, "results", "--redis", url, "--wait", str(len(expected_jobs)), "--with_job",
-                          "--timeout", "900"], capture_output=True, text=True, env=env)
+                          "--timeout", "2400"], capture_output=True, text=True, env=env)
     log("plateau results: exit %d; %s" % (out.returncode, out.stderr.strip()))
     if out.returncode == 2:
         failures.append("not every job was answered in time: " + out.stderr.strip())
@@ -326,7 +326,7 @@ def run(args, tmp, sroie, redis, procs):
     if any(s["redis_reconnects"] < 1 for s in stats):
         failures.append("a surviving worker never reconnected after the Redis restart")
 
-    reference_proc.wait(timeout=900)
+    reference_proc.wait(timeout=2400)
     ref_out.close()
     reference = collections.defaultdict(list)  # input path -> lines in page order
     with open(os.path.join(tmp, "reference.jsonl")) as f:

@@ -6,8 +6,9 @@ path (the SROIE receipts in name order, over and over), starts --processes worke
 --threads intra-op threads each, and samples every worker's RSS (VmRSS of /proc/PID/status) once a second
 until every job is answered. Prints one markdown row per run:
 
-  processes | threads | jobs | seconds (first result to last) | pages/s | RSS per worker at 10% / 50% / 100%
-  of the jobs and its peak, MiB
+  processes | threads | jobs | seconds (first result to last) | pages/s | CPU seconds per page (all
+  workers, first result to last) | mean load average | RSS per worker at 10% / 50% / 100% of the jobs
+  and its peak, MiB
 
 and, with --series FILE, writes every sample as JSON (time, results so far, RSS per worker).
 Everything it starts is killed when it ends.
@@ -41,6 +42,21 @@ def rss_mib(pid):
     except OSError:
         pass
     return None
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return None
+
+
+def load_average():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
 
 
 def main():
@@ -98,11 +114,15 @@ def main():
             now = time.time() - start
             if done > 0 and first_result is None:
                 first_result = now
-            samples.append({"t": round(now, 2), "results": done, "rss_mib": [rss_mib(w.pid) for w in workers]})
+                cpu_at_first = sum(cpu_seconds(w.pid) or 0 for w in workers)
+            samples.append({"t": round(now, 2), "results": done, "rss_mib": [rss_mib(w.pid) for w in workers],
+                            "load": load_average()})
             if done >= args.jobs:
                 break
             time.sleep(1.0)
         last = samples[-1]["t"]
+        cpu_per_page = (sum(cpu_seconds(w.pid) or 0 for w in workers) - cpu_at_first) / max(1, done - 1)
+        mean_load = sum(s["load"] for s in samples) / len(samples)
         for w in workers:
             w.send_signal(signal.SIGTERM)
         for w in workers:
@@ -118,9 +138,9 @@ def main():
         peaks = [max(s["rss_mib"][i] or 0 for s in samples) for i in range(args.processes)]
         fmt = lambda xs: "/".join("%.0f" % (x or 0) for x in xs)
         rate = (args.jobs - 1) / (last - first_result) if last > first_result else float("nan")
-        print("| %d | %d | %d | %.0f | %.2f | %s | %s | %s | %s |" %
-              (args.processes, args.threads, args.jobs, last - first_result, rate, fmt(rss_at(0.1)),
-               fmt(rss_at(0.5)), fmt(samples[-1]["rss_mib"]), fmt(peaks)), flush=True)
+        print("| %d | %d | %d | %.0f | %.2f | %.2f | %.1f | %s | %s | %s | %s |" %
+              (args.processes, args.threads, args.jobs, last - first_result, rate, cpu_per_page, mean_load,
+               fmt(rss_at(0.1)), fmt(rss_at(0.5)), fmt(samples[-1]["rss_mib"]), fmt(peaks)), flush=True)
         if args.series:
             with open(args.series, "w") as f:
                 json.dump({"processes": args.processes, "threads": args.threads, "jobs": args.jobs,
