@@ -112,5 +112,40 @@ TEST(OcrWorkerTest, BadJobsAreDeadLetteredWithTheirErrorAndTheWorkerGoesOn) {
   EXPECT_NE(lines[0].find("rec_texts"), std::string::npos);
 }
 
+// Back-pressure: over its memory limit (here below what the loaded models alone hold) a worker takes no
+// job; the job stays in the queue for a worker with room, and Stop still returns.
+TEST(OcrWorkerTest, OverItsMemoryLimitAWorkerTakesNoJob) {
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
+  SKIP_WITHOUT_REDIS();
+  TestRedis server;
+  server.Start();
+  RedisClient redis(server.Options());
+  const QueueKeys keys("t");
+  const std::string receipt_path = kSroie + "/img/000.jpg";
+  ASSERT_TRUE(SubmitJob(redis, keys, {"r", receipt_path, "{\"path\": \"" + receipt_path + "\"}"}).ok());
+  WorkerOptions options;
+  options.redis = server.Options().address;
+  options.queue = "t";
+  options.memory_limit = 16u << 20;
+  options.block = std::chrono::milliseconds(100);
+  options.stats_interval = std::chrono::milliseconds(0);
+  options.ocr.model_dir = kModels;
+  options.ocr.threads = 1;
+  auto worker = OcrWorker::Create(options);
+  ASSERT_TRUE(worker.ok()) << worker.status().ToString();
+  (*worker)->Start();
+  for (int i = 0; i < 100 && (*worker)->stats().memory_waits < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  (*worker)->Stop();
+  EXPECT_GE((*worker)->stats().memory_waits, 3u);
+  EXPECT_EQ((*worker)->stats().jobs_done, 0u);
+  auto counts = CountQueue(redis, keys);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->waiting, 1);
+  EXPECT_EQ(counts->pending, 0);  // never taken
+  EXPECT_EQ(counts->results, 0);
+}
+
 }  // namespace
 }  // namespace plateau::worker
