@@ -112,6 +112,48 @@ TEST(OcrWorkerTest, BadJobsAreDeadLetteredWithTheirErrorAndTheWorkerGoesOn) {
   EXPECT_NE(lines[0].find("rec_texts"), std::string::npos);
 }
 
+// Drain (what SIGTERM does): the running job finishes and is answered, the next one is not taken.
+TEST(OcrWorkerTest, StopFinishesTheRunningJobAndTakesNoOther) {
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
+  SKIP_WITHOUT_REDIS();
+  TestRedis server;
+  server.Start();
+  RedisClient redis(server.Options());
+  const QueueKeys keys("t");
+  for (const char* id : {"first", "second"}) {
+    const std::string path = kSroie + "/img/000.jpg";
+    ASSERT_TRUE(SubmitJob(redis, keys, {id, path, "{\"path\": \"" + path + "\"}"}).ok());
+  }
+  WorkerOptions options;
+  options.redis = server.Options().address;
+  options.queue = "t";
+  options.block = std::chrono::milliseconds(100);
+  options.stats_interval = std::chrono::milliseconds(0);
+  options.ocr.model_dir = kModels;
+  options.ocr.threads = 1;
+  auto worker = OcrWorker::Create(options);
+  ASSERT_TRUE(worker.ok()) << worker.status().ToString();
+  (*worker)->Start();
+  bool running = false;
+  for (int i = 0; i < 6000 && !running; ++i) {
+    auto c = CountQueue(redis, keys);
+    ASSERT_TRUE(c.ok());
+    running = c->pending == 1 && c->results == 0;
+    if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(running) << "the first job was never seen running";
+  (*worker)->Stop();
+  auto counts = CountQueue(redis, keys);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->results, 1);
+  EXPECT_EQ(counts->pending, 0);
+  EXPECT_EQ(counts->waiting, 1);  // the second, untouched
+  auto results = ReadStream(redis, keys.results, "0", 10, std::chrono::milliseconds(0));
+  ASSERT_TRUE(results.ok());
+  ASSERT_EQ(results->size(), 1u);
+  EXPECT_EQ((*results)[0].Get("job"), "first");
+}
+
 // Back-pressure: over its memory limit (here below what the loaded models alone hold) a worker takes no
 // job; the job stays in the queue for a worker with room, and Stop still returns.
 TEST(OcrWorkerTest, OverItsMemoryLimitAWorkerTakesNoJob) {
