@@ -24,7 +24,7 @@ ASAN_GOLDENS ?= 1
 ASAN_EXCLUDE ?= PipelineMemoryTest.*:MemoryBudgetTest.*:OcrServerTest.MemoryIsFlatOverAThousandRequests:OcrServerTest.MemoryLimit*
 
 .PHONY: all deps build models ort goldens test asan-test demo bench-engine bench-memory bench-server eval \
-  format fuzz tsan-test clean distclean install python
+  format fuzz tsan-test clean distclean install python bench-queue
 
 all: build
 
@@ -123,6 +123,15 @@ bench-memory: models build
 # 2 and 4 concurrent clients (tools/bench_server/run.sh; WORKERS, QUEUE, REQUESTS, CLIENTS, IMAGE).
 bench-server: models build
 	PLATEAU_BUILD_DIR=$(abspath $(BUILD_DIR)) tools/bench_server/run.sh
+
+# `plateau worker` processes on a Redis queue of their own (docs/SCALING.md): pages per second, CPU seconds
+# per page and RSS per worker over QUEUE_JOBS receipts (tools/bench_queue/bench.py).
+QUEUE_JOBS ?= 100
+QUEUE_PROCESSES ?= 1
+QUEUE_THREADS ?= 1
+bench-queue: deps models build
+	/usr/bin/python3 tools/bench_queue/bench.py --plateau $(BUILD_DIR)/plateau --models models \
+	  --images $(EVAL_DIR)/sroie/img --jobs $(QUEUE_JOBS) --processes $(QUEUE_PROCESSES) --threads $(QUEUE_THREADS)
 
 format:
 	find src include tests tools -name '*.cc' -o -name '*.h' | grep -v node_modules | xargs clang-format -i

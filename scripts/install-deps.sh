@@ -23,6 +23,7 @@ packages=(
   # for its tests, venv/pip/setuptools/wheel to install it offline.
   pybind11-dev python3-dev python3-numpy python3-pytest python3-venv python3-pip python3-setuptools
   python3-wheel python3-pil
+  redis-server libhiredis-dev
 )
 
 missing=()

@@ -35,5 +35,10 @@ int TextlineOrientationCommand(const std::vector<std::string>& args);
 int DocOrientationCommand(const std::vector<std::string>& args);
 // plateau serve [--host H] [--port P] [--workers N] [--queue M] ...: the HTTP server (src/server)
 int ServeCommand(const std::vector<std::string>& args);
+// The job queue on Redis Streams (src/worker): plateau worker [--redis URL] [--workers N] ...; plateau
+// submit -i INPUT [...]; plateau results [--wait N]
+int WorkerCommand(const std::vector<std::string>& args);
+int SubmitCommand(const std::vector<std::string>& args);
+int ResultsCommand(const std::vector<std::string>& args);
 
 }  // namespace plateau::cli

@@ -18,7 +18,10 @@ void Usage() {
                "pipelines:\n"
                "  ocr         text of images, PDFs and directories of them, as JSON Lines\n"
                "  memcheck    run the pipeline repeatedly: warm-up or leak, from RSS after every run\n"
-               "  serve       HTTP server with PaddleX's OCR API (POST /ocr, /health, /metrics)\n\n"
+               "  serve       HTTP server with PaddleX's OCR API (POST /ocr, /health, /metrics)\n"
+               "  worker      take OCR jobs from a Redis stream, write their results (docs/SCALING.md)\n"
+               "  submit      add files, directories or PDFs to the Redis job queue\n"
+               "  results     print (and wait for) the queue's results and dead letters\n\n"
                "single modules (image files in, JSON Lines out):\n"
                "  text_detection                      text boxes of an image\n"
                "  text_recognition                    text of a cropped line image\n"
@@ -45,6 +48,9 @@ int main(int argc, char** argv) {
   if (cmd == "ocr") return plateau::cli::OcrCommand(args);
   if (cmd == "memcheck") return plateau::cli::MemcheckCommand(args);
   if (cmd == "serve") return plateau::cli::ServeCommand(args);
+  if (cmd == "worker") return plateau::cli::WorkerCommand(args);
+  if (cmd == "submit") return plateau::cli::SubmitCommand(args);
+  if (cmd == "results") return plateau::cli::ResultsCommand(args);
   if (cmd == "text_detection") return plateau::cli::TextDetectionCommand(args);
   if (cmd == "text_recognition") return plateau::cli::TextRecognitionCommand(args);
   if (cmd == "textline_orientation_classification") return plateau::cli::TextlineOrientationCommand(args);

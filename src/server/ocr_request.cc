@@ -82,7 +82,9 @@ bool LooksLikeUrl(const std::string& file) {
   return true;
 }
 
-StatusOr<OcrRequest> ParseOcrRequest(std::string body) {
+namespace {
+
+StatusOr<OcrRequest> ParseBody(std::string body, bool allow_path) {
   Json json;
   try {
     json = Json::parse(body);
@@ -104,23 +106,38 @@ StatusOr<OcrRequest> ParseOcrRequest(std::string body) {
 
   OcrRequest req;
   auto file = json.find("file");
-  if (file == json.end() || file->is_null()) {
-    return Status::InvalidArgument("file: missing; expected the Base64 text of an image or a PDF");
+  const Json* path = allow_path ? Field(json, "path") : nullptr;
+  if (path != nullptr) {
+    if (file != json.end() && !file->is_null()) {
+      return Status::InvalidArgument(
+          "path and file: both given; a job names a path or carries a file, not both");
+    }
+    if (!path->is_string()) return WrongType("path", "a string (a file on shared storage)", *path);
+    req.path = path->get<std::string>();
+    if (req.path.empty()) return Status::InvalidArgument("path: empty; expected a file on shared storage");
+  } else {
+    if (file == json.end() || file->is_null()) {
+      return Status::InvalidArgument(allow_path
+                                         ? "file and path: both missing; expected the Base64 text of an "
+                                           "image or a PDF in file, or a file name in path"
+                                         : "file: missing; expected the Base64 text of an image or a PDF");
+    }
+    if (!file->is_string()) return WrongType("file", "a string (Base64 of an image or a PDF)", *file);
+    std::string& text = file->get_ref<std::string&>();
+    if (text.empty())
+      return Status::InvalidArgument("file: empty; expected the Base64 text of an image or a PDF");
+    if (LooksLikeUrl(text)) {
+      return Status::InvalidArgument(
+          "file: URLs are not fetched (this server makes no network requests); "
+          "send the file's bytes as Base64 instead");
+    }
+    auto bytes = Base64Decode(text);
+    if (!bytes.ok()) return bytes.status().WithContext("file");
+    if (bytes->empty())
+      return Status::InvalidArgument("file: decodes to 0 bytes; expected an image or a PDF");
+    req.file = std::move(bytes).value();
+    std::string().swap(text);
   }
-  if (!file->is_string()) return WrongType("file", "a string (Base64 of an image or a PDF)", *file);
-  std::string& text = file->get_ref<std::string&>();
-  if (text.empty())
-    return Status::InvalidArgument("file: empty; expected the Base64 text of an image or a PDF");
-  if (LooksLikeUrl(text)) {
-    return Status::InvalidArgument(
-        "file: URLs are not fetched (this server makes no network requests); "
-        "send the file's bytes as Base64 instead");
-  }
-  auto bytes = Base64Decode(text);
-  if (!bytes.ok()) return bytes.status().WithContext("file");
-  if (bytes->empty()) return Status::InvalidArgument("file: decodes to 0 bytes; expected an image or a PDF");
-  req.file = std::move(bytes).value();
-  std::string().swap(text);
 
   if (const Json* t = Field(json, "fileType")) {
     if (!t->is_number_integer() || (t->get<int64_t>() != 0 && t->get<int64_t>() != 1)) {
@@ -150,5 +167,11 @@ StatusOr<OcrRequest> ParseOcrRequest(std::string body) {
   }
   return req;
 }
+
+}  // namespace
+
+StatusOr<OcrRequest> ParseOcrRequest(std::string body) { return ParseBody(std::move(body), false); }
+
+StatusOr<OcrRequest> ParseOcrJob(std::string body) { return ParseBody(std::move(body), true); }
 
 }  // namespace plateau::server

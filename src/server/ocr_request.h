@@ -25,12 +25,18 @@ struct OcrRequest {
   // Return the result pictures (ocrImage, inputImage, docPreprocessingImage); unset (absent or null):
   // the server's default (ServerOptions::visualize), as PaddleX follows its Serving.visualize.
   std::optional<bool> visualize;
+  // ParseOcrJob only: a file on storage the reader shares, given instead of `file`.
+  std::string path;
 };
 
 // Fails with InvalidArgument naming what was wrong: malformed JSON (with the byte offset), a body that
 // is not an object, `file` missing / not a string / empty / a URL (no network here) / bad Base64, a
 // field of the wrong type. `body` is consumed so that its memory is released as early as possible.
 StatusOr<OcrRequest> ParseOcrRequest(std::string body);
+
+// A queued job's request (plateau worker): the same body, except that `path` (a non-empty string naming
+// a file on shared storage) may stand in place of `file`; exactly one of the two must be given.
+StatusOr<OcrRequest> ParseOcrJob(std::string body);
 
 // Whether `file` looks like a URL (scheme://...), which this server refuses to fetch.
 bool LooksLikeUrl(const std::string& file);
