@@ -64,9 +64,9 @@ struct MemoryPrediction {
   size_t working_bytes = 0;
   // Arena bytes the sessions would have to add to what they hold now.
   size_t new_arena_bytes = 0;
-  // What the page adds to RSS from the state before PredictMemory: new_arena_bytes + new_plan_bytes +
-  // new_packed_weights_bytes + working_bytes (the working buffers are freed after the page, but the
-  // allocator keeps their pages resident; see docs/MEMORY.md).
+  // What the page leaves added to RSS from the state before PredictMemory: new_arena_bytes +
+  // new_plan_bytes + new_packed_weights_bytes. The working buffers are freed after the page and are not
+  // counted (their large blocks go back to the OS; see docs/MEMORY.md); peak_bytes has them.
   size_t total_new_bytes = 0;
   // What the page holds while it runs, cached or not: the three arenas + working buffers.
   size_t peak_bytes = 0;
