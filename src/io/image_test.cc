@@ -176,7 +176,13 @@ TEST(DecodeImageTest, RefusesAnImageDeclaringTooManyPixelsBeforeDecoding) {
 // Found by fuzz/image_header_fuzzer.cc: a BMP header declaring 0 x 0 pixels was read as a size of 0
 // pixels, which passes any limit. Sizes are now positive or absent.
 TEST(ReadImageSizeTest, AZeroSizeIsNoSize) {
-  const std::string bmp("BMv\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 40);
+  // "BMv", pixel data at 0x36, a 40-byte info header (0x28), width and height 0; the rest zeros.
+  std::string bmp(40, '\0');
+  bmp[0] = 'B';
+  bmp[1] = 'M';
+  bmp[2] = 'v';
+  bmp[10] = '\x36';
+  bmp[14] = '\x28';
   EXPECT_EQ(ReadImageSize(bmp), std::nullopt);
   std::string jpeg_dnl("\xff\xd8\xff\xc0\0\x11\x08\0\0\x01\x00\x03", 12);  // height 0: "given later"
   EXPECT_EQ(ReadImageSize(jpeg_dnl), std::nullopt);
