@@ -45,6 +45,7 @@ PADDLEOCR_NAMES = (
 PLATEAU_NAMES = (
     "model_dir", "memory_limit", "idle_trim_seconds", "warmup", "text_det_tiled",
     "textline_orientation_thresh", "textline_orientation_page_thresh", "max_image_pixels", "timing",
+    "fix_mmap_threshold",
 )
 
 # Keywords of PaddleOCR(...) and predict(...) that go to the pipeline under the same name, with their type.
@@ -70,6 +71,7 @@ _INIT_ONLY_PARAMS = {
     "memory_limit": _INT,
     "idle_trim_seconds": _INT,
     "max_image_pixels": _INT,
+    "fix_mmap_threshold": _BOOL,
 }
 
 # What plateau runs, for the keywords that choose models or engines: other values are refused rather
@@ -263,7 +265,8 @@ class PaddleOCR:
     Keywords are PaddleOCR's (2.x names warn with DeprecationWarning; an unknown one raises ValueError),
     plus plateau's: model_dir, memory_limit (bytes, ceiling on RSS), idle_trim_seconds, warmup (plan every
     shape at start so memory is flat from the first page), text_det_tiled, textline_orientation_thresh,
-    textline_orientation_page_thresh, max_image_pixels, timing.
+    textline_orientation_page_thresh, max_image_pixels, timing, fix_mmap_threshold (default True: glibc's
+    mmap threshold fixed at 1 MiB for the process, so page buffers go back to the OS when freed).
 
     One instance runs one page at a time; a call from a second thread while one runs raises RuntimeError
     (give each thread its own instance: the GIL is released while a page runs, so they run in parallel).

@@ -1,10 +1,9 @@
-#include <malloc.h>
-
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "common/process_memory.h"
 
 namespace {
 
@@ -37,10 +36,8 @@ int main(int argc, char** argv) {
     Usage();
     return args.size() < 2 ? 2 : 0;
   }
-  // Pages come in many sizes: a fixed mmap threshold keeps glibc from raising it after each large free,
-  // which would leave the next page's large buffers resident in its heap (RSS then rose once more on the
-  // second sight of the largest page). Buffers above 1 MiB are mapped and unmapped whole.
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  // Before anything allocates: pages come in many sizes (common/process_memory.h).
+  plateau::FixMmapThreshold();
   const std::string& cmd = args[1];
   if (cmd == "run_model") return plateau::cli::RunModelCommand(args);
   if (cmd == "benchmark") return plateau::cli::BenchmarkCommand(args);

@@ -1,5 +1,6 @@
 #include "common/process_memory.h"
 
+#include <malloc.h>
 #include <sys/mman.h>
 
 #include <cinttypes>
@@ -59,5 +60,7 @@ bool ResetPeakRss() {
   const bool written = std::fputs("5", f) >= 0;
   return std::fclose(f) == 0 && written;
 }
+
+void FixMmapThreshold() { mallopt(M_MMAP_THRESHOLD, 1 << 20); }
 
 }  // namespace plateau

@@ -29,4 +29,11 @@ bool ResetPeakRss();
 // Safe while other threads run: they fault in what they need.
 size_t DropCodePagesFromRss();
 
+// Fixes glibc's mmap threshold at 1 MiB for the whole process: every allocation above it is mapped on
+// its own and unmapped when freed. Left alone, glibc raises the threshold each time a mapped block is
+// freed, so the next buffers of that size land in the heap, and a heap hole that a later buffer of a
+// slightly different size does not fit stays resident: RSS then creeps up a few MiB at a time over
+// hundreds of pages with nothing leaked. Idempotent.
+void FixMmapThreshold();
+
 }  // namespace plateau

@@ -107,6 +107,8 @@ OcrOptions ParseOptions(const py::dict& d) {
       o.idle_trim_seconds = py::cast<int>(v);
     else if (k == "memory_limit")
       o.memory_limit = py::cast<size_t>(v);
+    else if (k == "fix_mmap_threshold")
+      o.fix_mmap_threshold = py::cast<bool>(v);
     else if (k == "max_image_pixels")
       o.max_image_pixels = py::cast<int64_t>(v);
     else if (k == "timing")

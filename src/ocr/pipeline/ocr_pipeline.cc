@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/process_memory.h"
 #include "io/image.h"
 #include "io/pdf.h"
 #include "ocr/cls/textline_classifier.h"
@@ -197,6 +198,7 @@ StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Create(const OcrOptions& opt
   std::unique_ptr<OcrPipeline> p(new OcrPipeline());
   p->options_ = options;
   p->stages_ = std::make_unique<Stages>();
+  if (options.fix_mmap_threshold) FixMmapThreshold();
   Stages& s = *p->stages_;
   if (!options.doc_orientation_model.empty()) {
     // PaddleX's ONNX model directories hold the model as inference.onnx.
