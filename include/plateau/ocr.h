@@ -92,7 +92,11 @@ struct OcrOptions {
 
   // Recognised lines whose score is below this are left out of rec_* ([0, 1]).
   double text_rec_score_thresh = 0.0;
-  int text_recognition_batch_size = 6;      // >= 1
+  // Lines per recognition run. PaddleX's default is 6; plateau's is 1: a line's reading does not depend
+  // on its batch (rec_batch.h), a batch of 8 lines took as long per line as 8 single lines on 2 threads
+  // and 9% longer on one (docs/BENCHMARKS.md, "Recognition batches"), and every batch shape is one more
+  // plan of the recognition model held in memory (19 shapes at 6, 11 at 1).
+  int text_recognition_batch_size = 1;      // >= 1
   int textline_orientation_batch_size = 6;  // >= 1
 
   int threads = 0;  // intra-op threads per model session; 0: all cores

@@ -92,7 +92,7 @@ const std::vector<FlagSpec> kMemcheckSpecs = {
     {"text_det_limit_type", "min, max or resize_long (default min)", false, false, {}},
     {"text_det_max_side_limit", "longest side after resizing (default 4000)", false, false, {}},
     {"text_det_tiled", "True/False (default True): detection on fixed-shape tiles", false, false, {}},
-    {"text_recognition_batch_size", "lines per recognition run (default 6)", false, false, {}},
+    {"text_recognition_batch_size", "lines per recognition run (default 1)", false, false, {}},
     {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},
 };
 

@@ -103,7 +103,7 @@ const std::vector<FlagSpec> kOcrSpecs = {
      false,
      {}},
     {"text_rec_score_thresh", "drop recognised lines scoring below (default 0.0)", false, false, {}},
-    {"text_recognition_batch_size", "lines per recognition run (default 6)", false, false, {}},
+    {"text_recognition_batch_size", "lines per recognition run (default 1)", false, false, {}},
     {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},
     {"memory_stats", "print the memory statistics (JSON) on stderr at the end", false, true, {}},
     {"max_image_pixels",
