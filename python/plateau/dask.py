@@ -133,9 +133,9 @@ def _ocr_chunk(index: int, items: List[Any], out_dir: str, overrides: Dict[str, 
     file rather than adding to it, and a file present is a chunk done. Returns the chunk's counts."""
     worker = distributed.get_worker()
     plugin = worker.plugins.get(plugin_name)
-    if not isinstance(plugin, OcrWorkerPlugin):
-        raise RuntimeError(f"worker {worker.address} has no plateau engine: register one with "
-                           f"client.register_worker_plugin(OcrWorkerPlugin(...), name={plugin_name!r})")
+    if not isinstance(plugin, OcrWorkerPlugin) or plugin.engine is None:
+        raise RuntimeError(f"worker {worker.address} holds no plateau engine named {plugin_name!r}: it was not "
+                           "registered, or its setup failed (client.register_worker_plugin(OcrWorkerPlugin(...)))")
     started = time.time()
     target = _part_path(out_dir, index)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -159,8 +159,9 @@ def _ocr_chunk(index: int, items: List[Any], out_dir: str, overrides: Dict[str, 
             "worker": worker.address, "started": started, "finished": time.time()}
 
 
-def _has_plugin(dask_worker, name: str) -> bool:
-    return isinstance(dask_worker.plugins.get(name), OcrWorkerPlugin)
+def _has_engine(dask_worker, name: str) -> bool:
+    plugin = dask_worker.plugins.get(name)
+    return isinstance(plugin, OcrWorkerPlugin) and plugin.engine is not None
 
 
 @dataclass
@@ -278,12 +279,13 @@ def ocr_to_directory(client: "distributed.Client", inputs: Any, out_dir: Any, *,
     else:
         raise TypeError(f"inputs must be a list of paths or a dask.bag.Bag of paths, got {type(inputs).__name__}")
 
-    present = client.run(_has_plugin, name=plugin_name)
+    present = client.run(_has_engine, name=plugin_name)
     lacking = sorted(w for w, ok in present.items() if not ok)
     if lacking:
-        raise RuntimeError(f"{len(lacking)} of {len(present)} workers hold no plateau engine ({lacking[0]}, ...): "
-                           f"register one first: client.register_worker_plugin(OcrWorkerPlugin(...), "
-                           f"name={plugin_name!r})")
+        raise RuntimeError(f"{len(lacking)} of {len(present)} workers hold no plateau engine named "
+                           f"{plugin_name!r} ({lacking[0]}, ...): it was not registered, or its setup failed; "
+                           f"register one first: client.register_worker_plugin(OcrWorkerPlugin(...)"
+                           f"{'' if plugin_name == DEFAULT_PLUGIN_NAME else f', name={plugin_name!r}'})")
     if max_chunks_in_flight is None:
         max_chunks_in_flight = max(2, 2 * sum(client.nthreads().values()))
     _prepare_out_dir(out_dir, overwrite)
