@@ -24,7 +24,7 @@ ASAN_GOLDENS ?= 1
 ASAN_EXCLUDE ?= PipelineMemoryTest.*:MemoryBudgetTest.*:OcrServerTest.MemoryIsFlatOverAThousandRequests:OcrServerTest.MemoryLimit*
 
 .PHONY: all deps build models ort goldens test asan-test demo bench-engine bench-memory bench-server eval \
-  format fuzz tsan-test clean distclean install python bench-queue
+  format fuzz tsan-test clean distclean install python bench-queue bench-dask
 
 all: build
 
@@ -132,6 +132,20 @@ QUEUE_THREADS ?= 1
 bench-queue: deps models build
 	/usr/bin/python3 tools/bench_queue/bench.py --plateau $(BUILD_DIR)/plateau --models models \
 	  --images $(EVAL_DIR)/sroie/img --jobs $(QUEUE_JOBS) --processes $(QUEUE_PROCESSES) --threads $(QUEUE_THREADS)
+
+# plateau.dask on a LocalCluster of DASK_WORKERS processes (one thread each, engines of DASK_THREADS):
+# receipts per second, CPU seconds per receipt and RSS per worker over DASK_RECEIPTS receipts
+# (tools/bench_dask/bench.py), with the package installed into a venv of the build, as its tests do.
+DASK_RECEIPTS ?= 40
+DASK_WORKERS ?= 1
+DASK_THREADS ?= 1
+DASK_VENV := $(BUILD_DIR)/python-venv-bench
+bench-dask: deps models build
+	/usr/bin/python3 -m venv --system-site-packages $(DASK_VENV)
+	PLATEAU_BUILD_DIR=$(abspath $(BUILD_DIR)) $(DASK_VENV)/bin/python -m pip install --quiet \
+	  --no-build-isolation --no-deps --no-index ./python
+	$(DASK_VENV)/bin/python tools/bench_dask/bench.py --images $(EVAL_DIR)/sroie/img \
+	  --receipts $(DASK_RECEIPTS) --workers $(DASK_WORKERS) --threads $(DASK_THREADS)
 
 format:
 	find src include tests tools -name '*.cc' -o -name '*.h' | grep -v node_modules | xargs clang-format -i

@@ -4,12 +4,14 @@
 # nothing is rebuilt), then its pytest suite run from outside the repository, so that `import plateau`
 # is the installed package.
 # usage: python/run-tests.sh BUILD_DIR [pytest args...]
+# PLATEAU_PYTHON_VENV: the venv to make (default BUILD_DIR/python-venv), so that two runs (ctest's
+# python_package and python_dask) each have their own.
 set -euo pipefail
 build="$(cd "${1:?usage: run-tests.sh BUILD_DIR}" && pwd)"
 shift
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python=/usr/bin/python3
-venv="$build/python-venv"
+venv="${PLATEAU_PYTHON_VENV:-$build/python-venv}"
 
 rm -rf "$venv"
 "$python" -m venv --system-site-packages "$venv"

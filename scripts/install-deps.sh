@@ -24,6 +24,8 @@ packages=(
   pybind11-dev python3-dev python3-numpy python3-pytest python3-venv python3-pip python3-setuptools
   python3-wheel python3-pil
   redis-server libhiredis-dev
+  # plateau.dask (python/plateau/dask.py) and its test: Dask's distributed scheduler for Debian's python3.
+  python3-distributed
 )
 
 missing=()

@@ -306,17 +306,17 @@ class PaddleOCR:
         that cannot be read or run gives a result with `error` set, and iteration goes on. Bad
         arguments raise before any work."""
         local = dict(locals())
-        overrides = {}
-        for name in ("use_doc_unwarping", "return_word_box"):
-            if local[name] not in (None, False):
-                raise ValueError(f"{name}={local[name]!r} is not supported: {_WHY_REFUSED[name]} "
-                                 "(accepted: None, False)")
-        for name, kind in _PIPELINE_PARAMS.items():
-            if local.get(name) is not None:
-                overrides[name] = _check_type(name, local[name], kind)
+        overrides = predict_overrides({k: v for k, v in local.items() if k not in ("self", "input")})
         items = _inputs(input)
         rng = self._pipeline.predict([it[0] for it in items], overrides)
         return self._results(rng, items)
+
+    def _json_lines(self, input: Any, overrides: Dict[str, Any]) -> Iterator[Tuple[str, Optional[str]]]:
+        """(the line `plateau ocr` prints, its error or None) per page, lazily as predict_iter, without
+        building the results' arrays. overrides: from predict_overrides."""
+        items = _inputs(input)
+        for page in self._pipeline.predict([it[0] for it in items], overrides):
+            yield page.json(), page.error
 
     @staticmethod
     def _results(rng, items) -> Iterator[OCRResult]:
@@ -363,6 +363,22 @@ class PaddleOCR:
             if value is not None:
                 ov[name] = _check_type(name, value, _PIPELINE_PARAMS[name])
         return self._pipeline.predict_memory(width, height, lines, ov)
+
+
+def predict_overrides(params: Dict[str, Any], caller: str = "predict_iter") -> Dict[str, Any]:
+    """The pipeline overrides from predict's keywords (None: the instance's value), checked as predict
+    checks them: an unknown name raises TypeError, a wrong type TypeError, a refused value ValueError."""
+    overrides = {}
+    for name, value in params.items():
+        if name in ("use_doc_unwarping", "return_word_box"):
+            if value not in (None, False):
+                raise ValueError(f"{name}={value!r} is not supported: {_WHY_REFUSED[name]} "
+                                 "(accepted: None, False)")
+        elif name not in _PIPELINE_PARAMS:
+            raise TypeError(f"{caller}() got an unexpected keyword argument '{name}'")
+        elif value is not None:
+            overrides[name] = _check_type(name, value, _PIPELINE_PARAMS[name])
+    return overrides
 
 
 def _path_and_name(by_label, label):

@@ -9,6 +9,11 @@ import numpy as np
 import pytest
 
 
+def pytest_configure(config):
+    # ctest runs these apart (python_dask): they start a Dask cluster of their own.
+    config.addinivalue_line("markers", "dask: plateau.dask on a LocalCluster (Debian python3-distributed)")
+
+
 def _eval_dir() -> Path:
     return Path(os.environ.get("PLATEAU_EVAL_DIR", Path(__file__).resolve().parents[2].parent / "shared" / "eval"))
 
