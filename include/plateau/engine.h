@@ -27,7 +27,6 @@ namespace plateau {
 namespace graph {
 class Graph;
 }
-class ExecutionPlan;
 class PreparedPlan;
 
 struct ModelOptions {
