@@ -50,7 +50,9 @@ xargs -a "$out/files" -P "$jobs" -I{} sh -c \
 seconds=$(( $(date +%s) - start ))
 # CPU seconds of the clang-tidy processes (bash's `times`: its children's user and system time), which
 # a busy machine does not inflate as it does the wall time.
-cpu=$(times | tail -n1 | awk '{ n = 0; for (i = 1; i <= 2; ++i) { split($i, t, /[ms]/); n += t[1] * 60 + t[2] } printf "%.0f", n }')
+# (`times` in a pipeline would run in a subshell, which has no children: it writes to a file.)
+times > "$out/times"
+cpu=$(tail -n1 "$out/times" | awk '{ n = 0; for (i = 1; i <= 2; ++i) { split($i, t, /[ms]/); n += t[1] * 60 + t[2] } printf "%.0f", n }')
 
 # A header's finding is reported by every file that includes it: each is printed once, with its note
 # lines.
