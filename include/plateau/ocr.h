@@ -363,7 +363,7 @@ class OcrPipeline {
 
  private:
   OcrPipeline() = default;
-  StatusOr<OcrRange> PredictUnguarded(std::vector<OcrInput> inputs, OcrOverrides overrides);
+  StatusOr<OcrRange> PredictUnguarded(std::vector<OcrInput> inputs, const OcrOverrides& overrides);
   OcrOptions options_;
   std::unique_ptr<Stages> stages_;
 };

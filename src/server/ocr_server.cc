@@ -271,7 +271,7 @@ StatusOr<std::unique_ptr<OcrServer>> OcrServer::Create(const ServerOptions& opti
       // HandleOcr reads its body as a stream and stops at the limit.
       [](const httplib::Request& req) { return req.method == "POST" && req.path == "/ocr"; });
   HttpServer& http = *s->http_;
-  const size_t http_threads = static_cast<size_t>(options.workers + options.queue + 4);
+  const size_t http_threads = static_cast<size_t>(options.workers) + static_cast<size_t>(options.queue) + 4;
   http.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
   http.set_read_timeout(30);
   http.set_write_timeout(30);
