@@ -545,7 +545,7 @@ OcrRange::Iterator OcrRange::begin() {
   return state_->done ? Iterator() : Iterator(state_.get());
 }
 
-StatusOr<OcrRange> OcrPipeline::Predict(std::vector<OcrInput> inputs, OcrOverrides overrides) {
+StatusOr<OcrRange> OcrPipeline::Predict(std::vector<OcrInput> inputs, const OcrOverrides& overrides) {
   try {
     return PredictUnguarded(std::move(inputs), overrides);
   } catch (const std::bad_alloc&) {
