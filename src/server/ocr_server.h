@@ -93,7 +93,7 @@ struct ServerOptions {
   // process's memory ceiling is computed: what the warm workers hold plus the largest page's buffers
   // for each worker at once. A memory_limit below it fails Create, naming both figures.
   bool warmup = false;
-  OcrOptions ocr;               // the pipeline's models and defaults
+  OcrOptions ocr;  // the pipeline's models and defaults
 };
 
 class OcrServer {

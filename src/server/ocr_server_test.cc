@@ -576,8 +576,9 @@ TEST(OcrServerTest, ASlowSenderIsCutOffAtTheRequestReadLimit) {
   RawClient c(port);
   ASSERT_TRUE(c.connected());
   const auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(c.Send("POST /ocr HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     "Content-Length: 1000\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send("POST /ocr HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             "Content-Length: 1000\r\n\r\n"));
   // A byte every 100 ms: each read succeeds long before the 30 s read timeout, so only the limit on
   // the whole request ends it.
   bool closed = false;
