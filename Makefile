@@ -24,7 +24,7 @@ ASAN_GOLDENS ?= 1
 ASAN_EXCLUDE ?= PipelineMemoryTest.*:MemoryBudgetTest.*:OcrServerTest.MemoryIsFlatOverAThousandRequests:OcrServerTest.MemoryLimit*
 
 .PHONY: all deps build models ort goldens test asan-test demo bench-engine bench-memory bench-server eval \
-  format fuzz tsan-test clean distclean install python bench-queue bench-dask
+  format format-check tidy fuzz tsan-test clean distclean install python bench-queue bench-dask
 
 all: build
 
@@ -147,8 +147,32 @@ bench-dask: deps models build
 	$(DASK_VENV)/bin/python tools/bench_dask/bench.py --images $(EVAL_DIR)/sroie/img \
 	  --receipts $(DASK_RECEIPTS) --workers $(DASK_WORKERS) --threads $(DASK_THREADS)
 
+# The C++ sources clang-format keeps (.clang-format): the tracked .cc and .h files of src, include, tests,
+# tools and fuzz.
+CLANG_FORMAT ?= clang-format
+FORMAT_FILES = $(shell git ls-files -- 'src/*.cc' 'src/*.h' 'include/*.h' 'tests/*.cc' 'tests/*.h' \
+  'tools/*.cc' 'tools/*.h' 'fuzz/*.cc' 'fuzz/*.h')
+
 format:
-	find src include tests tools -name '*.cc' -o -name '*.h' | grep -v node_modules | xargs clang-format -i
+	$(CLANG_FORMAT) -i $(FORMAT_FILES)
+
+# Fails listing the files that differ from what `make format` would make of them; changes nothing.
+format-check:
+	@command -v $(CLANG_FORMAT) >/dev/null || { echo "format-check: $(CLANG_FORMAT) not found: make deps"; exit 1; }
+	@differ=""; for f in $(FORMAT_FILES); do \
+	  $(CLANG_FORMAT) "$$f" | cmp -s - "$$f" || differ="$$differ $$f"; \
+	done; \
+	total=$(words $(FORMAT_FILES)); \
+	if [ -n "$$differ" ]; then \
+	  echo "format-check: $$(echo $$differ | wc -w) of $$total files differ from $(CLANG_FORMAT) (make format fixes them):"; \
+	  for f in $$differ; do echo "  $$f"; done; exit 1; \
+	fi; \
+	echo "format-check: all $$total files match $(CLANG_FORMAT)"
+
+# clang-tidy (.clang-tidy: bugprone, concurrency, performance) over the library, CLI, server, worker and
+# tools, from BUILD_DIR's compile_commands.json (scripts/tidy.sh); fails on any finding.
+tidy: deps $(BUILD_DIR)/CMakeCache.txt
+	JOBS=$(JOBS) scripts/tidy.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR) $(TSAN_DIR)

@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define PLATEAU_FUZZ_CHECK(cond, what)                                                       \
-  do {                                                                                       \
-    if (!(cond)) {                                                                           \
+#define PLATEAU_FUZZ_CHECK(cond, what)                                                            \
+  do {                                                                                            \
+    if (!(cond)) {                                                                                \
       std::fprintf(stderr, "%s:%d: property failed: %s (%s)\n", __FILE__, __LINE__, #cond, what); \
-      std::abort();                                                                          \
-    }                                                                                        \
+      std::abort();                                                                               \
+    }                                                                                             \
   } while (0)

@@ -272,7 +272,7 @@ int main(int argc, char** argv) {
   using plateau::DType;
   using plateau::Shape;
   const std::vector<std::pair<DType, Shape>> tensors = {
-      {DType::kFloat32, Shape{1, 3, 4, 5}}, {DType::kInt32, Shape{7}},   {DType::kInt64, Shape{2, 2}},
+      {DType::kFloat32, Shape{1, 3, 4, 5}}, {DType::kInt32, Shape{7}},  {DType::kInt64, Shape{2, 2}},
       {DType::kUInt8, Shape{3, 1, 2}},      {DType::kFloat32, Shape{}}, {DType::kFloat32, Shape{0, 4}}};
   int index = 0;
   for (const auto& [dtype, shape] : tensors) {

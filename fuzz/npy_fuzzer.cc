@@ -22,8 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   PLATEAU_FUZZ_CHECK(again.ok(), "a written tensor reads back");
   PLATEAU_FUZZ_CHECK(again->shape() == tensor->shape() && again->dtype() == tensor->dtype(),
                      "shape and type survive");
-  PLATEAU_FUZZ_CHECK(tensor->byte_size() == 0 ||
-                         std::memcmp(again->data(), tensor->data(), tensor->byte_size()) == 0,
-                     "the data survives");
+  PLATEAU_FUZZ_CHECK(
+      tensor->byte_size() == 0 || std::memcmp(again->data(), tensor->data(), tensor->byte_size()) == 0,
+      "the data survives");
   return 0;
 }

@@ -16,7 +16,8 @@ packages=(
   fonts-noto-cjk
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libtesseract-dev
   nodejs
-  clang-format
+  # make format-check and make tidy (.clang-format, .clang-tidy).
+  clang-format clang-tidy
   clang-14 libclang-rt-14-dev
   curl
   # The Python package (python/): pybind11 and CPython headers to build it, numpy for its arrays, pytest

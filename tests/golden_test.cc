@@ -41,12 +41,18 @@ constexpr double kSoftmaxTolerance = 1e-4;
 constexpr double kLongBatchSoftmaxTolerance = 3e-4;
 
 const GoldenCase kCases[] = {
-    {"det_960x736", kDet, kDetTolerance},      {"det_640x640", kDet, kDetTolerance},
-    {"det_32x32", kDet, kDetTolerance},        {"det_1504x224", kDet, kDetTolerance},
-    {"det_224x1504", kDet, kDetTolerance},     {"rec_b1_w80", kRec, kSoftmaxTolerance},
-    {"rec_b6_w80", kRec, kSoftmaxTolerance},   {"rec_b1_w320", kRec, kSoftmaxTolerance},
-    {"rec_b6_w320", kRec, kSoftmaxTolerance},  {"rec_b1_w1280", kRec, kSoftmaxTolerance},
-    {"rec_b6_w1280", kRec, kLongBatchSoftmaxTolerance}, {"cls_b1", kCls, kSoftmaxTolerance},
+    {"det_960x736", kDet, kDetTolerance},
+    {"det_640x640", kDet, kDetTolerance},
+    {"det_32x32", kDet, kDetTolerance},
+    {"det_1504x224", kDet, kDetTolerance},
+    {"det_224x1504", kDet, kDetTolerance},
+    {"rec_b1_w80", kRec, kSoftmaxTolerance},
+    {"rec_b6_w80", kRec, kSoftmaxTolerance},
+    {"rec_b1_w320", kRec, kSoftmaxTolerance},
+    {"rec_b6_w320", kRec, kSoftmaxTolerance},
+    {"rec_b1_w1280", kRec, kSoftmaxTolerance},
+    {"rec_b6_w1280", kRec, kLongBatchSoftmaxTolerance},
+    {"cls_b1", kCls, kSoftmaxTolerance},
     {"cls_b6", kCls, kSoftmaxTolerance},
 };
 

@@ -27,7 +27,6 @@ namespace plateau {
 namespace graph {
 class Graph;
 }
-class ExecutionPlan;
 class PreparedPlan;
 
 struct ModelOptions {
@@ -82,10 +81,10 @@ struct SessionOptions {
 struct PlanSummary {
   std::vector<Shape> input_shapes;
   std::vector<Shape> output_shapes;
-  size_t arena_bytes = 0;     // activations + scratch, one block
-  size_t scratch_bytes = 0;   // of which oneDNN scratchpads
-  size_t num_steps = 0;       // kernels executed per run
-  std::string text;           // human-readable listing: each value's offset, size, lifetime
+  size_t arena_bytes = 0;    // activations + scratch, one block
+  size_t scratch_bytes = 0;  // of which oneDNN scratchpads
+  size_t num_steps = 0;      // kernels executed per run
+  std::string text;          // human-readable listing: each value's offset, size, lifetime
 };
 
 struct SessionStats {

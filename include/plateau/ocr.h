@@ -318,7 +318,7 @@ class OcrPipeline {
 
   // Checks the overrides (InvalidArgument naming the parameter) before any work, then returns the lazy
   // range of results: one per image, one per PDF page, one error result per input that failed.
-  StatusOr<OcrRange> Predict(std::vector<OcrInput> inputs, OcrOverrides overrides = {});
+  StatusOr<OcrRange> Predict(std::vector<OcrInput> inputs, const OcrOverrides& overrides = {});
 
   // A sibling pipeline with the same options that shares this one's models and dictionary (loaded
   // once, read-only) but has its own sessions, for another thread: N workers cost one copy of the
@@ -367,7 +367,7 @@ class OcrPipeline {
 
  private:
   OcrPipeline() = default;
-  StatusOr<OcrRange> PredictUnguarded(std::vector<OcrInput> inputs, OcrOverrides overrides);
+  StatusOr<OcrRange> PredictUnguarded(std::vector<OcrInput> inputs, const OcrOverrides& overrides);
   OcrOptions options_;
   std::unique_ptr<Stages> stages_;
 };

@@ -107,9 +107,12 @@ class [[nodiscard]] StatusOr {
   } while (0)
 
 // `PLATEAU_ASSIGN_OR_RETURN(auto x, MakeX());` declares x from a StatusOr or returns its Status.
+// lhs is a declaration ("auto x", "const T& y"), which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define PLATEAU_ASSIGN_OR_RETURN(lhs, expr) \
   PLATEAU_ASSIGN_OR_RETURN_IMPL_(PLATEAU_CONCAT_(plateau_statusor_, __LINE__), lhs, expr)
 #define PLATEAU_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                   \
   if (!tmp.ok()) return tmp.status();                  \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -67,7 +67,9 @@ struct TensorView {
 
   size_t byte_size() const { return static_cast<size_t>(shape.num_elements()) * DTypeSize(dtype); }
   template <typename T>
-  T* as() const { return static_cast<T*>(data); }
+  T* as() const {
+    return static_cast<T*>(data);
+  }
 };
 
 // Owning tensor with a 64-byte aligned buffer. Copying shares nothing: use Clone() for a deep copy;
@@ -90,7 +92,9 @@ class Tensor {
   const Shape& shape() const { return shape_; }
   void* data() const { return data_.get(); }
   template <typename T>
-  T* as() const { return static_cast<T*>(data_.get()); }
+  T* as() const {
+    return static_cast<T*>(data_.get());
+  }
   size_t byte_size() const { return static_cast<size_t>(shape_.num_elements()) * DTypeSize(dtype_); }
   TensorView view() const { return TensorView{dtype_, shape_, data_.get()}; }
   bool empty() const { return data_ == nullptr; }

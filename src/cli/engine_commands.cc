@@ -66,11 +66,11 @@ StatusOr<std::unique_ptr<Session>> OpenSession(const Flags& flags, std::shared_p
 }  // namespace
 
 int RunModelCommand(const std::vector<std::string>& args) {
-  const std::vector<FlagSpec> specs = With(
-      {{"model", "ONNX model file", false, false, {}},
-       {"input", "NAME=file.npy (NAME may be omitted for a one-input model)", true, false, {"i"}},
-       {"output", "directory for the outputs, one NAME.npy each", false, false, {"o"}}},
-      kThreadsFlag);
+  const std::vector<FlagSpec> specs =
+      With({{"model", "ONNX model file", false, false, {}},
+            {"input", "NAME=file.npy (NAME may be omitted for a one-input model)", true, false, {"i"}},
+            {"output", "directory for the outputs, one NAME.npy each", false, false, {"o"}}},
+           kThreadsFlag);
   if (WantsHelp(args)) {
     std::cout << "usage: plateau run_model --model F --input NAME=in.npy --output DIR\n" << FlagsHelp(specs);
     return 0;
@@ -109,7 +109,8 @@ int RunModelCommand(const std::vector<std::string>& args) {
   }
   std::vector<TensorView> inputs;
   for (size_t i = 0; i < names.size(); ++i) {
-    if (!given[i]) return Fail(Status::InvalidArgument("no --input given for model input '" + names[i] + "'"));
+    if (!given[i])
+      return Fail(Status::InvalidArgument("no --input given for model input '" + names[i] + "'"));
     inputs.push_back(tensors[i].view());
   }
   std::vector<TensorView> outputs;
@@ -117,7 +118,9 @@ int RunModelCommand(const std::vector<std::string>& args) {
   if (!st.ok()) return Fail(st);
   std::error_code ec;
   std::filesystem::create_directories(*out_dir, ec);
-  if (ec) return Fail(Status::InvalidArgument("cannot create output directory '" + *out_dir + "': " + ec.message()));
+  if (ec)
+    return Fail(
+        Status::InvalidArgument("cannot create output directory '" + *out_dir + "': " + ec.message()));
   std::vector<std::string> out_names = model->output_names();
   nlohmann::json report = nlohmann::json::array();
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -131,12 +134,12 @@ int RunModelCommand(const std::vector<std::string>& args) {
 }
 
 int BenchmarkCommand(const std::vector<std::string>& args) {
-  const std::vector<FlagSpec> specs = With(
-      {{"model", "ONNX model file", false, false, {}},
-       {"shape", "input shape NxCxHxW (one per model input)", true, false, {}},
-       {"iterations", "timed runs after the first (default 10)", false, false, {}},
-       {"profile", "print a per-node time table on stderr", false, true, {}}},
-      kThreadsFlag);
+  const std::vector<FlagSpec> specs =
+      With({{"model", "ONNX model file", false, false, {}},
+            {"shape", "input shape NxCxHxW (one per model input)", true, false, {}},
+            {"iterations", "timed runs after the first (default 10)", false, false, {}},
+            {"profile", "print a per-node time table on stderr", false, true, {}}},
+           kThreadsFlag);
   if (WantsHelp(args)) {
     std::cout << "usage: plateau benchmark --model F --shape NxCxHxW [--threads T] [--iterations K]\n"
               << FlagsHelp(specs);
@@ -198,8 +201,8 @@ int BenchmarkCommand(const std::vector<std::string>& args) {
     for (const auto& p : prof) total += p.ms;
     std::vector<size_t> idx(prof.size());
     for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    std::fprintf(stderr, "%-5s %-28s %-20s %-18s %-30s %3s %9s %7s\n", "step", "node", "op", "output",
-                 "impl", "thr", "ms", "share");
+    std::fprintf(stderr, "%-5s %-28s %-20s %-18s %-30s %3s %9s %7s\n", "step", "node", "op", "output", "impl",
+                 "thr", "ms", "share");
     for (size_t i : idx) {
       const auto& p = prof[i];
       std::fprintf(stderr, "%-5zu %-28.28s %-20.20s %-18s %-30.30s %3d %9.3f %6.1f%%\n", i, p.node.c_str(),
@@ -231,10 +234,10 @@ int BenchmarkCommand(const std::vector<std::string>& args) {
 }
 
 int PlanCommand(const std::vector<std::string>& args) {
-  const std::vector<FlagSpec> specs = With(
-      {{"model", "ONNX model file", false, false, {}},
-       {"shape", "input shape NxCxHxW (one per model input)", true, false, {}}},
-      kThreadsFlag);
+  const std::vector<FlagSpec> specs =
+      With({{"model", "ONNX model file", false, false, {}},
+            {"shape", "input shape NxCxHxW (one per model input)", true, false, {}}},
+           kThreadsFlag);
   if (WantsHelp(args)) {
     std::cout << "usage: plateau plan --model F --shape NxCxHxW\n" << FlagsHelp(specs);
     return 0;

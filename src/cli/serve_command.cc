@@ -34,6 +34,12 @@ const std::vector<FlagSpec> kServeSpecs = {
      false,
      {}},
     {"max_body_bytes", "largest request body; a bigger one gets 413 (default 33554432)", false, false, {}},
+    {"request_read_seconds",
+     "the longest a request may take to arrive, headers and body; a slower client's connection is "
+     "closed (default 120; 0: no limit)",
+     false,
+     false,
+     {}},
     {"idle_trim_seconds", "a worker idle this long hands memory back (default 0: never)", false, false, {}},
     {"max_pdf_pages", "pages of a PDF that are read, the first ones (default 10)", false, false, {}},
     {"max_image_pixels", "largest image or rendered page in pixels (default 50000000)", false, false, {}},
@@ -78,6 +84,12 @@ StatusOr<server::ServerOptions> ParseServeOptions(const Flags& flags) {
   PLATEAU_ASSIGN_OR_RETURN(
       long long body, flags.GetInt("max_body_bytes", static_cast<long long>(o.max_body_bytes), 1, 1ll << 40));
   o.max_body_bytes = static_cast<size_t>(body);
+  PLATEAU_ASSIGN_OR_RETURN(double read_limit,
+                           flags.GetDouble("request_read_seconds", o.request_read_seconds));
+  if (!(read_limit >= 0 && read_limit <= 86400)) {
+    return Status::InvalidArgument("flag --request_read_seconds: expected 0..86400 (0: no limit)");
+  }
+  o.request_read_seconds = read_limit;
   PLATEAU_ASSIGN_OR_RETURN(double idle, flags.GetDouble("idle_trim_seconds", 0));
   if (!(idle >= 0 && idle < 1e7)) return Status::InvalidArgument("flag --idle_trim_seconds: expected >= 0");
   o.idle_trim_seconds = idle;

@@ -247,7 +247,7 @@ int WorkerCommand(const std::vector<std::string>& args) {
   std::thread drainer;
   int signals = 0;
   while (!drained) {
-    timespec tick = {0, 200 * 1000 * 1000};
+    timespec tick = {0, 200'000'000};
     const int sig = sigtimedwait(&stop_signals, nullptr, &tick);
     if (sig < 0) continue;
     ++signals;

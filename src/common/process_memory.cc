@@ -48,6 +48,8 @@ size_t DropCodePagesFromRss() {
     // Private executable mappings of a file, nothing else: [vdso], [vsyscall] and JIT code are anonymous
     // (inode 0), and a writable or shared mapping may hold data that exists nowhere else.
     if (inode == 0 || std::strcmp(perms, "r-xp") != 0 || end <= begin) continue;
+    // The addresses come from /proc/self/maps as numbers; there is no pointer to derive them from.
+    // NOLINTNEXTLINE(performance-no-int-to-ptr)
     if (madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED) == 0) advised += end - begin;
   }
   std::fclose(f);
@@ -61,6 +63,8 @@ bool ResetPeakRss() {
   return std::fclose(f) == 0 && written;
 }
 
-void FixMmapThreshold() { mallopt(M_MMAP_THRESHOLD, 1 << 20); }
+// glibc's mallopt takes the main arena's lock; the threshold it sets is a word other threads' malloc
+// reads, at worst once more at its old value.
+void FixMmapThreshold() { mallopt(M_MMAP_THRESHOLD, 1 << 20); }  // NOLINT(concurrency-mt-unsafe)
 
 }  // namespace plateau

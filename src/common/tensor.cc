@@ -1,29 +1,37 @@
+#include "plateau/tensor.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <sstream>
 
 #include "common/aligned_buffer.h"
-#include "plateau/tensor.h"
 
 namespace plateau {
 
 size_t DTypeSize(DType dtype) {
   switch (dtype) {
-    case DType::kFloat32: return 4;
-    case DType::kInt32: return 4;
-    case DType::kInt64: return 8;
-    case DType::kUInt8: return 1;
+    case DType::kFloat32:
+    case DType::kInt32:
+      return 4;
+    case DType::kInt64:
+      return 8;
+    case DType::kUInt8:
+      return 1;
   }
   return 0;
 }
 
 const char* DTypeName(DType dtype) {
   switch (dtype) {
-    case DType::kFloat32: return "float32";
-    case DType::kInt32: return "int32";
-    case DType::kInt64: return "int64";
-    case DType::kUInt8: return "uint8";
+    case DType::kFloat32:
+      return "float32";
+    case DType::kInt32:
+      return "int32";
+    case DType::kInt64:
+      return "int64";
+    case DType::kUInt8:
+      return "uint8";
   }
   return "unknown";
 }
@@ -48,8 +56,7 @@ StatusOr<Shape> Shape::Parse(const std::string& text) {
   std::string token;
   std::stringstream in(text);
   while (std::getline(in, token, 'x')) {
-    if (token.empty() || token.find_first_not_of("0123456789") != std::string::npos ||
-        token.size() > 12) {
+    if (token.empty() || token.find_first_not_of("0123456789") != std::string::npos || token.size() > 12) {
       return Status::InvalidArgument("shape '" + text +
                                      "' is not dims separated by 'x' (expected e.g. 1x3x960x736)");
     }

@@ -1,5 +1,6 @@
-#include <mutex>
 #include <unistd.h>
+
+#include <mutex>
 
 #include "engine/graph/graph.h"
 #include "engine/graph/passes/passes.h"

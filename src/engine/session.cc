@@ -68,7 +68,8 @@ constexpr double kParallelMinNanos = 50e3;
 double EstimatedNanos(const graph::Graph& g, const graph::Node& n) {
   double in_elements = 0, out_elements = 0;
   for (graph::ValueId v : n.inputs) {
-    if (v.valid() && !g.value(v).constant) in_elements += static_cast<double>(g.value(v).shape.num_elements());
+    if (v.valid() && !g.value(v).constant)
+      in_elements += static_cast<double>(g.value(v).shape.num_elements());
   }
   for (graph::ValueId v : n.outputs) {
     if (v.valid()) out_elements += static_cast<double>(g.value(v).shape.num_elements());
@@ -306,8 +307,7 @@ Status Session::State::EnsureArena(PreparedPlan& p) {
       need = std::max(need, cached->plan.arena_bytes());
     });
     if (!arena.Resize(need)) {
-      return Status::ResourceExhausted("could not allocate an arena of " + std::to_string(need) +
-                                       " bytes");
+      return Status::ResourceExhausted("could not allocate an arena of " + std::to_string(need) + " bytes");
     }
   }
   if (p.bound_base != arena.data() || p.bound_size != arena.size() || p.bound_base == nullptr) Bind(p);
@@ -366,8 +366,8 @@ StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> 
   st.model = std::move(model);
   st.options = options;
   if (st.options.threads == 0) st.options.threads = omp_get_num_procs();
-  st.arena_ceiling = st.model->options().max_arena_bytes > 0 ? st.model->options().max_arena_bytes
-                                                             : DefaultArenaCeiling();
+  st.arena_ceiling =
+      st.model->options().max_arena_bytes > 0 ? st.model->options().max_arena_bytes : DefaultArenaCeiling();
   PLATEAU_ASSIGN_OR_RETURN(st.runtime, ops::onednn::OneDnnRuntime::Create());
   return session;
 }
@@ -376,9 +376,8 @@ Status Session::Run(const std::vector<TensorView>& inputs, std::vector<TensorVie
   State& st = *state_;
   const graph::Graph& mg = st.model->graph();
   if (inputs.size() != mg.inputs().size()) {
-    return Status::InvalidArgument(st.model->path() + ": model takes " +
-                                   std::to_string(mg.inputs().size()) + " inputs, got " +
-                                   std::to_string(inputs.size()));
+    return Status::InvalidArgument(st.model->path() + ": model takes " + std::to_string(mg.inputs().size()) +
+                                   " inputs, got " + std::to_string(inputs.size()));
   }
   if (inputs.size() > kMaxInputs) {
     return Status::Unimplemented("models with more than " + std::to_string(kMaxInputs) +
@@ -389,8 +388,8 @@ Status Session::Run(const std::vector<TensorView>& inputs, std::vector<TensorVie
   for (size_t i = 0; i < inputs.size(); ++i) {
     const graph::Value& decl = mg.value(mg.inputs()[i]);
     if (inputs[i].dtype != decl.dtype) {
-      return Status::InvalidArgument("input '" + decl.name + "' must be " + DTypeName(decl.dtype) +
-                                     ", got " + DTypeName(inputs[i].dtype));
+      return Status::InvalidArgument("input '" + decl.name + "' must be " + DTypeName(decl.dtype) + ", got " +
+                                     DTypeName(inputs[i].dtype));
     }
     if (inputs[i].data == nullptr && inputs[i].shape.num_elements() > 0) {
       return Status::InvalidArgument("input '" + decl.name + "' has no data");

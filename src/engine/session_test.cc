@@ -20,9 +20,9 @@ namespace {
 
 std::string ModelPath(const std::string& file) { return std::string(PLATEAU_SOURCE_DIR) + "/models/" + file; }
 
-#define REQUIRE_MODEL(file)                                                            \
-  if (!std::filesystem::exists(ModelPath(file))) {                                     \
-    GTEST_SKIP() << "model " << file << " missing: run `make models` to fetch it";   \
+#define REQUIRE_MODEL(file)                                                        \
+  if (!std::filesystem::exists(ModelPath(file))) {                                 \
+    GTEST_SKIP() << "model " << file << " missing: run `make models` to fetch it"; \
   }
 
 Tensor RandomInput(const Shape& s, unsigned seed) {
@@ -248,7 +248,8 @@ TEST(SessionTest, BadInputsGetClearErrorsAndTheSessionKeepsWorking) {
 // The number of OS threads of this process.
 size_t OsThreadCount() {
   size_t n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) n += entry.exists() ? 1 : 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task"))
+    n += entry.exists() ? 1 : 0;
   return n;
 }
 
@@ -311,8 +312,7 @@ TEST(ModelTest, MissingAndCorruptFilesAreRefusedClearly) {
   const char kGarbage[] = "this is not an onnx model at all \x01\x02\xff";
   auto garbage = Model::LoadFromBytes(std::string(kGarbage, sizeof(kGarbage) - 1), "garbage.onnx");
   ASSERT_FALSE(garbage.ok());
-  EXPECT_NE(garbage.status().message().find("garbage.onnx"), std::string::npos)
-      << garbage.status().message();
+  EXPECT_NE(garbage.status().message().find("garbage.onnx"), std::string::npos) << garbage.status().message();
 }
 
 TEST(ModelTest, TruncatedRealModelIsRefused) {

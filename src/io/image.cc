@@ -60,13 +60,15 @@ std::optional<std::string> DescribeTruncation(std::string_view b) {
     return std::nullopt;
   }
   if (b.substr(0, 8) == "\x89PNG\r\n\x1a\n") {
-    if (b.find("IEND", 8) == std::string_view::npos) return "a PNG that ends before its IEND chunk (truncated)";
+    if (b.find("IEND", 8) == std::string_view::npos)
+      return "a PNG that ends before its IEND chunk (truncated)";
     return std::nullopt;
   }
   if (b.substr(0, 4) == "GIF8") {
     // The trailer byte 0x3B ends the file; trailing zero padding is tolerated.
     size_t end = b.find_last_not_of('\0');
-    if (end == std::string_view::npos || b[end] != 0x3B) return "a GIF that ends before its trailer (truncated)";
+    if (end == std::string_view::npos || b[end] != 0x3B)
+      return "a GIF that ends before its trailer (truncated)";
     return std::nullopt;
   }
   if (b.size() >= 6 && b.substr(0, 2) == "BM") {

@@ -6,7 +6,8 @@
 // - Grey and 16-bit images are converted to 8-bit BGR.
 // - Alpha (RGBA, grey+alpha) is composited onto white; when the visible pixels are themselves light
 //   (white text on a transparent background), onto black instead, so the text stays readable.
-// - Empty or non-image bytes, truncated ones the decoder gives up on, and images with more than `max_pixels` pixels, are refused
+// - Empty or non-image bytes, truncated ones the decoder gives up on, and images with more than `max_pixels`
+// pixels, are refused
 //   with an error naming the source; nothing is allocated for a refused image beyond its header.
 #pragma once
 

@@ -78,8 +78,9 @@ TEST(ImageTest, BadBytesAreRefusedNamingTheSource) {
   std::string png = Encode(cv::Mat(64, 64, CV_8UC3, cv::Scalar(1, 2, 3)), ".png");
   auto truncated = DecodeImage(std::string_view(png).substr(0, png.size() / 2), "half.png");
   ASSERT_FALSE(truncated.ok());
-  EXPECT_NE(truncated.status().message().find("half.png: not a readable image: a PNG that ends before its IEND"),
-            std::string::npos)
+  EXPECT_NE(
+      truncated.status().message().find("half.png: not a readable image: a PNG that ends before its IEND"),
+      std::string::npos)
       << truncated.status().message();
   auto pdf = DecodeImage("%PDF-1.4 ...", "doc");
   ASSERT_FALSE(pdf.ok());

@@ -159,7 +159,8 @@ StatusOr<cv::Mat> PdfDocument::RenderPage(int index, double dpi, int64_t max_pix
   renderer.set_paper_color(0xffffffff);
   renderer.set_image_format(poppler::image::format_argb32);
   poppler::image img = renderer.render_page(page.get(), dpi, dpi);
-  if (!img.is_valid()) return Status::InvalidArgument(where + " could not be rendered" + messages.ErrorTail());
+  if (!img.is_valid())
+    return Status::InvalidArgument(where + " could not be rendered" + messages.ErrorTail());
   messages.AppendWarnings(where, warnings);
   // ARGB32 is stored as B, G, R, A bytes on little-endian machines; the paper colour makes it opaque.
   cv::Mat bgra(img.height(), img.width(), CV_8UC4, const_cast<char*>(img.const_data()),

@@ -284,7 +284,8 @@ class Pipeline {
     if (!warm.ok()) Raise(warm);
     if (o.idle_trim_seconds > 0) trimmer_ = std::thread([this] { TrimWhenIdle(); });
   }
-  ~Pipeline() {
+  // Locking and joining throw only on a broken mutex or thread, a bug that terminating reports.
+  ~Pipeline() {  // NOLINT(bugprone-exception-escape)
     if (trimmer_.joinable()) {
       {
         std::lock_guard<std::mutex> l(stop_mu_);

@@ -140,7 +140,8 @@ void CloseGracefully(socket_t sock) {
 
 }  // namespace
 
-HttpServer::HttpServer(size_t max_body_bytes, std::function<std::string(int, const std::string&)> error_body,
+HttpServer::HttpServer(size_t max_body_bytes,
+                       const std::function<std::string(int, const std::string&)>& error_body,
                        std::function<bool(const httplib::Request&)> streams_body)
     : max_body_bytes_(max_body_bytes), streams_body_(std::move(streams_body)) {
   // The limit httplib applies itself when it reads a body with a Content-Length.

@@ -37,7 +37,7 @@ class HttpServer : public httplib::Server {
   // `error_body(status, message)` makes the body of the refusals above. `streams_body` says whether a
   // request (its method and path) goes to a handler that reads its body through a ContentReader and
   // stops at max_body_bytes.
-  HttpServer(size_t max_body_bytes, std::function<std::string(int, const std::string&)> error_body,
+  HttpServer(size_t max_body_bytes, const std::function<std::string(int, const std::string&)>& error_body,
              std::function<bool(const httplib::Request&)> streams_body);
 
   // listen() again on the bound socket with a longer backlog (httplib's is 5, fixed when Debian built

@@ -79,7 +79,10 @@ std::string Body(const std::string& fields) {
 // Found by fuzz/ocr_request_fuzzer.cc: a number too large for a double is not a parse_error but an
 // out_of_range exception of the same parse, which escaped the parser.
 TEST(OcrRequestTest, ANumberBeyondDoubleIsABadBodyNotAnException) {
-  const std::string body("{\"file\":1e3090\"\\u\x9c\xcc" "3d\\ude00\"}", 29);
+  const std::string body(
+      "{\"file\":1e3090\"\\u\x9c\xcc"
+      "3d\\ude00\"}",
+      29);
   auto req = ParseOcrRequest(body);
   ASSERT_FALSE(req.ok());
   EXPECT_EQ(req.status().code(), StatusCode::kInvalidArgument);

@@ -110,7 +110,10 @@ Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& option
              const std::function<bool()>& may_fit_later) {
   Json results = Json::array();
   const bool visualize = req.visualize.value_or(options.visualize);
-  auto run_page = [&](const cv::Mat& page) -> Status {
+  // `warnings` are what decoding or rendering the page said (a truncated image, poppler's complaints
+  // about a damaged PDF); they join the pipeline's own in prunedResult's "warnings", present only when
+  // there are any, as in the JSON of `plateau ocr`.
+  auto run_page = [&](const cv::Mat& page, const std::vector<std::string>& warnings) -> Status {
     PLATEAU_ASSIGN_OR_RETURN(OcrRange range,
                              pipeline.Predict({OcrInput::Image(page, "file")}, req.overrides));
     for (const OcrResult& r : range) {
@@ -118,6 +121,13 @@ Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& option
       Json parsed = Json::parse(ToJson(r));
       Json pruned = std::move(parsed["res"]);
       Prune(pruned);
+      if (!warnings.empty()) {
+        Json all = warnings;
+        if (pruned.contains("warnings")) {
+          for (Json& w : pruned["warnings"]) all.push_back(std::move(w));
+        }
+        pruned["warnings"] = std::move(all);
+      }
       Json item;
       item["prunedResult"] = std::move(pruned);
       // PaddleX leaves out the pictures it did not make (its response drops null fields), so without
@@ -153,20 +163,25 @@ Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& option
     data_info["pages"] = Json::array();
     data_info["type"] = "pdf";
     for (int i = 0; i < std::min(num_pages, options.max_pdf_pages); ++i) {
-      auto page = (*doc)->RenderPage(i, io::kDefaultPdfDpi, options.max_image_pixels);
-      if (!page.ok()) return Fail(log_id, page.status().WithContext("page " + std::to_string(i)));
+      // What poppler said while opening the file belongs to the first page, as in `plateau ocr`.
+      std::vector<std::string> warnings;
+      if (i == 0) warnings = (*doc)->open_warnings();
+      auto page = (*doc)->RenderPage(i, io::kDefaultPdfDpi, options.max_image_pixels, &warnings);
+      // RenderPage's error names the page already ("file: page 3 would render at ...").
+      if (!page.ok()) return Fail(log_id, page.status());
       data_info["pages"].push_back(Json{{"width", page->cols}, {"height", page->rows}});
-      Status st = run_page(*page);
+      Status st = run_page(*page, warnings);
       if (!st.ok()) return page_failed(st.WithContext("page " + std::to_string(i)));
     }
   } else {
-    auto image = io::DecodeImage(req.file, "file", options.max_image_pixels);
+    std::vector<std::string> warnings;
+    auto image = io::DecodeImage(req.file, "file", options.max_image_pixels, &warnings);
     if (!image.ok()) return Fail(log_id, Status::InvalidArgument(image.status().message()));
     std::string().swap(req.file);
     data_info["width"] = image->cols;
     data_info["height"] = image->rows;
     data_info["type"] = "image";
-    Status st = run_page(*image);
+    Status st = run_page(*image, warnings);
     if (!st.ok()) return page_failed(st);
   }
 
@@ -256,7 +271,7 @@ StatusOr<std::unique_ptr<OcrServer>> OcrServer::Create(const ServerOptions& opti
       // HandleOcr reads its body as a stream and stops at the limit.
       [](const httplib::Request& req) { return req.method == "POST" && req.path == "/ocr"; });
   HttpServer& http = *s->http_;
-  const size_t http_threads = static_cast<size_t>(options.workers + options.queue + 4);
+  const size_t http_threads = static_cast<size_t>(options.workers) + static_cast<size_t>(options.queue) + 4;
   http.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
   http.set_read_timeout(30);
   http.set_write_timeout(30);

@@ -12,7 +12,8 @@
 //                  {"logId", "errorCode": 0, "errorMsg": "Success",
 //                   "result": {"ocrResults": [{"prunedResult", "ocrImage"}], "dataInfo"}}
 //                  prunedResult is the pipeline's result JSON without input_path and page_index, one
-//                  per image or PDF page (at most max_pdf_pages, the first ones); dataInfo is
+//                  per image or PDF page (at most max_pdf_pages, the first ones), with "warnings" when
+//                  decoding or rendering the page had any (io/image.h, io/pdf.h); dataInfo is
 //                  {"width", "height", "type": "image"} or {"numPages", "pages": [{"width", "height"}],
 //                  "type": "pdf"}. With visualize (the request's "visualize", or ServerOptions::
 //                  visualize when absent or null, as PaddleX does) each result also has ocrImage, a
@@ -92,7 +93,7 @@ struct ServerOptions {
   // process's memory ceiling is computed: what the warm workers hold plus the largest page's buffers
   // for each worker at once. A memory_limit below it fails Create, naming both figures.
   bool warmup = false;
-  OcrOptions ocr;               // the pipeline's models and defaults
+  OcrOptions ocr;  // the pipeline's models and defaults
 };
 
 class OcrServer {

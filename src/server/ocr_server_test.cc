@@ -98,6 +98,38 @@ std::unique_ptr<OcrServer> StartServer(const ServerOptions& options) {
   return std::move(server).value();
 }
 
+// A PDF of `pages` 200 x 100 pt pages, each with a black bar.
+std::string BarsPdf(int pages) {
+  std::string kids;
+  for (int i = 0; i < pages; ++i) kids += std::to_string(3 + 2 * i) + " 0 R ";
+  std::vector<std::string> objects = {
+      "<< /Type /Catalog /Pages 2 0 R >>",
+      "<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(pages) + " >>"};
+  for (int i = 0; i < pages; ++i) {
+    objects.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents " +
+                      std::to_string(4 + 2 * i) + " 0 R >>");
+    const std::string stream = "0 0 0 rg 20 40 160 20 re f";
+    objects.push_back("<< /Length " + std::to_string(stream.size()) + " >>\nstream\n" + stream +
+                      "\nendstream");
+  }
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<size_t> offsets;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+  }
+  const size_t xref = pdf.size();
+  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
+  for (size_t off : offsets) {
+    char line[32];
+    std::snprintf(line, sizeof(line), "%010zu 00000 n \n", off);
+    pdf += line;
+  }
+  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
+         std::to_string(xref) + "\n%%EOF\n";
+  return pdf;
+}
+
 // The labelled lines of SROIE receipt 000 found verbatim in a response's rec_texts.
 int LabelsFound(const Json& body) {
   std::set<std::string> texts;
@@ -534,7 +566,6 @@ TEST(OcrServerTest, BodyOverTheLimitIsRefusedBeforeItIsRead) {
   EXPECT_GE(LabelsFound(good.body), 5);
 }
 
-// A PDF of three pages with a cap of two: two results, dataInfo naming all three pages.
 TEST(OcrServerTest, ASlowSenderIsCutOffAtTheRequestReadLimit) {
   SKIP_WITHOUT_MODELS();
   ServerOptions options = TestOptions(1, 2);
@@ -545,8 +576,9 @@ TEST(OcrServerTest, ASlowSenderIsCutOffAtTheRequestReadLimit) {
   RawClient c(port);
   ASSERT_TRUE(c.connected());
   const auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(c.Send("POST /ocr HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     "Content-Length: 1000\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send("POST /ocr HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             "Content-Length: 1000\r\n\r\n"));
   // A byte every 100 ms: each read succeeds long before the 30 s read timeout, so only the limit on
   // the whole request ends it.
   bool closed = false;
@@ -564,6 +596,7 @@ TEST(OcrServerTest, ASlowSenderIsCutOffAtTheRequestReadLimit) {
   EXPECT_EQ(a.status, 422);
 }
 
+// A PDF of three pages with a cap of two: two results, dataInfo naming all three pages.
 TEST(OcrServerTest, PdfPagesAreCapped) {
   SKIP_WITHOUT_MODELS();
   ServerOptions options = TestOptions(1, 2);
@@ -571,32 +604,7 @@ TEST(OcrServerTest, PdfPagesAreCapped) {
   auto server = StartServer(options);
   ASSERT_NE(server, nullptr);
 
-  // Three 200 x 100 pt pages, each with a black bar.
-  std::vector<std::string> objects = {"<< /Type /Catalog /Pages 2 0 R >>",
-                                      "<< /Type /Pages /Kids [3 0 R 5 0 R 7 0 R] /Count 3 >>"};
-  for (int i = 0; i < 3; ++i) {
-    objects.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents " +
-                      std::to_string(4 + 2 * i) + " 0 R >>");
-    const std::string stream = "0 0 0 rg 20 40 160 20 re f";
-    objects.push_back("<< /Length " + std::to_string(stream.size()) + " >>\nstream\n" + stream +
-                      "\nendstream");
-  }
-  std::string pdf = "%PDF-1.4\n";
-  std::vector<size_t> offsets;
-  for (size_t i = 0; i < objects.size(); ++i) {
-    offsets.push_back(pdf.size());
-    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
-  }
-  const size_t xref = pdf.size();
-  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
-  for (size_t off : offsets) {
-    char line[32];
-    std::snprintf(line, sizeof(line), "%010zu 00000 n \n", off);
-    pdf += line;
-  }
-  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
-         std::to_string(xref) + "\n%%EOF\n";
-
+  const std::string pdf = BarsPdf(3);
   for (const std::string extra : {"", ", \"fileType\": 0"}) {
     Answer a = Post(server->port(), FileBody(pdf, extra));
     ASSERT_EQ(a.status, 200) << a.body.dump();
@@ -610,6 +618,45 @@ TEST(OcrServerTest, PdfPagesAreCapped) {
   }
   Answer corrupt = Post(server->port(), FileBody("%PDF-1.4\nnot really"));
   EXPECT_EQ(corrupt.status, 422) << corrupt.body.dump();
+}
+
+// What decoding or rendering said about the page reaches prunedResult's "warnings", as in the JSON of
+// `plateau ocr`; a page without any has no such key.
+TEST(OcrServerTest, WarningsOfTheDecodedPageReachTheResponse) {
+  SKIP_WITHOUT_MODELS();
+  auto server = StartServer(TestOptions(1, 2));
+  ASSERT_NE(server, nullptr);
+  const std::string jpg = ReadFile(kSroie + "/img/000.jpg");
+  Answer whole = Post(server->port(), FileBody(jpg));
+  ASSERT_EQ(whole.status, 200) << whole.body.dump();
+  EXPECT_FALSE(whole.body["result"]["ocrResults"][0]["prunedResult"].contains("warnings"));
+
+  // The receipt's first 60 %: the decoder fills in the rest.
+  Answer cut = Post(server->port(), FileBody(jpg.substr(0, jpg.size() * 6 / 10)));
+  ASSERT_EQ(cut.status, 200) << cut.body.dump();
+  const Json& cut_result = cut.body["result"]["ocrResults"][0]["prunedResult"];
+  ASSERT_TRUE(cut_result.contains("warnings")) << cut_result.dump();
+  EXPECT_EQ(
+      cut_result["warnings"],
+      Json::array({"file: a JPEG that ends before its end-of-image marker (truncated); decoded partially, "
+                   "the rest of the image is filler"}));
+  EXPECT_FALSE(cut_result["rec_texts"].empty());
+
+  // A PDF whose first content stream declares 5 bytes but holds more: poppler complains and draws the
+  // page anyway. The complaint is the first page's warning; the second page has none.
+  std::string pdf = BarsPdf(2);
+  const size_t at = pdf.find("/Length ") + 8;
+  const size_t digits = pdf.find(' ', at) - at;
+  pdf.replace(at, digits, "5" + std::string(digits - 1, ' '));  // same width: the offsets stay right
+  Answer damaged = Post(server->port(), FileBody(pdf));
+  ASSERT_EQ(damaged.status, 200) << damaged.body.dump();
+  const Json& pages = damaged.body["result"]["ocrResults"];
+  ASSERT_EQ(pages.size(), 2u);
+  ASSERT_TRUE(pages[0]["prunedResult"].contains("warnings")) << pages[0].dump();
+  ASSERT_FALSE(pages[0]["prunedResult"]["warnings"].empty());
+  const std::string first = pages[0]["prunedResult"]["warnings"][0].get<std::string>();
+  EXPECT_EQ(first.rfind("file: page 0: poppler error", 0), 0u) << first;
+  EXPECT_FALSE(pages[1]["prunedResult"].contains("warnings")) << pages[1].dump();
 }
 
 // Workers 2, queue 4: 20 requests at once are each answered 200 or 503 (with Retry-After); none fails
@@ -864,6 +911,32 @@ TEST(OcrServerTest, SigtermDrainsAndExitsZero) {
   const int wstatus = server.Wait();
   EXPECT_TRUE(WIFEXITED(wstatus));
   EXPECT_EQ(WEXITSTATUS(wstatus), 0) << server.log();
+}
+
+// `plateau serve --request_read_seconds` sets the limit on a request's arrival: a sender trickling a
+// byte every 100 ms is cut off after it, not after the default 120 s.
+TEST(OcrServerTest, ServeTakesTheRequestReadLimitFromItsFlag) {
+  SKIP_WITHOUT_MODELS();
+  ServeProcess server({"--workers", "1", "--threads", "1", "--request_read_seconds", "1"});
+  const int port = server.port();
+  ASSERT_GT(port, 0) << server.log();
+  RawClient c(port);
+  ASSERT_TRUE(c.connected());
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(
+      c.Send("POST /ocr HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             "Content-Length: 1000\r\n\r\n"));
+  bool closed = false;
+  double held = 0;
+  for (int i = 0; i < 100 && !closed; ++i) {
+    closed = !c.Send("{") || c.Receive(100);
+    held = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  EXPECT_TRUE(closed) << "the connection was still open after " << held << " s";
+  EXPECT_GE(held, 0.9);
+  EXPECT_LT(held, 5.0);
+  Answer a = Post(port, "{\"file\": \"\"}");
+  EXPECT_EQ(a.status, 422);
 }
 
 }  // namespace

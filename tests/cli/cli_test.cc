@@ -324,6 +324,27 @@ TEST(CliOcrTest, UnknownFlagsAndBadValuesAreRefusedBeforeAnyWork) {
   EXPECT_TRUE(stray.out.empty());
 }
 
+// `plateau serve` checks its flags before loading anything: a bad value exits 1 naming the flag.
+TEST(CliServeTest, BadValuesAreRefusedBeforeServing) {
+  ASSERT_TRUE(fs::exists(kBinary)) << kBinary << " missing: build the plateau target";
+  TempDir tmp("serve_refuse");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"request_read_seconds", "-1"},
+      {"request_read_seconds", "1e9"},
+      {"request_read_seconds", "soon"},
+      {"idle_trim_seconds", "-2"},
+      {"workers", "0"},
+  };
+  for (const auto& [flag, value] : cases) {
+    Outcome o = RunPlateau({"serve", "--port", "0", "--model_dir", kModels, "--" + flag, value}, tmp.path());
+    EXPECT_EQ(o.exit_code, 1) << flag << " " << value;
+    EXPECT_NE(o.err.find("--" + flag), std::string::npos) << "--" << flag << " " << value << ": " << o.err;
+  }
+  Outcome help = RunPlateau({"serve", "--help"}, tmp.path());
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--request_read_seconds"), std::string::npos) << help.out;
+}
+
 TEST(CliOcrTest, ProgressBarOnATerminalWithSeveralInputs) {
   SKIP_WITHOUT_BINARY_OR_MODELS();
   TempDir tmp("progress");

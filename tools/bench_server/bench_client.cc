@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -65,8 +66,8 @@ bool ParseArgs(int argc, char** argv, Args* a) {
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  const size_t i =
-      std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5));
+  const size_t i = std::min(v.size() - 1,
+                            static_cast<size_t>(std::llround(p / 100.0 * static_cast<double>(v.size() - 1))));
   return v[i];
 }
 

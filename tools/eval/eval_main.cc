@@ -1480,7 +1480,8 @@ int Run(int argc, char** argv) {
 }  // namespace
 }  // namespace plateau::eval
 
-int main(int argc, char** argv) {
+// A tool: an exception it does not catch ends it with the exception's message (std::terminate).
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   // Tesseract's LSTM opens OpenMP teams of a fixed size whatever omp_set_num_threads says; only the
   // thread limit, which libgomp reads from the environment when it loads, caps it. Each worker must run
   // each engine on one thread, so the program restarts itself once with the limit set.

@@ -50,10 +50,10 @@ StatusOr<TextLine> ParseLabelRow(std::string_view row) {
   TextLine line;
   line.box = {coords[0], coords[1], coords[0], coords[1]};
   for (int p = 1; p < 4; ++p) {
-    line.box.x_min = std::min(line.box.x_min, coords[2 * p]);
-    line.box.x_max = std::max(line.box.x_max, coords[2 * p]);
-    line.box.y_min = std::min(line.box.y_min, coords[2 * p + 1]);
-    line.box.y_max = std::max(line.box.y_max, coords[2 * p + 1]);
+    line.box.x_min = std::min(line.box.x_min, coords[2 * static_cast<size_t>(p)]);
+    line.box.x_max = std::max(line.box.x_max, coords[2 * static_cast<size_t>(p)]);
+    line.box.y_min = std::min(line.box.y_min, coords[2 * static_cast<size_t>(p) + 1]);
+    line.box.y_max = std::max(line.box.y_max, coords[2 * static_cast<size_t>(p) + 1]);
   }
   line.text = std::string(row.substr(start));
   return line;

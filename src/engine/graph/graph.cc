@@ -22,26 +22,40 @@ const char* LayoutName(Layout layout) {
 
 float ApplyEltwise(Eltwise alg, float alpha, float beta, float x) {
   switch (alg) {
-    case Eltwise::kRelu: return x > 0.f ? x : 0.f;
-    case Eltwise::kClip: return std::min(std::max(x, alpha), beta);
-    case Eltwise::kLinear: return alpha * x + beta;
-    case Eltwise::kHardSigmoid: return std::max(0.f, std::min(1.f, alpha * x + beta));
-    case Eltwise::kHardSwish: return x * std::max(0.f, std::min(6.f, x + 3.f)) / 6.f;
-    case Eltwise::kSigmoid: return 1.f / (1.f + std::exp(-x));
-    case Eltwise::kSwish: return x / (1.f + std::exp(-alpha * x));
+    case Eltwise::kRelu:
+      return x > 0.f ? x : 0.f;
+    case Eltwise::kClip:
+      return std::min(std::max(x, alpha), beta);
+    case Eltwise::kLinear:
+      return alpha * x + beta;
+    case Eltwise::kHardSigmoid:
+      return std::max(0.f, std::min(1.f, alpha * x + beta));
+    case Eltwise::kHardSwish:
+      return x * std::max(0.f, std::min(6.f, x + 3.f)) / 6.f;
+    case Eltwise::kSigmoid:
+      return 1.f / (1.f + std::exp(-x));
+    case Eltwise::kSwish:
+      return x / (1.f + std::exp(-alpha * x));
   }
   return x;
 }
 
 const char* EltwiseName(Eltwise alg) {
   switch (alg) {
-    case Eltwise::kRelu: return "relu";
-    case Eltwise::kClip: return "clip";
-    case Eltwise::kLinear: return "linear";
-    case Eltwise::kHardSigmoid: return "hardsigmoid";
-    case Eltwise::kHardSwish: return "hardswish";
-    case Eltwise::kSigmoid: return "sigmoid";
-    case Eltwise::kSwish: return "swish";
+    case Eltwise::kRelu:
+      return "relu";
+    case Eltwise::kClip:
+      return "clip";
+    case Eltwise::kLinear:
+      return "linear";
+    case Eltwise::kHardSigmoid:
+      return "hardsigmoid";
+    case Eltwise::kHardSwish:
+      return "hardswish";
+    case Eltwise::kSigmoid:
+      return "sigmoid";
+    case Eltwise::kSwish:
+      return "swish";
   }
   return "unknown";
 }

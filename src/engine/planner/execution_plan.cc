@@ -64,7 +64,7 @@ StatusOr<ExecutionPlan> ExecutionPlan::Build(graph::Graph g, std::vector<StepReq
   // Union values into buffers: views and in-place outputs join their input's buffer.
   std::vector<int> root(nv);
   for (size_t i = 0; i < nv; ++i) root[i] = static_cast<int>(i);
-  std::vector<int> root_last(nv, -1);   // last step any member of the buffer is read
+  std::vector<int> root_last(nv, -1);        // last step any member of the buffer is read
   std::vector<bool> root_pinned(nv, false);  // buffer holds a graph input or output: never overwrite
   for (size_t i = 0; i < nv; ++i) {
     root_last[i] = last_use[i];
@@ -149,11 +149,10 @@ StatusOr<ExecutionPlan> ExecutionPlan::Build(graph::Graph g, std::vector<StepReq
       if (!shapes.empty()) shapes += ", ";
       shapes += g.value(in).name + "=" + g.value(in).shape.ToString();
     }
-    return Status::ResourceExhausted("input shapes " + shapes + " need " +
-                                     std::to_string(plan.arena_bytes_) + " bytes (" +
-                                     HumanBytes(plan.arena_bytes_) + ") of activation memory, over the limit of " +
-                                     std::to_string(max_arena_bytes) + " bytes (" +
-                                     HumanBytes(max_arena_bytes) + ")");
+    return Status::ResourceExhausted(
+        "input shapes " + shapes + " need " + std::to_string(plan.arena_bytes_) + " bytes (" +
+        HumanBytes(plan.arena_bytes_) + ") of activation memory, over the limit of " +
+        std::to_string(max_arena_bytes) + " bytes (" + HumanBytes(max_arena_bytes) + ")");
   }
 
   for (size_t i = 0; i < nv; ++i) {
@@ -194,10 +193,9 @@ std::string ExecutionPlan::ToString() const {
     if (owner) ++buffers;
     std::string name = v.name.size() > 40 ? "..." + v.name.substr(v.name.size() - 37) : v.name;
     std::string shares = owner ? "" : " (shares " + graph_.value(graph::ValueId{pv.root}).name + ")";
-    std::snprintf(line, sizeof(line), "%-6s %-40s %-18s %-6s %12zu %12zu %d..%d%s\n",
-                  owner ? "own" : "alias", name.c_str(), v.shape.ToString().c_str(),
-                  graph::LayoutName(v.layout), pv.offset, pv.bytes, pv.first_step,
-                  pv.last_step, shares.c_str());
+    std::snprintf(line, sizeof(line), "%-6s %-40s %-18s %-6s %12zu %12zu %d..%d%s\n", owner ? "own" : "alias",
+                  name.c_str(), v.shape.ToString().c_str(), graph::LayoutName(v.layout), pv.offset, pv.bytes,
+                  pv.first_step, pv.last_step, shares.c_str());
     out += line;
   }
   for (size_t s = 0; s < steps_.size(); ++s) {

@@ -35,8 +35,8 @@ struct PlannedValue {
   bool has_storage = false;  // false for constants and values nobody reads
   size_t offset = 0;         // into the arena
   size_t bytes = 0;
-  int root = -1;             // index of the value whose buffer this one shares (itself if owner)
-  int first_step = -1;       // lifetime of the buffer (of the root), in step indices
+  int root = -1;        // index of the value whose buffer this one shares (itself if owner)
+  int first_step = -1;  // lifetime of the buffer (of the root), in step indices
   int last_step = -1;
 };
 

@@ -103,7 +103,8 @@ Status AssignLayouts(graph::Graph& g, bool use_nhwc, Layout blocked) {
       nhwc = spatial_out;
     }
     Layout want = nhwc ? Layout::kNhwc : Layout::kPlain;
-    if (nhwc && blocked != Layout::kPlain && ops::onednn::SupportsBlocked(g.node(id), descs, out_shapes, blocked) &&
+    if (nhwc && blocked != Layout::kPlain &&
+        ops::onednn::SupportsBlocked(g.node(id), descs, out_shapes, blocked) &&
         !(IsConvolution(g.node(id)) && feeds_only_nhwc_convolutions(g.node(id)))) {
       want = blocked;
     }

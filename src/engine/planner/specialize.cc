@@ -32,8 +32,8 @@ Status CheckInputShapes(graph::Graph& g, std::span<const Shape> shapes) {
     const Shape& s = shapes[i];
     if (s.rank() != v.shape.rank()) {
       return Status::InvalidArgument("input '" + v.name + "' must have rank " +
-                                     std::to_string(v.shape.rank()) + " (declared " +
-                                     v.shape.ToString() + ", -1 = any) but got shape " + s.ToString());
+                                     std::to_string(v.shape.rank()) + " (declared " + v.shape.ToString() +
+                                     ", -1 = any) but got shape " + s.ToString());
     }
     for (int d = 0; d < s.rank(); ++d) {
       if (s[d] <= 0) {
@@ -41,9 +41,9 @@ Status CheckInputShapes(graph::Graph& g, std::span<const Shape> shapes) {
                                        " must be positive, got shape " + s.ToString());
       }
       if (v.shape[d] >= 0 && v.shape[d] != s[d]) {
-        return Status::InvalidArgument("input '" + v.name + "' dim " + std::to_string(d) +
-                                       " must be " + std::to_string(v.shape[d]) + " (declared shape " +
-                                       v.shape.ToString() + ") but got shape " + s.ToString());
+        return Status::InvalidArgument("input '" + v.name + "' dim " + std::to_string(d) + " must be " +
+                                       std::to_string(v.shape[d]) + " (declared shape " + v.shape.ToString() +
+                                       ") but got shape " + s.ToString());
       }
     }
     v.shape = s;

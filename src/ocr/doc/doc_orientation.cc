@@ -80,7 +80,7 @@ StatusOr<Tensor> PrepareDocOrientationInput(const cv::Mat& bgr) {
   constexpr size_t kPlane = static_cast<size_t>(kDocOrientationCrop) * kDocOrientationCrop;
   float* out = input.as<float>();
   for (int y = 0; y < kDocOrientationCrop; ++y) {
-    const uint8_t* row = resized.ptr<uint8_t>(y0 + y) + 3 * x0;
+    const uint8_t* row = resized.ptr<uint8_t>(y0 + y) + ptrdiff_t{3} * x0;
     for (int x = 0; x < kDocOrientationCrop; ++x) {
       const size_t at = static_cast<size_t>(y) * kDocOrientationCrop + x;
       // Channel c of the RGB tensor is BGR channel 2 - c.

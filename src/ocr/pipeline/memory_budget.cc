@@ -117,7 +117,7 @@ StatusOr<int> MemoryBudget::ChooseClsBatch(int batch, const std::vector<cv::Mat>
   // Activations grow with the lines of a batch: a batch of b costs at most b times a batch of one.
   PLATEAU_ASSIGN_OR_RETURN(PlanSummary one, cls.Plan({Shape({1, 3, ocr::kLineHeight, ocr::kClsWidth})}));
   const int most = std::min<int>(batch, static_cast<int>(crops.size()));
-  const size_t line_bytes = 3u * ocr::kLineHeight * ocr::kClsWidth * sizeof(float);
+  const size_t line_bytes = size_t{3} * ocr::kLineHeight * ocr::kClsWidth * sizeof(float);
   size_t total = 0;
   for (int pass = 0; pass < 2; ++pass) {
     if (pass == 1) TrimOthers(kCls);

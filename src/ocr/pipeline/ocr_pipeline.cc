@@ -545,15 +545,16 @@ OcrRange::Iterator OcrRange::begin() {
   return state_->done ? Iterator() : Iterator(state_.get());
 }
 
-StatusOr<OcrRange> OcrPipeline::Predict(std::vector<OcrInput> inputs, OcrOverrides overrides) {
+StatusOr<OcrRange> OcrPipeline::Predict(std::vector<OcrInput> inputs, const OcrOverrides& overrides) {
   try {
-    return PredictUnguarded(std::move(inputs), std::move(overrides));
+    return PredictUnguarded(std::move(inputs), overrides);
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory while starting Predict");
   }
 }
 
-StatusOr<OcrRange> OcrPipeline::PredictUnguarded(std::vector<OcrInput> inputs, OcrOverrides overrides) {
+StatusOr<OcrRange> OcrPipeline::PredictUnguarded(std::vector<OcrInput> inputs,
+                                                 const OcrOverrides& overrides) {
   Params params = Merge(options_, overrides);
   PLATEAU_RETURN_IF_ERROR(CheckParams(params));
   auto state = std::make_unique<OcrRange::State>();

@@ -62,9 +62,9 @@ inline bool HaveModelsAndReceipts() {
       GTEST_SKIP() << "models missing in " << ::plateau::testing::kModels << ": run make models"; \
   } while (0)
 
-#define SKIP_WITHOUT_MODELS_AND_RECEIPTS()                                                          \
-  do {                                                                                              \
-    if (!::plateau::testing::HaveModelsAndReceipts())                                              \
+#define SKIP_WITHOUT_MODELS_AND_RECEIPTS()                                                             \
+  do {                                                                                                 \
+    if (!::plateau::testing::HaveModelsAndReceipts())                                                  \
       GTEST_SKIP() << "models or ../shared/eval missing: run make models, put the evaluation data in " \
-                   << ::plateau::testing::kSroie;                                                   \
+                   << ::plateau::testing::kSroie;                                                      \
   } while (0)

@@ -243,8 +243,8 @@ TEST(OptimizeAtLoadTest, ReleasesTheWeightsFoldingReplaced) {
   ValueId mean = b.Const("m", {1}, {1.f});
   ValueId y = b.Op("Conv", {x, w}, ConvAttrs());
   NodeId conv = b.last;
-  b.Output(b.Op("BatchNormalization", {y, b.Const("s", {1}, {3.f}), b.Const("B", {1}, {0.5f}), mean,
-                                       b.Const("v", {1}, {4.f})},
+  b.Output(b.Op("BatchNormalization",
+                {y, b.Const("s", {1}, {3.f}), b.Const("B", {1}, {0.5f}), mean, b.Const("v", {1}, {4.f})},
                 {{"epsilon", 0.f}}));
   std::weak_ptr<const Tensor> original_w = b.g.value(w).constant;
   std::weak_ptr<const Tensor> original_mean = b.g.value(mean).constant;

@@ -28,16 +28,14 @@ TEST(OnednnBlockedTest, ConvolutionsMatchReference) {
     int64_t group;
   };
   const Case cases[] = {
-      {{1, 16, 12, 10}, 32, {3, 3}, {1, 1}, {1, 1, 1, 1}, 1},    // det's 3x3
-      {{2, 32, 9, 7}, 16, {1, 1}, {1, 1}, {0, 0, 0, 0}, 1},      // pointwise, batch 2
-      {{1, 48, 11, 9}, 48, {3, 3}, {2, 2}, {1, 1, 1, 1}, 48},    // depthwise, stride 2
-      {{1, 32, 1, 1}, 16, {1, 1}, {1, 1}, {0, 0, 0, 0}, 1},      // squeeze-excitation
+      {{1, 16, 12, 10}, 32, {3, 3}, {1, 1}, {1, 1, 1, 1}, 1},  // det's 3x3
+      {{2, 32, 9, 7}, 16, {1, 1}, {1, 1}, {0, 0, 0, 0}, 1},    // pointwise, batch 2
+      {{1, 48, 11, 9}, 48, {3, 3}, {2, 2}, {1, 1, 1, 1}, 48},  // depthwise, stride 2
+      {{1, 32, 1, 1}, 16, {1, 1}, {1, 1}, {0, 0, 0, 0}, 1},    // squeeze-excitation
   };
   for (const Case& c : cases) {
-    graph::Node node = MakeNode("Conv", {{"kernel_shape", c.kernel},
-                                         {"strides", c.strides},
-                                         {"pads", c.pads},
-                                         {"group", c.group}});
+    graph::Node node = MakeNode(
+        "Conv", {{"kernel_shape", c.kernel}, {"strides", c.strides}, {"pads", c.pads}, {"group", c.group}});
     node.post_ops.push_back(
         graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kHardSwish, 0, 0, {}});
     std::vector<Input> in = {Runtime(RandomFloats(c.x, rng)),
@@ -78,11 +76,14 @@ TEST(OnednnBlockedTest, FollowerOpsMatchReference) {
   for (graph::Layout layout : kBlockedLayouts) {
     const RunOptions o = Blocked(layout);
     std::vector<Input> one = {Runtime(RandomFloats(x, rng))};
-    EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("GlobalAveragePool"), one, o), "GAP" + Name(layout));
+    EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("GlobalAveragePool"), one, o),
+                             "GAP" + Name(layout));
     EXPECT_MATCHES_REFERENCE(
-        CompareWithReference(MakeNode("MaxPool", {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}}), one, o),
+        CompareWithReference(MakeNode("MaxPool", {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}}),
+                             one, o),
         "MaxPool" + Name(layout));
-    EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("HardSigmoid"), one, o), "HardSigmoid" + Name(layout));
+    EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("HardSigmoid"), one, o),
+                             "HardSigmoid" + Name(layout));
     // Full-shape, per-channel (runtime and constant) and scalar operands.
     for (const Shape& b : {x, Shape{2, 16, 1, 1}, Shape{1, 16, 1, 1}}) {
       std::vector<Input> two = {Runtime(RandomFloats(x, rng)), Runtime(RandomFloats(b, rng))};
@@ -95,13 +96,15 @@ TEST(OnednnBlockedTest, FollowerOpsMatchReference) {
     EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("Sub"), scalar, o), "Sub scalar" + Name(layout));
     std::vector<Input> resize = {Runtime(RandomFloats(x, rng)), Constant(Floats({0}, {})),
                                  Constant(Floats({4}, {1, 1, 2, 2}))};
-    EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("Resize", {{"mode", std::string("nearest")},
-                                                                      {"coordinate_transformation_mode",
-                                                                       std::string("asymmetric")},
-                                                                      {"nearest_mode", std::string("floor")}}),
-                                                  resize, o),
-                             "Resize" + Name(layout));
-    std::vector<Input> cat = {Runtime(RandomFloats({2, 16, 4, 3}, rng)), Runtime(RandomFloats({2, 32, 4, 3}, rng))};
+    EXPECT_MATCHES_REFERENCE(
+        CompareWithReference(
+            MakeNode("Resize", {{"mode", std::string("nearest")},
+                                {"coordinate_transformation_mode", std::string("asymmetric")},
+                                {"nearest_mode", std::string("floor")}}),
+            resize, o),
+        "Resize" + Name(layout));
+    std::vector<Input> cat = {Runtime(RandomFloats({2, 16, 4, 3}, rng)),
+                              Runtime(RandomFloats({2, 32, 4, 3}, rng))};
     EXPECT_MATCHES_REFERENCE(CompareWithReference(MakeNode("Concat", {{"axis", int64_t{1}}}), cat, o),
                              "Concat" + Name(layout));
   }
@@ -121,8 +124,8 @@ TEST(OnednnBlockedTest, ReorderToBlockedAndBack) {
     KernelContext ctx{&TestEngine(), &store};
     TensorDesc plain{DType::kFloat32, s, graph::Layout::kPlain, nullptr, true};
     TensorDesc blocked{DType::kFloat32, s, layout, nullptr, true};
-    auto to = CreateKernel(node, std::span<const TensorDesc>(&plain, 1), std::span<const TensorDesc>(&blocked, 1),
-                           ctx);
+    auto to = CreateKernel(node, std::span<const TensorDesc>(&plain, 1),
+                           std::span<const TensorDesc>(&blocked, 1), ctx);
     ASSERT_TRUE(to.ok()) << to.status().ToString();
     std::vector<float> got(want.size(), -1.f), back(want.size(), -1.f);
     void* ip = x.data();
@@ -132,8 +135,8 @@ TEST(OnednnBlockedTest, ReorderToBlockedAndBack) {
     ASSERT_TRUE((*to)->Execute(stream).ok());
     stream.wait();
     EXPECT_EQ(got, want) << graph::LayoutName(layout);
-    auto from = CreateKernel(node, std::span<const TensorDesc>(&blocked, 1), std::span<const TensorDesc>(&plain, 1),
-                             ctx);
+    auto from = CreateKernel(node, std::span<const TensorDesc>(&blocked, 1),
+                             std::span<const TensorDesc>(&plain, 1), ctx);
     ASSERT_TRUE(from.ok()) << from.status().ToString();
     void* bp = got.data();
     void* pp = back.data();
@@ -148,8 +151,8 @@ TEST(OnednnBlockedTest, ReorderToBlockedAndBack) {
   KernelContext ctx{&TestEngine(), &store};
   TensorDesc plain{DType::kFloat32, Shape{1, 12, 2, 2}, graph::Layout::kPlain, nullptr, true};
   TensorDesc blocked{DType::kFloat32, Shape{1, 12, 2, 2}, graph::Layout::kBlocked8, nullptr, true};
-  auto bad =
-      CreateKernel(node, std::span<const TensorDesc>(&plain, 1), std::span<const TensorDesc>(&blocked, 1), ctx);
+  auto bad = CreateKernel(node, std::span<const TensorDesc>(&plain, 1),
+                          std::span<const TensorDesc>(&blocked, 1), ctx);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("nChw8c"), std::string::npos) << bad.status().message();
 }

@@ -79,7 +79,8 @@ KernelOr CreateConcatKernel(const graph::Node& node, std::span<const TensorDesc>
   // contiguous chunk. oneDNN's concat copies such data a block (8 or 16 floats) at a time, 4-6x slower.
   bool whole_blocks = axis == 1 && graph::ChannelBlock(out.layout) > 0;
   for (const TensorDesc& in : inputs) {
-    whole_blocks = whole_blocks && in.layout == out.layout && in.shape[1] % graph::ChannelBlock(out.layout) == 0;
+    whole_blocks =
+        whole_blocks && in.layout == out.layout && in.shape[1] % graph::ChannelBlock(out.layout) == 0;
   }
   if (whole_blocks) plain = true;
   if (out.dtype != DType::kFloat32 || plain) {

@@ -22,7 +22,6 @@ std::vector<int64_t> IntsOr(const graph::Node& node, const char* name, size_t n,
   return v;
 }
 
-
 // A 2x2 deconvolution with stride 2 and no padding, dilation or groups (det's upsampling head) writes
 // each input pixel's IC channels, times a [IC, 4 * OC] matrix, to a 2x2 block of output pixels that no
 // other input pixel touches. oneDNN 2.6's deconvolution is slow there (det's 24 -> 1 channel one: 20 ms
@@ -37,8 +36,10 @@ StatusOr<std::unique_ptr<Kernel>> CreateUpsample2x2Kernel(const graph::Node& nod
                                                           const FusedPostOps& fused) {
   const TensorDesc& x = inputs[0];
   const TensorDesc& w = inputs[1];
-  if (x.shape.rank() != 4 || w.shape.rank() != 4 || w.shape[2] != 2 || w.shape[3] != 2) return std::unique_ptr<Kernel>();
-  if (node.GetInt("group", 1) != 1 || node.GetInts("strides") != std::vector<int64_t>{2, 2}) return std::unique_ptr<Kernel>();
+  if (x.shape.rank() != 4 || w.shape.rank() != 4 || w.shape[2] != 2 || w.shape[3] != 2)
+    return std::unique_ptr<Kernel>();
+  if (node.GetInt("group", 1) != 1 || node.GetInts("strides") != std::vector<int64_t>{2, 2})
+    return std::unique_ptr<Kernel>();
   const std::vector<int64_t> dilations = node.GetInts("dilations");
   if (!dilations.empty() && dilations != std::vector<int64_t>{1, 1}) return std::unique_ptr<Kernel>();
   for (int64_t p : node.GetInts("pads")) {
@@ -46,9 +47,11 @@ StatusOr<std::unique_ptr<Kernel>> CreateUpsample2x2Kernel(const graph::Node& nod
   }
   const int64_t n = x.shape[0], ic = x.shape[1], h = x.shape[2], wd = x.shape[3];
   const int64_t oc = w.shape[1];
-  if (out.shape[0] != n || out.shape[1] != oc || out.shape[2] != 2 * h || out.shape[3] != 2 * wd) return std::unique_ptr<Kernel>();
+  if (out.shape[0] != n || out.shape[1] != oc || out.shape[2] != 2 * h || out.shape[3] != 2 * wd)
+    return std::unique_ptr<Kernel>();
   // NHWC in and out (one output channel: NCHW and NHWC are the same bytes).
-  if (x.layout != graph::Layout::kNhwc || (out.layout != graph::Layout::kNhwc && oc != 1)) return std::unique_ptr<Kernel>();
+  if (x.layout != graph::Layout::kNhwc || (out.layout != graph::Layout::kNhwc && oc != 1))
+    return std::unique_ptr<Kernel>();
   const bool has_bias = OwnInputCount(node) > 2 && inputs[2].present;
   if (has_bias && inputs[2].constant == nullptr) return std::unique_ptr<Kernel>();
   if (fused.sum_input >= 0 || fused.first_unfused != node.post_ops.size()) return std::unique_ptr<Kernel>();
@@ -93,8 +96,8 @@ StatusOr<std::unique_ptr<Kernel>> CreateUpsample2x2Kernel(const graph::Node& nod
   for (int64_t ky = 0; ky < 2; ++ky) {
     memory wts =
         k->AddMemory(w_md, BufferRole::kFixed, -1, 0, static_cast<const float*>(packed) + ky * matrix);
-    memory dst = k->AddMemory(dst_md, BufferRole::kOutput, 0,
-                              static_cast<size_t>(ky * wd * cols) * sizeof(float));
+    memory dst =
+        k->AddMemory(dst_md, BufferRole::kOutput, 0, static_cast<size_t>(ky * wd * cols) * sizeof(float));
     k->AddStep(pd, dnnl::matmul(pd),
                {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wts}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dst}});
   }

@@ -270,9 +270,9 @@ TEST(OnednnConvTest, Upsampling2x2DeconvolutionMatchesReference) {
     for (bool nhwc : {false, true}) {
       RunOptions o;
       o.nhwc = nhwc;
-      EXPECT_MATCHES_REFERENCE(CompareWithReference(node, in, o),
-                               "upsampling deconv x=" + c.x.ToString() + " oc=" + std::to_string(c.oc) +
-                                   (nhwc ? " nhwc" : " nchw"));
+      EXPECT_MATCHES_REFERENCE(CompareWithReference(node, in, o), "upsampling deconv x=" + c.x.ToString() +
+                                                                      " oc=" + std::to_string(c.oc) +
+                                                                      (nhwc ? " nhwc" : " nchw"));
     }
     // In NHWC it takes the matrix-product path.
     RunOptions o;

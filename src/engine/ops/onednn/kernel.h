@@ -27,7 +27,7 @@ namespace plateau::ops::onednn {
 // One input or output of a node as the kernel sees it.
 struct TensorDesc {
   DType dtype = DType::kFloat32;
-  Shape shape;                   // logical (ONNX) shape
+  Shape shape;  // logical (ONNX) shape
   graph::Layout layout = graph::Layout::kPlain;
   const Tensor* constant = nullptr;  // non-null for weights and other plan-time constants
   bool present = true;               // false for an omitted optional input
@@ -71,10 +71,8 @@ struct KernelContext {
 
 // Creates the kernel for `node` at the given shapes and layouts. Unimplemented if the node (op, layout
 // or dtype combination) has no oneDNN kernel; other failures name the node.
-StatusOr<std::unique_ptr<Kernel>> CreateKernel(const graph::Node& node,
-                                               std::span<const TensorDesc> inputs,
-                                               std::span<const TensorDesc> outputs,
-                                               KernelContext& ctx);
+StatusOr<std::unique_ptr<Kernel>> CreateKernel(const graph::Node& node, std::span<const TensorDesc> inputs,
+                                               std::span<const TensorDesc> outputs, KernelContext& ctx);
 
 // Whether output 0 may occupy input 0's buffer (element-wise ops), so the planner can run it in place.
 bool CanRunInPlace(const graph::Node& node);

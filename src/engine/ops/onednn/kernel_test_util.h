@@ -190,7 +190,8 @@ inline Tensor PlainOutput(const BoundKernel& b, size_t i) {
   if (d.layout == graph::Layout::kNhwc) {
     NhwcToNchw(static_cast<const float*>(b.out_ptrs[i]), t.as<float>(), d.shape);
   } else if (graph::ChannelBlock(d.layout) > 0) {
-    BlockedToNchw(static_cast<const float*>(b.out_ptrs[i]), t.as<float>(), d.shape, graph::ChannelBlock(d.layout));
+    BlockedToNchw(static_cast<const float*>(b.out_ptrs[i]), t.as<float>(), d.shape,
+                  graph::ChannelBlock(d.layout));
   } else if (t.byte_size() > 0) {
     std::memcpy(t.data(), b.out_ptrs[i], t.byte_size());
   }

@@ -259,7 +259,9 @@ Status ReferenceReduceMean(const Node& node, std::span<const TensorView> in,
   for (int64_t i = 0; i < n_out; ++i) y[i] = 0.f;
   IndexCounter it(xs);
   for (int64_t i = 0; i < xs.num_elements(); ++i, it.Next()) y[it.Offset(strides)] += x[i];
-  const float count = static_cast<float>(xs.num_elements() / n_out);
+  // Each output sums the same number of inputs: the product of the reduced dims, an exact quotient.
+  const int64_t summed = xs.num_elements() / n_out;
+  const float count = static_cast<float>(summed);
   for (int64_t i = 0; i < n_out; ++i) y[i] /= count;
   return ApplyPostOpsReference(node, in, out[0]);
 }
