@@ -397,9 +397,9 @@ std::unique_ptr<Range> Pipeline::Predict(const py::list& inputs, const py::dict&
   std::vector<OcrInput> in;
   py::list keep;
   for (py::handle h : inputs) in.push_back(ToInput(py::reinterpret_borrow<py::tuple>(h), keep));
-  OcrOverrides ov = ParseOverrides(overrides);
+  const OcrOverrides ov = ParseOverrides(overrides);
   BusyGuard guard(busy_, run_mu_);
-  StatusOr<OcrRange> r = pipeline_->Predict(std::move(in), std::move(ov));
+  StatusOr<OcrRange> r = pipeline_->Predict(std::move(in), ov);
   return std::make_unique<Range>(this, ValueOr(std::move(r)), std::move(keep));
 }
 
