@@ -56,11 +56,52 @@ T ValueOr(StatusOr<T> s) {
 
 // Options by OcrOptions' field names; the Python layer maps PaddleOCR's keywords onto them and checks
 // their types, so an unknown name here is the layer's mistake.
+// The parameters a call may override as well as the pipeline set (OcrOverrides' fields, which OcrOptions
+// has under the same names): sets `o`'s field named `k` and returns true, or returns false for another
+// name. T is OcrOptions (plain fields) or OcrOverrides (optionals).
+template <typename T>
+bool SetPageParameter(T& o, const std::string& k, py::handle v) {
+  if (k == "use_doc_orientation_classify")
+    o.use_doc_orientation_classify = py::cast<bool>(v);
+  else if (k == "use_textline_orientation")
+    o.use_textline_orientation = py::cast<bool>(v);
+  else if (k == "textline_orientation_thresh")
+    o.textline_orientation_thresh = py::cast<double>(v);
+  else if (k == "textline_orientation_page_thresh")
+    o.textline_orientation_page_thresh = py::cast<double>(v);
+  else if (k == "text_det_limit_side_len")
+    o.text_det_limit_side_len = py::cast<int>(v);
+  else if (k == "text_det_limit_type")
+    o.text_det_limit_type = py::cast<std::string>(v);
+  else if (k == "text_det_thresh")
+    o.text_det_thresh = py::cast<double>(v);
+  else if (k == "text_det_box_thresh")
+    o.text_det_box_thresh = py::cast<double>(v);
+  else if (k == "text_det_unclip_ratio")
+    o.text_det_unclip_ratio = py::cast<double>(v);
+  else if (k == "text_det_max_side_limit")
+    o.text_det_max_side_limit = py::cast<int>(v);
+  else if (k == "text_det_tiled")
+    o.text_det_tiled = py::cast<bool>(v);
+  else if (k == "text_rec_score_thresh")
+    o.text_rec_score_thresh = py::cast<double>(v);
+  else if (k == "text_recognition_batch_size")
+    o.text_recognition_batch_size = py::cast<int>(v);
+  else if (k == "textline_orientation_batch_size")
+    o.textline_orientation_batch_size = py::cast<int>(v);
+  else if (k == "timing")
+    o.timing = py::cast<bool>(v);
+  else
+    return false;
+  return true;
+}
+
 OcrOptions ParseOptions(const py::dict& d) {
   OcrOptions o;
   for (auto item : d) {
     const std::string k = py::cast<std::string>(item.first);
     py::handle v = item.second;
+    if (SetPageParameter(o, k, v)) continue;
     if (k == "model_dir")
       o.model_dir = py::cast<std::string>(v);
     else if (k == "det_model")
@@ -71,36 +112,8 @@ OcrOptions ParseOptions(const py::dict& d) {
       o.cls_model = py::cast<std::string>(v);
     else if (k == "rec_dict")
       o.rec_dict = py::cast<std::string>(v);
-    else if (k == "use_doc_orientation_classify")
-      o.use_doc_orientation_classify = py::cast<bool>(v);
     else if (k == "doc_orientation_model")
       o.doc_orientation_model = py::cast<std::string>(v);
-    else if (k == "use_textline_orientation")
-      o.use_textline_orientation = py::cast<bool>(v);
-    else if (k == "textline_orientation_thresh")
-      o.textline_orientation_thresh = py::cast<double>(v);
-    else if (k == "textline_orientation_page_thresh")
-      o.textline_orientation_page_thresh = py::cast<double>(v);
-    else if (k == "text_det_limit_side_len")
-      o.text_det_limit_side_len = py::cast<int>(v);
-    else if (k == "text_det_limit_type")
-      o.text_det_limit_type = py::cast<std::string>(v);
-    else if (k == "text_det_thresh")
-      o.text_det_thresh = py::cast<double>(v);
-    else if (k == "text_det_box_thresh")
-      o.text_det_box_thresh = py::cast<double>(v);
-    else if (k == "text_det_unclip_ratio")
-      o.text_det_unclip_ratio = py::cast<double>(v);
-    else if (k == "text_det_max_side_limit")
-      o.text_det_max_side_limit = py::cast<int>(v);
-    else if (k == "text_det_tiled")
-      o.text_det_tiled = py::cast<bool>(v);
-    else if (k == "text_rec_score_thresh")
-      o.text_rec_score_thresh = py::cast<double>(v);
-    else if (k == "text_recognition_batch_size")
-      o.text_recognition_batch_size = py::cast<int>(v);
-    else if (k == "textline_orientation_batch_size")
-      o.textline_orientation_batch_size = py::cast<int>(v);
     else if (k == "threads")
       o.threads = py::cast<int>(v);
     else if (k == "idle_trim_seconds")
@@ -111,8 +124,6 @@ OcrOptions ParseOptions(const py::dict& d) {
       o.fix_mmap_threshold = py::cast<bool>(v);
     else if (k == "max_image_pixels")
       o.max_image_pixels = py::cast<int64_t>(v);
-    else if (k == "timing")
-      o.timing = py::cast<bool>(v);
     else
       throw py::value_error("unknown pipeline option '" + k + "'");
   }
@@ -123,39 +134,7 @@ OcrOverrides ParseOverrides(const py::dict& d) {
   OcrOverrides o;
   for (auto item : d) {
     const std::string k = py::cast<std::string>(item.first);
-    py::handle v = item.second;
-    if (k == "use_doc_orientation_classify")
-      o.use_doc_orientation_classify = py::cast<bool>(v);
-    else if (k == "use_textline_orientation")
-      o.use_textline_orientation = py::cast<bool>(v);
-    else if (k == "textline_orientation_thresh")
-      o.textline_orientation_thresh = py::cast<double>(v);
-    else if (k == "textline_orientation_page_thresh")
-      o.textline_orientation_page_thresh = py::cast<double>(v);
-    else if (k == "text_det_limit_side_len")
-      o.text_det_limit_side_len = py::cast<int>(v);
-    else if (k == "text_det_limit_type")
-      o.text_det_limit_type = py::cast<std::string>(v);
-    else if (k == "text_det_thresh")
-      o.text_det_thresh = py::cast<double>(v);
-    else if (k == "text_det_box_thresh")
-      o.text_det_box_thresh = py::cast<double>(v);
-    else if (k == "text_det_unclip_ratio")
-      o.text_det_unclip_ratio = py::cast<double>(v);
-    else if (k == "text_det_max_side_limit")
-      o.text_det_max_side_limit = py::cast<int>(v);
-    else if (k == "text_det_tiled")
-      o.text_det_tiled = py::cast<bool>(v);
-    else if (k == "text_rec_score_thresh")
-      o.text_rec_score_thresh = py::cast<double>(v);
-    else if (k == "text_recognition_batch_size")
-      o.text_recognition_batch_size = py::cast<int>(v);
-    else if (k == "textline_orientation_batch_size")
-      o.textline_orientation_batch_size = py::cast<int>(v);
-    else if (k == "timing")
-      o.timing = py::cast<bool>(v);
-    else
-      throw py::value_error("unknown predict option '" + k + "'");
+    if (!SetPageParameter(o, k, item.second)) throw py::value_error("unknown predict option '" + k + "'");
   }
   return o;
 }
