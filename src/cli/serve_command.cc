@@ -8,7 +8,6 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
-#include "common/process_memory.h"
 #include "server/ocr_server.h"
 
 namespace plateau::cli {
@@ -136,8 +135,7 @@ int ServeCommand(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   // A client that hangs up must not kill the process.
   signal(SIGPIPE, SIG_IGN);
-  // Request buffers come and go in many sizes (common/process_memory.h).
-  FixMmapThreshold();
+  // (main has fixed glibc's mmap threshold for every command, request buffers included.)
   // glibc gives each new thread its own heap (arena), up to 8 per core; a request lands on any of the
   // HTTP threads, so each heap would warm up to the largest request separately and the process would
   // keep growing long after warm-up. Two shared heaps cost little contention next to the OCR itself.
