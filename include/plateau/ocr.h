@@ -92,6 +92,13 @@ struct OcrOptions {
 
   // Recognised lines whose score is below this are left out of rec_* ([0, 1]).
   double text_rec_score_thresh = 0.0;
+  // What the pipeline does to the text of a recognised line without CJK characters (ocr/rec/line_text.h;
+  // measured in docs/BENCHMARKS.md, "Spaces at wide gaps, full-width forms"). PaddleX does neither (false).
+  // text_rec_space_gaps: a space where the recogniser's output shows a gap wider than its character pitch
+  // but emitted no space ("1X19.00" -> "1 X 19.00"). text_rec_fold_fullwidth: full-width forms ('（' '：'
+  // '，', U+FF01..U+FF5E) read as their ASCII characters.
+  bool text_rec_space_gaps = true;
+  bool text_rec_fold_fullwidth = true;
   // Lines per recognition run. PaddleX's default is 6; plateau's is 1: a line's reading does not depend
   // on its batch (rec_batch.h), a batch of 8 lines took as long per line as 8 single lines on 2 threads
   // and 9% longer on one (docs/BENCHMARKS.md, "Recognition batches"), and every batch shape is one more
@@ -139,6 +146,8 @@ struct OcrOverrides {
   std::optional<int> text_det_max_side_limit;
   std::optional<bool> text_det_tiled;
   std::optional<double> text_rec_score_thresh;
+  std::optional<bool> text_rec_space_gaps;
+  std::optional<bool> text_rec_fold_fullwidth;
   std::optional<int> text_recognition_batch_size;
   std::optional<int> textline_orientation_batch_size;
   std::optional<bool> timing;

@@ -43,7 +43,8 @@ PADDLEOCR_NAMES = (
 
 # plateau's own keywords.
 PLATEAU_NAMES = (
-    "model_dir", "memory_limit", "idle_trim_seconds", "warmup", "text_det_tiled",
+    "model_dir", "memory_limit", "idle_trim_seconds", "warmup", "text_det_tiled", "text_rec_space_gaps",
+    "text_rec_fold_fullwidth",
     "textline_orientation_thresh", "textline_orientation_page_thresh", "max_image_pixels", "timing",
     "fix_mmap_threshold",
 )
@@ -61,6 +62,8 @@ _PIPELINE_PARAMS = {
     "text_det_unclip_ratio": _FLOAT,
     "text_rec_score_thresh": _FLOAT,
     "text_det_tiled": _BOOL,
+    "text_rec_space_gaps": _BOOL,
+    "text_rec_fold_fullwidth": _BOOL,
     "textline_orientation_thresh": _FLOAT,
     "textline_orientation_page_thresh": _FLOAT,
     "timing": _BOOL,
@@ -264,7 +267,9 @@ class PaddleOCR:
 
     Keywords are PaddleOCR's (2.x names warn with DeprecationWarning; an unknown one raises ValueError),
     plus plateau's: model_dir, memory_limit (bytes, ceiling on RSS), idle_trim_seconds, warmup (plan every
-    shape at start so memory is flat from the first page), text_det_tiled, textline_orientation_thresh,
+    shape at start so memory is flat from the first page), text_det_tiled, text_rec_space_gaps
+    and text_rec_fold_fullwidth (default True: in lines without CJK characters, a space at wide gaps the
+    recogniser left unspaced, full-width forms read as ASCII), textline_orientation_thresh,
     textline_orientation_page_thresh, max_image_pixels, timing, fix_mmap_threshold (default True: glibc's
     mmap threshold fixed at 1 MiB for the process, so page buffers go back to the OS when freed).
 
@@ -297,6 +302,8 @@ class PaddleOCR:
         text_rec_score_thresh: Optional[float] = None,
         return_word_box: Optional[bool] = None,
         text_det_tiled: Optional[bool] = None,
+        text_rec_space_gaps: Optional[bool] = None,
+        text_rec_fold_fullwidth: Optional[bool] = None,
         textline_orientation_thresh: Optional[float] = None,
         textline_orientation_page_thresh: Optional[float] = None,
         timing: Optional[bool] = None,

@@ -103,6 +103,16 @@ const std::vector<FlagSpec> kOcrSpecs = {
      false,
      {}},
     {"text_rec_score_thresh", "drop recognised lines scoring below (default 0.0)", false, false, {}},
+    {"text_rec_space_gaps",
+     "True/False (default True): a space at wide gaps the recogniser left unspaced, in lines without CJK",
+     false,
+     false,
+     {}},
+    {"text_rec_fold_fullwidth",
+     "True/False (default True): full-width forms in lines without CJK characters read as ASCII",
+     false,
+     false,
+     {}},
     {"text_recognition_batch_size", "lines per recognition run (default 1)", false, false, {}},
     {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},
     {"memory_stats", "print the memory statistics (JSON) on stderr at the end", false, true, {}},
@@ -170,6 +180,10 @@ StatusOr<OcrOptions> ParseOcrOptions(const Flags& flags) {
   o.text_det_tiled = tiled.value_or(o.text_det_tiled);
   PLATEAU_ASSIGN_OR_RETURN(auto score, GetOptDouble(flags, "text_rec_score_thresh"));
   o.text_rec_score_thresh = score.value_or(o.text_rec_score_thresh);
+  PLATEAU_ASSIGN_OR_RETURN(auto spaces, GetBool(flags, "text_rec_space_gaps"));
+  o.text_rec_space_gaps = spaces.value_or(o.text_rec_space_gaps);
+  PLATEAU_ASSIGN_OR_RETURN(auto fold, GetBool(flags, "text_rec_fold_fullwidth"));
+  o.text_rec_fold_fullwidth = fold.value_or(o.text_rec_fold_fullwidth);
   PLATEAU_ASSIGN_OR_RETURN(auto rb, GetOptInt(flags, "text_recognition_batch_size"));
   o.text_recognition_batch_size = rb.value_or(o.text_recognition_batch_size);
   PLATEAU_ASSIGN_OR_RETURN(auto cb, GetOptInt(flags, "textline_orientation_batch_size"));

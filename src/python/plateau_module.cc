@@ -85,6 +85,10 @@ bool SetPageParameter(T& o, const std::string& k, py::handle v) {
     o.text_det_tiled = py::cast<bool>(v);
   else if (k == "text_rec_score_thresh")
     o.text_rec_score_thresh = py::cast<double>(v);
+  else if (k == "text_rec_space_gaps")
+    o.text_rec_space_gaps = py::cast<bool>(v);
+  else if (k == "text_rec_fold_fullwidth")
+    o.text_rec_fold_fullwidth = py::cast<bool>(v);
   else if (k == "text_recognition_batch_size")
     o.text_recognition_batch_size = py::cast<int>(v);
   else if (k == "textline_orientation_batch_size")

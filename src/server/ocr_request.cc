@@ -160,6 +160,8 @@ StatusOr<OcrRequest> ParseBody(std::string body, bool allow_path) {
   PLATEAU_RETURN_IF_ERROR(GetDouble(json, "textDetUnclipRatio", &o.text_det_unclip_ratio));
   PLATEAU_RETURN_IF_ERROR(GetBool(json, "textDetTiled", &o.text_det_tiled));
   PLATEAU_RETURN_IF_ERROR(GetDouble(json, "textRecScoreThresh", &o.text_rec_score_thresh));
+  PLATEAU_RETURN_IF_ERROR(GetBool(json, "textRecSpaceGaps", &o.text_rec_space_gaps));
+  PLATEAU_RETURN_IF_ERROR(GetBool(json, "textRecFoldFullwidth", &o.text_rec_fold_fullwidth));
   PLATEAU_RETURN_IF_ERROR(GetBool(json, "visualize", &req.visualize));
   if (req.use_doc_unwarping) {
     return Status::InvalidArgument(

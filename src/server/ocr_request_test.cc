@@ -111,6 +111,16 @@ TEST(OcrRequestTest, ParsesEveryPaddleXField) {
   EXPECT_EQ(req->visualize, std::optional<bool>(true));
 }
 
+TEST(OcrRequestTest, ParsesPlateausLineTextFields) {
+  auto req = ParseOcrRequest(Body(R"(, "textRecSpaceGaps": false, "textRecFoldFullwidth": true)"));
+  ASSERT_TRUE(req.ok()) << req.status().ToString();
+  EXPECT_EQ(req->overrides.text_rec_space_gaps, std::optional<bool>(false));
+  EXPECT_EQ(req->overrides.text_rec_fold_fullwidth, std::optional<bool>(true));
+  auto wrong = ParseOcrRequest(Body(R"(, "textRecSpaceGaps": "no")"));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("textRecSpaceGaps"), std::string::npos) << wrong.status().message();
+}
+
 TEST(OcrRequestTest, NullMeansTheServersDefault) {
   auto req = ParseOcrRequest(Body(R"(, "fileType": null, "textDetThresh": null, "visualize": null)"));
   ASSERT_TRUE(req.ok()) << req.status().ToString();

@@ -7,6 +7,8 @@
 #include <numeric>
 #include <sstream>
 
+#include "common/utf8.h"
+
 namespace plateau::eval {
 namespace {
 
@@ -85,51 +87,7 @@ StatusOr<std::vector<TextLine>> ReadLabelFile(const std::string& path) {
   return ParseLabelCsv(content.str(), path);
 }
 
-std::u32string CodePoints(std::string_view utf8) {
-  std::u32string out;
-  out.reserve(utf8.size());
-  size_t i = 0;
-  while (i < utf8.size()) {
-    const auto b0 = static_cast<unsigned char>(utf8[i]);
-    int extra = 0;
-    char32_t cp = 0;
-    if (b0 < 0x80) {
-      cp = b0;
-    } else if ((b0 & 0xE0) == 0xC0) {
-      extra = 1, cp = b0 & 0x1F;
-    } else if ((b0 & 0xF0) == 0xE0) {
-      extra = 2, cp = b0 & 0x0F;
-    } else if ((b0 & 0xF8) == 0xF0) {
-      extra = 3, cp = b0 & 0x07;
-    } else {
-      out.push_back(U'\uFFFD');
-      ++i;
-      continue;
-    }
-    if (i + extra >= utf8.size()) {  // truncated sequence
-      out.push_back(U'\uFFFD');
-      ++i;
-      continue;
-    }
-    bool valid = true;
-    for (int k = 1; k <= extra; ++k) {
-      const auto b = static_cast<unsigned char>(utf8[i + k]);
-      if ((b & 0xC0) != 0x80) {
-        valid = false;
-        break;
-      }
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    if (!valid) {
-      out.push_back(U'\uFFFD');
-      ++i;
-      continue;
-    }
-    out.push_back(cp);
-    i += extra + 1;
-  }
-  return out;
-}
+std::u32string CodePoints(std::string_view utf8) { return DecodeUtf8(utf8); }
 
 size_t EditDistance(std::u32string_view a, std::u32string_view b) {
   // One row of the dynamic programme: row[j] = distance between a[0, i) and b[0, j).

@@ -143,7 +143,7 @@ TEST_F(TextlineClassifierTest, ALineAndItsHalfTurnGetOppositeLabels) {
   for (int receipt = 0; receipt < 3; ++receipt) {
     for (LabelledLine& l : LoadSroieLines(receipt)) {
       // Lines of one or two characters carry too little to tell up from down.
-      if (testing::CodePoints(l.text).size() >= 3) upright.push_back(l.crop);
+      if (DecodeUtf8(l.text).size() >= 3) upright.push_back(l.crop);
     }
   }
   if (upright.empty()) GTEST_SKIP() << "SROIE data missing under " << testing::kSroieDir;

@@ -21,6 +21,7 @@
 #include "ocr/pipeline/memory_budget.h"
 #include "ocr/pipeline/result_files.h"
 #include "ocr/pipeline/stages.h"
+#include "ocr/rec/line_text.h"
 #include "ocr/rec/text_recognizer.h"
 #include "plateau/model_dir.h"
 #include "plateau/ocr.h"
@@ -64,6 +65,8 @@ struct Params {
   int max_side_limit = 0;
   bool det_tiled = true;
   double score_thresh = 0;
+  bool space_gaps = true;
+  bool fold_fullwidth = true;
   int rec_batch = 1, cls_batch = 1;
   size_t memory_limit = 0;
   int64_t max_image_pixels = 0;
@@ -111,6 +114,8 @@ Params Merge(const OcrOptions& o, const OcrOverrides& v) {
   p.max_side_limit = v.text_det_max_side_limit.value_or(o.text_det_max_side_limit);
   p.det_tiled = v.text_det_tiled.value_or(o.text_det_tiled);
   p.score_thresh = v.text_rec_score_thresh.value_or(o.text_rec_score_thresh);
+  p.space_gaps = v.text_rec_space_gaps.value_or(o.text_rec_space_gaps);
+  p.fold_fullwidth = v.text_rec_fold_fullwidth.value_or(o.text_rec_fold_fullwidth);
   p.rec_batch = v.text_recognition_batch_size.value_or(o.text_recognition_batch_size);
   p.cls_batch = v.textline_orientation_batch_size.value_or(o.textline_orientation_batch_size);
   p.memory_limit = o.memory_limit;
@@ -357,7 +362,8 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
     const ocr::RecognizedLine& line = (*lines)[i];
     // Compared here rather than trusting `accepted` alone, so the rule is the pipeline's own.
     if (!(line.score >= static_cast<float>(p.score_thresh))) continue;
-    r->rec_texts.push_back(line.text);
+    r->rec_texts.push_back(p.space_gaps ? ocr::SpaceWideGaps(line) : line.text);
+    if (p.fold_fullwidth) ocr::FoldFullwidth(&r->rec_texts.back());
     r->rec_scores.push_back(line.score);
     const OcrPoly& poly = r->dt_polys[i];
     r->rec_polys.push_back(poly);

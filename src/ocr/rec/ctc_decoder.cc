@@ -5,42 +5,14 @@
 #include <utility>
 
 #include "common/check.h"
+#include "common/utf8.h"
 
 namespace plateau::ocr {
 
 bool IsValidUtf8(std::string_view bytes) {
-  size_t i = 0;
-  while (i < bytes.size()) {
-    const auto lead = static_cast<unsigned char>(bytes[i]);
-    int extra = 0;
-    uint32_t code = 0;
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    } else if ((lead & 0xE0) == 0xC0) {
-      extra = 1;
-      code = lead & 0x1F;
-    } else if ((lead & 0xF0) == 0xE0) {
-      extra = 2;
-      code = lead & 0x0F;
-    } else if ((lead & 0xF8) == 0xF0) {
-      extra = 3;
-      code = lead & 0x07;
-    } else {
-      return false;
-    }
-    if (i + static_cast<size_t>(extra) >= bytes.size()) return false;
-    for (int k = 1; k <= extra; ++k) {
-      const auto next = static_cast<unsigned char>(bytes[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3F);
-    }
-    // The shortest encoding is the only valid one, and surrogates are not characters.
-    static constexpr uint32_t kMinForLength[4] = {0, 0x80, 0x800, 0x10000};
-    if (code < kMinForLength[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
-    i += static_cast<size_t>(extra) + 1;
-  }
-  return true;
+  bool well_formed = false;
+  DecodeUtf8(bytes, &well_formed);
+  return well_formed;
 }
 
 StatusOr<CtcDecoder> CtcDecoder::FromFile(const std::string& path) {
@@ -101,7 +73,9 @@ DecodedText CtcDecoder::Decode(std::span<const float> probs, int64_t steps) cons
     // separated them, which the previous-class comparison sees as a change.
     const bool repeat = best == previous;
     previous = best;
+    if (repeat && best != 0) result.labels.back().last_step = t;
     if (repeat || best == 0) continue;
+    result.labels.push_back({result.text.size(), t, t});
     result.text += classes_[static_cast<size_t>(best)];
     kept_sum += row[best];
     ++kept;

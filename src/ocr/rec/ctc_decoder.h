@@ -28,9 +28,18 @@
 
 namespace plateau::ocr {
 
+// One emitted label: where its bytes start in DecodedText::text, and the first and last time step of its
+// run (a step is a column of the network's output; for PP-OCR's recognisers, 8 input columns).
+struct EmittedLabel {
+  size_t text_begin = 0;
+  int64_t first_step = 0;
+  int64_t last_step = 0;
+};
+
 struct DecodedText {
-  std::string text;    // UTF-8
-  float score = 0.0f;  // in [0, 1] for softmax input
+  std::string text;                  // UTF-8
+  float score = 0.0f;                // in [0, 1] for softmax input
+  std::vector<EmittedLabel> labels;  // in text order
 };
 
 class CtcDecoder {

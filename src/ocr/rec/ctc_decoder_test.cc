@@ -47,6 +47,14 @@ TEST(CtcDecoderTest, MergesRepeatsDropsBlanksAndAveragesFirstStepOfEachRun) {
   const DecodedText out = d.Decode(m, 6);
   EXPECT_EQ(out.text, "aab ");
   EXPECT_NEAR(out.score, (0.6 + 0.8 + 0.7 + 0.5) / 4.0, 1e-6);
+  // Each emitted label with its bytes and its run of steps.
+  ASSERT_EQ(out.labels.size(), 4u);
+  const int64_t expected[4][3] = {{0, 0, 1}, {1, 3, 3}, {2, 4, 4}, {3, 5, 5}};
+  for (size_t k = 0; k < 4; ++k) {
+    EXPECT_EQ(out.labels[k].text_begin, static_cast<size_t>(expected[k][0])) << k;
+    EXPECT_EQ(out.labels[k].first_step, expected[k][1]) << k;
+    EXPECT_EQ(out.labels[k].last_step, expected[k][2]) << k;
+  }
 }
 
 TEST(CtcDecoderTest, RepeatsWithoutBlankAreOneCharacter) {

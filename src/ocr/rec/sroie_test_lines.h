@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/utf8.h"
 #include "ocr/common/crop.h"
 
 namespace plateau::ocr::testing {
@@ -66,22 +67,9 @@ inline std::vector<LabelledLine> LoadSroieLines(int receipt) {
   return lines;
 }
 
-inline std::vector<uint32_t> CodePoints(const std::string& utf8) {
-  std::vector<uint32_t> out;
-  for (size_t i = 0; i < utf8.size();) {
-    const auto lead = static_cast<unsigned char>(utf8[i]);
-    const int extra = lead < 0x80 ? 0 : (lead & 0xE0) == 0xC0 ? 1 : (lead & 0xF0) == 0xE0 ? 2 : 3;
-    uint32_t code = extra == 0 ? lead : lead & (0x3F >> extra);
-    for (int k = 1; k <= extra && i + k < utf8.size(); ++k) code = (code << 6) | (utf8[i + k] & 0x3F);
-    out.push_back(code);
-    i += static_cast<size_t>(extra) + 1;
-  }
-  return out;
-}
-
 // Levenshtein distance over code points (unit costs).
 inline size_t EditDistance(const std::string& a_utf8, const std::string& b_utf8) {
-  const std::vector<uint32_t> a = CodePoints(a_utf8), b = CodePoints(b_utf8);
+  const std::u32string a = DecodeUtf8(a_utf8), b = DecodeUtf8(b_utf8);
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {

@@ -129,6 +129,8 @@ StatusOr<std::vector<RecognizedLine>> TextRecognizer::Recognize(const std::vecto
       DecodedText decoded = decoder_->Decode(std::span<const float>(probs + j * per_line, per_line), steps);
       RecognizedLine& line = lines[planned.lines[static_cast<size_t>(j)]];
       line.text = std::move(decoded.text);
+      line.labels = std::move(decoded.labels);
+      line.steps = steps;
       line.score = decoded.score;
       line.accepted = decoded.score >= score_thresh;
     }

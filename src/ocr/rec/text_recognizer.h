@@ -75,6 +75,9 @@ struct RecognizedLine {
   std::string text;      // UTF-8
   float score = 0.0f;    // mean probability of the emitted characters; 0 if none
   bool accepted = true;  // score >= score_thresh
+  // Where each character was read: its run of output steps (of `steps`, the network's output length).
+  std::vector<EmittedLabel> labels;
+  int64_t steps = 0;
 };
 
 class TextRecognizer {

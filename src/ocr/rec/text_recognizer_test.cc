@@ -185,7 +185,7 @@ Accuracy Measure(const std::vector<RecognizedLine>& got, const std::vector<Label
     const std::string b = normalise ? Normalised(lines[i].text) : lines[i].text;
     exact += a == b ? 1 : 0;
     edits += EditDistance(a, b);
-    chars += testing::CodePoints(b).size();
+    chars += DecodeUtf8(b).size();
   }
   return {static_cast<double>(exact) / static_cast<double>(lines.size()),
           1.0 - static_cast<double>(edits) / static_cast<double>(chars)};
