@@ -235,6 +235,10 @@ struct OcrResult {
 // Whether a directory given to OcrInput::Path contributes this file: its extension (any case) is one of
 // those listed there.
 bool IsOcrInputFile(const std::string& path);
+// The files a directory given to OcrInput::Path contributes, as Predict reads them: its regular files
+// that IsOcrInputFile accepts, not recursive, in sorted name order; empty when it holds none. Fails
+// (NotFound, naming the directory) when it cannot be listed.
+StatusOr<std::vector<std::string>> ListOcrInputFiles(const std::string& directory);
 
 // {"res": {...}} with the PaddleX field names; text is written as UTF-8 (not \u escaped). A failed result
 // gives {"res": {"input_path": ..., "page_index": ..., "error": "CODE: message"}}.
