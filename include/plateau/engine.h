@@ -115,7 +115,8 @@ class Session {
   // Runs the model. `inputs` in model input order, plain row-major float32. On success `outputs` holds
   // views into the session's memory, valid until the next Run, Plan or Trim. Builds (and caches) a plan
   // when the input shapes are new. Fails with a clear error on wrong rank, channel count, absurd sizes;
-  // a failure leaves the session usable.
+  // a failure leaves the session usable. The calling thread's OpenMP thread count is the same after the
+  // call as before it (the session runs on its own count meanwhile).
   Status Run(const std::vector<TensorView>& inputs, std::vector<TensorView>* outputs);
   // Builds (or finds) the plan for these input shapes without running it.
   StatusOr<PlanSummary> Plan(const std::vector<Shape>& input_shapes);

@@ -244,6 +244,10 @@ struct OcrResult {
 // Whether a directory given to OcrInput::Path contributes this file: its extension (any case) is one of
 // those listed there.
 bool IsOcrInputFile(const std::string& path);
+// The files a directory given to OcrInput::Path contributes, as Predict reads them: its regular files
+// that IsOcrInputFile accepts, not recursive, in sorted name order; empty when it holds none. Fails
+// (NotFound, naming the directory) when it cannot be listed.
+StatusOr<std::vector<std::string>> ListOcrInputFiles(const std::string& directory);
 
 // {"res": {...}} with the PaddleX field names; text is written as UTF-8 (not \u escaped). A failed result
 // gives {"res": {"input_path": ..., "page_index": ..., "error": "CODE: message"}}.
@@ -272,6 +276,16 @@ StatusOr<cv::Mat> RenderResult(const OcrResult& result, const OcrImageOptions& o
 // Writes RenderResult(result) as PNG to dir/{stem}_ocr_res_img.png (dir/{stem}_{page}_ocr_res_img.png
 // for a PDF page), named like SaveJson's file; creates dir if needed.
 Status SaveImage(const OcrResult& result, const std::string& dir, const OcrImageOptions& options = {});
+
+// What OcrPipeline::Trim hands back beyond the pipeline's own memory.
+struct OcrTrimOptions {
+  // Also drop the resident pages of every executable file mapping of the process from its RSS (the
+  // code of plateau and of every library loaded, the host program's own included; they fault back in
+  // from the page cache when next run; docs/MEMORY.md). It acts on the whole process, so only a
+  // program that owns its process should ask (plateau serve and worker do); off, the process's
+  // mappings are left alone.
+  bool drop_code_pages = false;
+};
 
 class OcrPipeline;
 
@@ -364,13 +378,15 @@ class OcrPipeline {
   // Afterwards memory_stats() and PredictMemory report it. Fails with FailedPrecondition under
   // whole-page detection (text_det_tiled False), whose shapes follow each page's size and have no bound.
   StatusOr<MemoryCeiling> ComputeMemoryCeiling(const OcrOverrides& overrides = {});
-  // Drops every session's cached plans and arena and returns freed heap to the OS (malloc_trim). Weights
-  // stay. The next page plans again. Never fails.
-  void Trim();
-  // Trims when options().idle_trim_seconds > 0, no page has finished for that long before `now`, and
-  // nothing ran since the last trim; returns whether it trimmed. For a long-running process: call it
-  // from a timer (it is cheap when there is nothing to do) on the thread that owns the pipeline.
-  bool TrimIfIdle(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+  // Drops every session's cached plans and arena, empties oneDNN's primitive cache and returns freed
+  // heap to the OS (malloc_trim); and the code pages when asked. Weights stay. The next page plans
+  // again. Never fails.
+  void Trim(const OcrTrimOptions& trim = {});
+  // Trims (as Trim(trim)) when options().idle_trim_seconds > 0, no page has finished for that long before
+  // `now`, and nothing ran since the last trim; returns whether it trimmed. For a long-running process:
+  // call it from a timer (it is cheap when there is nothing to do) on the thread that owns the pipeline.
+  bool TrimIfIdle(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now(),
+                  const OcrTrimOptions& trim = {});
 
   struct Stages;  // the models' sessions (defined in the implementation)
 

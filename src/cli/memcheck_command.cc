@@ -19,6 +19,7 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/ocr_flags.h"
 #include "common/process_memory.h"
 #include "common/rss_series.h"
 #include "io/image.h"
@@ -36,6 +37,7 @@ using Json = nlohmann::ordered_json;
 constexpr int kExitError = 2;
 constexpr double kMiB = 1024.0 * 1024.0;
 
+// memcheck's own flags; the pipeline's follow them (cli/ocr_flags.h).
 const std::vector<FlagSpec> kMemcheckSpecs = {
     {"input",
      "image, PDF or directory of them (repeatable); one pipeline run per file per iteration, "
@@ -74,26 +76,11 @@ const std::vector<FlagSpec> kMemcheckSpecs = {
      true,
      false,
      {}},
-    {"model_dir",
-     "directory of the models and ppocr_keys_v1.txt (default: $PLATEAU_MODEL_DIR, else the installed "
-     "share/plateau/models, else ./models)",
-     false,
-     false,
-     {}},
-    {"threads", "intra-op threads per model (0 = all cores)", false, false, {}},
     {"warmup",
      "build every plan the pipeline can use before the first page (WarmupEveryShape)",
      false,
      true,
      {}},
-    {"memory_limit", "ceiling on the process's RSS in bytes (default 0: none)", false, false, {}},
-    {"use_textline_orientation", "True/False (default True)", false, false, {}},
-    {"text_det_limit_side_len", "resize limit of detection (default 64)", false, false, {}},
-    {"text_det_limit_type", "min, max or resize_long (default min)", false, false, {}},
-    {"text_det_max_side_limit", "longest side after resizing (default 4000)", false, false, {}},
-    {"text_det_tiled", "True/False (default True): detection on fixed-shape tiles", false, false, {}},
-    {"text_recognition_batch_size", "lines per recognition run (default 1)", false, false, {}},
-    {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},
 };
 
 int Fail(const Status& s) {
@@ -135,46 +122,6 @@ StatusOr<double> GetBytes(const Flags& flags, const std::string& name, double df
   return v;
 }
 
-StatusOr<OcrOptions> ParsePipelineOptions(const Flags& flags) {
-  OcrOptions o;
-  o.model_dir = flags.Get("model_dir", o.model_dir);
-  PLATEAU_ASSIGN_OR_RETURN(long long threads, flags.GetInt("threads", 0, 0, 1024));
-  o.threads = static_cast<int>(threads);
-  PLATEAU_ASSIGN_OR_RETURN(long long memory_limit, flags.GetInt("memory_limit", 0, 0, 1ll << 50));
-  o.memory_limit = static_cast<size_t>(memory_limit);
-  if (flags.Has("use_textline_orientation")) {
-    const std::string v = flags.Get("use_textline_orientation");
-    if (v != "True" && v != "False") {
-      return Status::InvalidArgument("flag --use_textline_orientation: '" + v +
-                                     "' is not a boolean; expected True or False");
-    }
-    o.use_textline_orientation = v == "True";
-  }
-  if (flags.Has("text_det_tiled")) {
-    const std::string v = flags.Get("text_det_tiled");
-    if (v != "True" && v != "False") {
-      return Status::InvalidArgument("flag --text_det_tiled: '" + v +
-                                     "' is not a boolean; expected True or False");
-    }
-    o.text_det_tiled = v == "True";
-  }
-  const int kMaxInt = std::numeric_limits<int>::max();
-  PLATEAU_ASSIGN_OR_RETURN(long long limit,
-                           flags.GetInt("text_det_limit_side_len", o.text_det_limit_side_len, 1, kMaxInt));
-  o.text_det_limit_side_len = static_cast<int>(limit);
-  o.text_det_limit_type = flags.Get("text_det_limit_type", o.text_det_limit_type);
-  PLATEAU_ASSIGN_OR_RETURN(long long side,
-                           flags.GetInt("text_det_max_side_limit", o.text_det_max_side_limit, 1, kMaxInt));
-  o.text_det_max_side_limit = static_cast<int>(side);
-  PLATEAU_ASSIGN_OR_RETURN(
-      long long rb, flags.GetInt("text_recognition_batch_size", o.text_recognition_batch_size, 1, kMaxInt));
-  o.text_recognition_batch_size = static_cast<int>(rb);
-  PLATEAU_ASSIGN_OR_RETURN(long long cb, flags.GetInt("textline_orientation_batch_size",
-                                                      o.textline_orientation_batch_size, 1, kMaxInt));
-  o.textline_orientation_batch_size = static_cast<int>(cb);
-  return o;
-}
-
 // The files the inputs stand for, directories listed (not recursively) in name order. Checked before the
 // models are loaded, so that a typo costs nothing.
 StatusOr<std::vector<std::string>> ExpandInputs(const std::vector<std::string>& inputs) {
@@ -182,19 +129,13 @@ StatusOr<std::vector<std::string>> ExpandInputs(const std::vector<std::string>& 
   for (const std::string& in : inputs) {
     std::error_code ec;
     if (fs::is_directory(in, ec)) {
-      std::vector<std::string> listed;
-      for (fs::directory_iterator it(in, ec), end; !ec && it != end; it.increment(ec)) {
-        if (it->is_regular_file(ec) && IsOcrInputFile(it->path().string())) {
-          listed.push_back(it->path().string());
-        }
-      }
-      if (ec) return Status::NotFound("flag --input: cannot list directory '" + in + "': " + ec.message());
-      if (listed.empty()) {
+      auto listed = ListOcrInputFiles(in);
+      if (!listed.ok()) return listed.status().WithContext("flag --input");
+      if (listed->empty()) {
         return Status::NotFound("flag --input: directory '" + in +
                                 "' holds no image or PDF files (jpg, jpeg, png, bmp, tif, tiff, webp, pdf)");
       }
-      std::sort(listed.begin(), listed.end());
-      files.insert(files.end(), listed.begin(), listed.end());
+      files.insert(files.end(), listed->begin(), listed->end());
     } else if (fs::is_regular_file(in, ec)) {
       files.push_back(in);
     } else {
@@ -329,7 +270,9 @@ StatusOr<std::vector<std::string>> ParseOrders(const Flags& flags) {
 
 StatusOr<Series> Measure(const OcrOptions& options, const RunSettings& settings,
                          const std::vector<Page>& pages, const std::string& name) {
-  PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<OcrPipeline> pipeline, OcrPipeline::Create(options));
+  StatusOr<std::unique_ptr<OcrPipeline>> created = OcrPipeline::Create(options);
+  if (!created.ok()) return AsFlagError(created.status());
+  std::unique_ptr<OcrPipeline> pipeline = std::move(created).value();
   if (settings.warmup) PLATEAU_RETURN_IF_ERROR(WarmUpToCeiling(*pipeline));
   Series s;
   s.name = name;
@@ -489,11 +432,11 @@ int MemcheckCommand(const std::vector<std::string>& args) {
              "from growth: warm-up cost, plateau level, slope over the second half (least squares), growth\n"
              "after warm-up, and a verdict (the rule is in src/common/rss_series.h).\n"
              "Exit code: 0 stable, 1 growing, 2 error.\n"
-          << FlagsHelp(kMemcheckSpecs);
+          << FlagsHelp(WithOcrOptionFlags(kMemcheckSpecs));
       return 0;
     }
   }
-  auto flags = Flags::Parse(kMemcheckSpecs, args, 2);
+  auto flags = Flags::Parse(WithOcrOptionFlags(kMemcheckSpecs), args, 2);
   if (!flags.ok()) return Fail(flags.status());
   RssSeriesOptions rule;
   auto threshold = GetBytes(*flags, "growth_threshold", rule.growth_threshold_bytes);
@@ -566,8 +509,8 @@ int MemcheckCommand(const std::vector<std::string>& args) {
         }
       }
     }
-    auto options = ParsePipelineOptions(*flags);
-    if (!options.ok()) return Fail(options.status());
+    OcrOptions options;
+    if (Status st = ApplyOcrOptionFlags(*flags, kMemcheckSpecs, &options); !st.ok()) return Fail(st);
     auto parsed_orders = ParseOrders(*flags);
     if (!parsed_orders.ok()) return Fail(parsed_orders.status());
     orders = std::move(parsed_orders).value();
@@ -589,7 +532,7 @@ int MemcheckCommand(const std::vector<std::string>& args) {
       for (long long i = 0; i < settings.iterations; ++i) {
         run.push_back(ordered_pass[static_cast<size_t>(i) % ordered_pass.size()]);
       }
-      auto s = Measure(*options, settings, run, orders.size() > 1 ? name + " " + order : name);
+      auto s = Measure(options, settings, run, orders.size() > 1 ? name + " " + order : name);
       if (!s.ok()) return Fail(s.status().WithContext("order " + order));
       if (ordered) {
         Json areas = Json::array();

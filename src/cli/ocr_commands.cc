@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/ocr_flags.h"
 #include "io/image.h"
 #include "ocr/cls/textline_classifier.h"
 #include "ocr/det/text_detector.h"
@@ -27,191 +28,17 @@ int Fail(const Status& s) {
   return 1;
 }
 
-// PaddleOCR's CLI spells booleans True / False; anything else is refused rather than guessed at.
-StatusOr<std::optional<bool>> GetBool(const Flags& flags, const std::string& name) {
-  if (!flags.Has(name)) return std::optional<bool>();
-  const std::string v = flags.Get(name);
-  if (v == "True") return std::optional<bool>(true);
-  if (v == "False") return std::optional<bool>(false);
-  return Status::InvalidArgument("flag --" + name + ": '" + v + "' is not a boolean; expected True or False");
-}
-
-StatusOr<std::optional<int>> GetOptInt(const Flags& flags, const std::string& name) {
-  if (!flags.Has(name)) return std::optional<int>();
-  PLATEAU_ASSIGN_OR_RETURN(
-      long long v, flags.GetInt(name, 0, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
-  return std::optional<int>(static_cast<int>(v));
-}
-
-StatusOr<std::optional<double>> GetOptDouble(const Flags& flags, const std::string& name) {
-  if (!flags.Has(name)) return std::optional<double>();
-  PLATEAU_ASSIGN_OR_RETURN(double v, flags.GetDouble(name, 0));
-  if (!std::isfinite(v)) return Status::InvalidArgument("flag --" + name + ": must be a finite number");
-  return std::optional<double>(v);
-}
-
-// " (default X)" for the help text, from the value the options start from.
-template <typename T>
-std::string Default(const T& value) {
-  std::ostringstream os;
-  os << " (default " << value << ")";
-  return os.str();
-}
-
-const std::vector<FlagSpec> kOcrSpecs = {
+// The ocr command's own flags; the pipeline's follow them (cli/ocr_flags.h).
+const std::vector<FlagSpec> kOcrOwnSpecs = {
     {"input", "image, PDF or directory of them", true, false, {"i"}},
     {"save_path", "directory to write {stem}_res.json and {stem}_ocr_res_img.png to", false, false, {}},
-    {"model_dir",
-     "directory of the models and ppocr_keys_v1.txt (default: $PLATEAU_MODEL_DIR, else the installed "
-     "share/plateau/models, else ./models)",
-     false,
-     false,
-     {}},
-    {"threads", "intra-op threads per model (0 = all cores)", false, false, {}},
-    {"use_doc_orientation_classify",
-     "True/False (default False): turn pages upright first",
-     false,
-     false,
-     {}},
-    {"doc_orientation_classify_model_dir",
-     "4-class page orientation model: ONNX file or directory holding inference.onnx (default: estimated "
-     "from the detected lines)",
-     false,
-     false,
-     {}},
-    {"use_doc_unwarping", "True/False (only False is supported)", false, false, {}},
-    {"use_textline_orientation", "True/False (default True)", false, false, {}},
-    {"textline_orientation_thresh",
-     "turn a line with nothing to go by when P(180) exceeds (default 0.9; PaddleOCR 2.x cls_thresh)",
-     false,
-     false,
-     {}},
-    {"textline_orientation_page_thresh",
-     "turn a line against its page's other lines when surer than (default 0.999)",
-     false,
-     false,
-     {}},
-    {"text_det_limit_side_len", "resize limit" + Default(text_det_defaults::kLimitSideLen), false, false, {}},
-    {"text_det_limit_type", "min/max/resize_long" + Default(text_det_defaults::kLimitType), false, false, {}},
-    {"text_det_thresh", "pixel threshold" + Default(text_det_defaults::kThresh), false, false, {}},
-    {"text_det_box_thresh", "box score threshold" + Default(text_det_defaults::kBoxThresh), false, false, {}},
-    {"text_det_unclip_ratio", "box expansion" + Default(text_det_defaults::kUnclipRatio), false, false, {}},
-    {"text_det_max_side_limit", "longest side" + Default(text_det_defaults::kMaxSideLimit), false, false, {}},
-    {"text_det_tiled",
-     "True/False (default True): detect on fixed-shape tiles (bounded memory) or on the whole page at once",
-     false,
-     false,
-     {}},
-    {"text_rec_score_thresh", "drop recognised lines scoring below (default 0.0)", false, false, {}},
-    {"text_rec_space_gaps",
-     "True/False (default True): a space at wide gaps the recogniser left unspaced, in lines without CJK",
-     false,
-     false,
-     {}},
-    {"text_rec_fold_fullwidth",
-     "True/False (default True): full-width forms in lines without CJK characters read as ASCII",
-     false,
-     false,
-     {}},
-    {"text_recognition_batch_size", "lines per recognition run (default 1)", false, false, {}},
-    {"textline_orientation_batch_size", "lines per orientation run (default 6)", false, false, {}},
     {"memory_stats", "print the memory statistics (JSON) on stderr at the end", false, true, {}},
-    {"max_image_pixels",
-     "refuse inputs declaring more pixels, before decoding them (default 134217728 = 2^27)",
-     false,
-     false,
-     {}},
     {"warmup",
      "build every plan the pipeline can use before the first page, so memory is flat from it",
      false,
      true,
      {}},
-    {"timing",
-     "add each page's stage times (stage_times_ms) to its JSON and print a per-stage summary on stderr at "
-     "the end",
-     false,
-     true,
-     {}},
-    {"memory_limit",
-     "ceiling on the process's RSS in bytes (default 0: none; docs/MEMORY.md)",
-     false,
-     false,
-     {}},
 };
-
-// Options of the pipeline from the flags; every value is checked here or by OcrPipeline::Create before
-// any model is loaded.
-StatusOr<OcrOptions> ParseOcrOptions(const Flags& flags) {
-  OcrOptions o;
-  // Checked here, so that a wrong directory is refused before any model loads; without the flag the
-  // pipeline searches (plateau/model_dir.h).
-  if (flags.Has("model_dir")) {
-    PLATEAU_ASSIGN_OR_RETURN(o.model_dir, FindModelDir(flags.Get("model_dir")));
-  }
-  PLATEAU_ASSIGN_OR_RETURN(long long threads, flags.GetInt("threads", 0, 0, 1024));
-  o.threads = static_cast<int>(threads);
-  PLATEAU_ASSIGN_OR_RETURN(long long memory_limit, flags.GetInt("memory_limit", 0, 0, 1ll << 50));
-  o.memory_limit = static_cast<size_t>(memory_limit);
-  PLATEAU_ASSIGN_OR_RETURN(auto doc, GetBool(flags, "use_doc_orientation_classify"));
-  o.use_doc_orientation_classify = doc.value_or(o.use_doc_orientation_classify);
-  o.doc_orientation_model = flags.Get("doc_orientation_classify_model_dir", o.doc_orientation_model);
-  PLATEAU_ASSIGN_OR_RETURN(auto unwarp, GetBool(flags, "use_doc_unwarping"));
-  if (unwarp.value_or(false)) {
-    return Status::Unimplemented("flag --use_doc_unwarping: no unwarping model is available; only False");
-  }
-  PLATEAU_ASSIGN_OR_RETURN(auto tlo, GetBool(flags, "use_textline_orientation"));
-  o.use_textline_orientation = tlo.value_or(o.use_textline_orientation);
-  PLATEAU_ASSIGN_OR_RETURN(auto tlo_thresh, GetOptDouble(flags, "textline_orientation_thresh"));
-  o.textline_orientation_thresh = tlo_thresh.value_or(o.textline_orientation_thresh);
-  PLATEAU_ASSIGN_OR_RETURN(auto tlo_page, GetOptDouble(flags, "textline_orientation_page_thresh"));
-  o.textline_orientation_page_thresh = tlo_page.value_or(o.textline_orientation_page_thresh);
-  PLATEAU_ASSIGN_OR_RETURN(auto limit, GetOptInt(flags, "text_det_limit_side_len"));
-  o.text_det_limit_side_len = limit.value_or(o.text_det_limit_side_len);
-  o.text_det_limit_type = flags.Get("text_det_limit_type", o.text_det_limit_type);
-  PLATEAU_ASSIGN_OR_RETURN(auto thresh, GetOptDouble(flags, "text_det_thresh"));
-  o.text_det_thresh = thresh.value_or(o.text_det_thresh);
-  PLATEAU_ASSIGN_OR_RETURN(auto box, GetOptDouble(flags, "text_det_box_thresh"));
-  o.text_det_box_thresh = box.value_or(o.text_det_box_thresh);
-  PLATEAU_ASSIGN_OR_RETURN(auto unclip, GetOptDouble(flags, "text_det_unclip_ratio"));
-  o.text_det_unclip_ratio = unclip.value_or(o.text_det_unclip_ratio);
-  PLATEAU_ASSIGN_OR_RETURN(auto side, GetOptInt(flags, "text_det_max_side_limit"));
-  o.text_det_max_side_limit = side.value_or(o.text_det_max_side_limit);
-  PLATEAU_ASSIGN_OR_RETURN(auto tiled, GetBool(flags, "text_det_tiled"));
-  o.text_det_tiled = tiled.value_or(o.text_det_tiled);
-  PLATEAU_ASSIGN_OR_RETURN(auto score, GetOptDouble(flags, "text_rec_score_thresh"));
-  o.text_rec_score_thresh = score.value_or(o.text_rec_score_thresh);
-  PLATEAU_ASSIGN_OR_RETURN(auto spaces, GetBool(flags, "text_rec_space_gaps"));
-  o.text_rec_space_gaps = spaces.value_or(o.text_rec_space_gaps);
-  PLATEAU_ASSIGN_OR_RETURN(auto fold, GetBool(flags, "text_rec_fold_fullwidth"));
-  o.text_rec_fold_fullwidth = fold.value_or(o.text_rec_fold_fullwidth);
-  PLATEAU_ASSIGN_OR_RETURN(auto rb, GetOptInt(flags, "text_recognition_batch_size"));
-  o.text_recognition_batch_size = rb.value_or(o.text_recognition_batch_size);
-  PLATEAU_ASSIGN_OR_RETURN(auto cb, GetOptInt(flags, "textline_orientation_batch_size"));
-  o.textline_orientation_batch_size = cb.value_or(o.textline_orientation_batch_size);
-  o.timing = flags.Has("timing");
-  PLATEAU_ASSIGN_OR_RETURN(long long max_pixels,
-                           flags.GetInt("max_image_pixels", o.max_image_pixels, 1, 1ll << 40));
-  o.max_image_pixels = static_cast<int64_t>(max_pixels);
-  return o;
-}
-
-// OcrPipeline::Create starts its message with the name of a parameter it refuses ("text_det_thresh =
-// 2 is out of range ..."), and the flags carry the parameters' names, so such an error is the flag's.
-Status AsFlagError(const Status& s) {
-  const std::string& m = s.message();
-  // The one option whose flag has PaddleOCR's name rather than the option's.
-  static const std::string kDocModel = "doc_orientation_model:";
-  if (m.compare(0, kDocModel.size(), kDocModel) == 0) {
-    return Status(s.code(), "flag --doc_orientation_classify_model_dir" + m.substr(kDocModel.size() - 1));
-  }
-  for (const FlagSpec& spec : kOcrSpecs) {
-    const size_t n = spec.name.size();
-    if (m.size() > n && m.compare(0, n, spec.name) == 0 && (m[n] == ' ' || m[n] == ':')) {
-      return Status(s.code(), "flag --" + (m[n] == ' ' ? spec.name + ": " : std::string()) + m);
-    }
-  }
-  return s;
-}
 
 // "[#####.....] 3 results (8 input files)" redrawn in place on stderr at each step; a message printed
 // through it replaces the bar's line, which the next step draws again below it. Draws nothing when
@@ -251,17 +78,15 @@ class ProgressBar {
 // Counts the files the inputs stand for (a directory's as the pipeline will list them), for the
 // progress bar.
 size_t CountInputs(const std::vector<std::string>& inputs) {
-  namespace fs = std::filesystem;
   size_t n = 0;
   for (const std::string& in : inputs) {
     std::error_code ec;
-    if (!fs::is_directory(in, ec)) {
+    if (!std::filesystem::is_directory(in, ec)) {
       ++n;
       continue;
     }
-    for (fs::directory_iterator it(in, ec), end; !ec && it != end; it.increment(ec)) {
-      if (it->is_regular_file(ec) && IsOcrInputFile(it->path().string())) ++n;
-    }
+    const StatusOr<std::vector<std::string>> listed = ListOcrInputFiles(in);
+    if (listed.ok()) n += listed->size();
   }
   return n;
 }
@@ -324,19 +149,19 @@ int OcrCommand(const std::vector<std::string>& args) {
                    "Prints one JSON object per image / PDF page per line on stdout; an input that fails\n"
                    "gives a line with \"error\" (also on stderr) and the run goes on; exit code 1 if any\n"
                    "failed. Booleans are True or False.\n"
-                << FlagsHelp(kOcrSpecs);
+                << FlagsHelp(WithOcrOptionFlags(kOcrOwnSpecs));
       return 0;
     }
   }
-  auto flags = Flags::Parse(kOcrSpecs, args, 2);
+  auto flags = Flags::Parse(WithOcrOptionFlags(kOcrOwnSpecs), args, 2);
   if (!flags.ok()) return Fail(flags.status());
   const std::vector<std::string>& inputs = flags->GetAll("input");
   if (inputs.empty()) return Fail(Status::InvalidArgument("flag --input (-i) is required"));
-  auto options = ParseOcrOptions(*flags);
-  if (!options.ok()) return Fail(options.status());
+  OcrOptions options;
+  if (Status st = ApplyOcrOptionFlags(*flags, kOcrOwnSpecs, &options); !st.ok()) return Fail(st);
   const std::string save_path = flags->Get("save_path");
 
-  auto pipeline = OcrPipeline::Create(*options);
+  auto pipeline = OcrPipeline::Create(options);
   if (!pipeline.ok()) return Fail(AsFlagError(pipeline.status()));
   if (flags->Has("warmup")) {
     if (Status st = WarmUpToCeiling(**pipeline); !st.ok()) return Fail(st);
@@ -378,7 +203,7 @@ int OcrCommand(const std::vector<std::string>& args) {
   }
   bar.Finish();
   if (flags->Has("memory_stats")) std::cerr << ToJson((*pipeline)->memory_stats()) << "\n";
-  if (options->timing) std::cerr << times.Table();
+  if (options.timing) std::cerr << times.Table();
   return any_failed ? 1 : 0;
 }
 
@@ -400,31 +225,27 @@ bool WantsHelp(const std::vector<std::string>& args) {
 // The -i inputs with each directory replaced by its image files (as plateau ocr lists a directory, less
 // PDFs), in name order; a directory without images stays, so that it is reported.
 std::vector<std::string> ExpandImageInputs(const std::vector<std::string>& inputs) {
-  namespace fs = std::filesystem;
   std::vector<std::string> out;
   for (const std::string& in : inputs) {
     std::error_code ec;
-    if (!fs::is_directory(in, ec)) {
+    if (!std::filesystem::is_directory(in, ec)) {
       out.push_back(in);
       continue;
     }
     std::vector<std::string> files;
-    for (fs::directory_iterator it(in, ec), end; !ec && it != end; it.increment(ec)) {
-      const std::string p = it->path().string();
-      std::string ext = it->path().extension().string();
-      for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (it->is_regular_file(ec) && IsOcrInputFile(p) && ext != ".pdf") files.push_back(p);
+    if (const StatusOr<std::vector<std::string>> listed = ListOcrInputFiles(in); listed.ok()) {
+      for (const std::string& p : *listed) {
+        std::string ext = std::filesystem::path(p).extension().string();
+        for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (ext != ".pdf") files.push_back(p);
+      }
     }
-    std::sort(files.begin(), files.end());
     if (files.empty()) files.push_back(in);
     out.insert(out.end(), files.begin(), files.end());
   }
   return out;
 }
 
-// Runs `one` on each -i image (a directory: each of its images) and prints {"res": {"input_path",
-// "page_index": null, ...}} per line; an image that fails prints its error and the run goes on. Exit code
-// 1 if any failed.
 template <typename Fn>
 int ForEachImage(const Flags& flags, Fn one) {
   bool any_failed = false;

@@ -8,11 +8,15 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/ocr_flags.h"
 #include "server/ocr_server.h"
 
 namespace plateau::cli {
 namespace {
 
+// The server's own flags; the pipeline's follow them (cli/ocr_flags.h) and set the workers' defaults,
+// which a request's parameters override. --threads, --memory_limit and --max_image_pixels are the
+// server's: their defaults and meaning differ from the ocr command's.
 const std::vector<FlagSpec> kServeSpecs = {
     {"host", "address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)", false, false, {}},
     {"port", "port (default 8080; 0 picks a free one)", false, false, {}},
@@ -53,12 +57,6 @@ const std::vector<FlagSpec> kServeSpecs = {
      "--memory_limit below it refused",
      false,
      true,
-     {}},
-    {"model_dir",
-     "directory of the models and ppocr_keys_v1.txt (default: $PLATEAU_MODEL_DIR, else the installed "
-     "share/plateau/models, else ./models)",
-     false,
-     false,
      {}},
     {"threads", "intra-op threads per worker (default: cores / workers, at least 1)", false, false, {}},
 };
@@ -102,7 +100,7 @@ StatusOr<server::ServerOptions> ParseServeOptions(const Flags& flags) {
     return Status::InvalidArgument("flag --visualize: '" + visualize + "'; expected true or false");
   }
   o.visualize = visualize == "true";
-  o.ocr.model_dir = flags.Get("model_dir", o.ocr.model_dir);
+  PLATEAU_RETURN_IF_ERROR(ApplyOcrOptionFlags(flags, kServeSpecs, &o.ocr));
   // Workers run side by side; giving each all the cores would only make them fight over them.
   const long long fair = std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(o.workers));
   PLATEAU_ASSIGN_OR_RETURN(long long threads, flags.GetInt("threads", fair, 0, 1024));
@@ -118,11 +116,11 @@ int ServeCommand(const std::vector<std::string>& args) {
       std::cout << "usage: plateau serve [--host 127.0.0.1] [--port 8080] [--workers N] [--queue M] ...\n"
                    "Serves PaddleX's OCR API: POST /ocr, GET /health, GET /metrics. SIGTERM or SIGINT\n"
                    "drains (stops accepting, answers what was accepted) and exits 0.\n"
-                << FlagsHelp(kServeSpecs);
+                << FlagsHelp(WithOcrOptionFlags(kServeSpecs));
       return 0;
     }
   }
-  auto flags = Flags::Parse(kServeSpecs, args, 2);
+  auto flags = Flags::Parse(WithOcrOptionFlags(kServeSpecs), args, 2);
   if (!flags.ok()) return Fail(flags.status());
   auto options = ParseServeOptions(*flags);
   if (!options.ok()) return Fail(options.status());

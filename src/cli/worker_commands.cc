@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/ocr_flags.h"
 #include "server/base64.h"
 #include "server/ocr_request.h"
 #include "worker/job_queue.h"
@@ -60,6 +61,9 @@ void PrintLocked(std::ostream& os, const std::string& line) {
 
 // --- worker ------------------------------------------------------------------------------------------
 
+// The worker's own flags; the pipeline's follow them (cli/ocr_flags.h) and set the defaults that a job's
+// parameters override. --threads and --memory_limit are the worker's: a share of the cores, and a
+// ceiling the whole process keeps to.
 const std::vector<FlagSpec> kWorkerSpecs = {
     kRedisFlag,
     kQueueFlag,
@@ -91,12 +95,6 @@ const std::vector<FlagSpec> kWorkerSpecs = {
      false,
      false,
      {}},
-    {"model_dir", "directory of the models and ppocr_keys_v1.txt (default: models)", false, false, {}},
-    {"max_image_pixels",
-     "refuse inputs declaring more pixels, before decoding (default 134217728)",
-     false,
-     false,
-     {}},
     {"warmup", "build every plan before the first job, so memory is flat from it", false, true, {}},
 };
 
@@ -123,10 +121,7 @@ StatusOr<worker::WorkerOptions> ParseWorkerOptions(const Flags& flags) {
   PLATEAU_ASSIGN_OR_RETURN(double stats, flags.GetDouble("stats_seconds", 30));
   if (!(stats >= 0 && stats < 1e7)) return Status::InvalidArgument("flag --stats_seconds: expected >= 0");
   o.stats_interval = std::chrono::milliseconds(static_cast<long long>(stats * 1000));
-  o.ocr.model_dir = flags.Get("model_dir", o.ocr.model_dir);
-  PLATEAU_ASSIGN_OR_RETURN(long long pixels,
-                           flags.GetInt("max_image_pixels", o.ocr.max_image_pixels, 1, 1ll << 40));
-  o.ocr.max_image_pixels = pixels;
+  PLATEAU_RETURN_IF_ERROR(ApplyOcrOptionFlags(flags, kWorkerSpecs, &o.ocr));
   o.warmup = flags.Has("warmup");
   return o;
 }
@@ -167,22 +162,16 @@ StatusOr<std::string> ReadFile(const std::string& path) {
 
 // The files the inputs stand for, in the order the ocr command reads them.
 StatusOr<std::vector<std::string>> ListInputs(const std::vector<std::string>& inputs) {
-  namespace fs = std::filesystem;
   std::vector<std::string> files;
   for (const std::string& in : inputs) {
     std::error_code ec;
-    if (!fs::is_directory(in, ec)) {
+    if (!std::filesystem::is_directory(in, ec)) {
       files.push_back(in);
       continue;
     }
-    std::vector<std::string> listed;
-    for (fs::directory_iterator it(in, ec), end; !ec && it != end; it.increment(ec)) {
-      if (it->is_regular_file(ec) && IsOcrInputFile(it->path().string()))
-        listed.push_back(it->path().string());
-    }
-    if (ec) return Status::NotFound("flag --input: cannot list directory '" + in + "': " + ec.message());
-    std::sort(listed.begin(), listed.end());
-    files.insert(files.end(), listed.begin(), listed.end());
+    const StatusOr<std::vector<std::string>> listed = ListOcrInputFiles(in);
+    if (!listed.ok()) return listed.status().WithContext("flag --input");
+    files.insert(files.end(), listed->begin(), listed->end());
   }
   return files;
 }
@@ -219,10 +208,10 @@ int WorkerCommand(const std::vector<std::string>& args) {
            "line (JSON) on stderr every --stats_seconds and at exit. SIGTERM or SIGINT drains\n"
            "(running jobs finish and are answered, nothing new is taken) and exits 0; a second one\n"
            "stops waiting for an unreachable Redis.\n"
-        << FlagsHelp(kWorkerSpecs);
+        << FlagsHelp(WithOcrOptionFlags(kWorkerSpecs));
     return 0;
   }
-  auto flags = Flags::Parse(kWorkerSpecs, args, 2);
+  auto flags = Flags::Parse(WithOcrOptionFlags(kWorkerSpecs), args, 2);
   if (!flags.ok()) return Fail("worker", flags.status());
   auto options = ParseWorkerOptions(*flags);
   if (!options.ok()) return Fail("worker", options.status());

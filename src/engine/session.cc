@@ -36,6 +36,20 @@ size_t DefaultArenaCeiling() {
   return ceiling;
 }
 
+// The session sets OpenMP's thread count on the calling thread (kernels are created and run under the
+// session's count); the caller's own count is put back when the call returns, whatever its outcome, so
+// that a Run leaves the thread as it found it.
+class RestoreOmpThreadsOnExit {
+ public:
+  RestoreOmpThreadsOnExit() : saved_(omp_get_max_threads()) {}
+  ~RestoreOmpThreadsOnExit() { omp_set_num_threads(saved_); }
+  RestoreOmpThreadsOnExit(const RestoreOmpThreadsOnExit&) = delete;
+  RestoreOmpThreadsOnExit& operator=(const RestoreOmpThreadsOnExit&) = delete;
+
+ private:
+  int saved_;
+};
+
 // Input shapes, stored inline so that looking a plan up allocates nothing.
 struct PlanKey {
   int n = 0;
@@ -396,6 +410,7 @@ Status Session::Run(const std::vector<TensorView>& inputs, std::vector<TensorVie
     }
     key.shapes[i] = inputs[i].shape;
   }
+  const RestoreOmpThreadsOnExit restore_omp_threads;
   PLATEAU_ASSIGN_OR_RETURN(PreparedPlan * p, st.FindOrBuild(key));
   PLATEAU_RETURN_IF_ERROR(st.EnsureArena(*p));
 
@@ -456,6 +471,7 @@ StatusOr<PlanSummary> Session::Plan(const std::vector<Shape>& input_shapes) {
   PlanKey key;
   key.n = static_cast<int>(input_shapes.size());
   for (size_t i = 0; i < input_shapes.size(); ++i) key.shapes[i] = input_shapes[i];
+  const RestoreOmpThreadsOnExit restore_omp_threads;
   PLATEAU_ASSIGN_OR_RETURN(PreparedPlan * p, st.FindOrBuild(key));
   PlanSummary summary;
   summary.input_shapes = input_shapes;

@@ -2,6 +2,7 @@
 // state, clear errors for bad inputs, and oneDNN kernels agreeing with the reference kernels.
 #include <gtest/gtest.h>
 #include <malloc.h>
+#include <omp.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -277,6 +278,33 @@ TEST(SessionTest, OneThreadSessionRunsOnTheCallingThreadOnly) {
         std::_Exit(after == before ? 0 : 1);
       },
       ::testing::ExitedWithCode(0), "");
+}
+
+// A session runs on its own OpenMP thread count, but the calling thread's count is the caller's: after
+// Plan and Run (a new shape, a cached one, a failing one) it is what the caller had set.
+TEST(SessionTest, RunLeavesTheCallersOpenMpThreadCountAsItWas) {
+  REQUIRE_MODEL("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  auto model = LoadOrDie("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  ASSERT_NE(model, nullptr);
+  const int original = omp_get_max_threads();
+  constexpr int kCallers = 3;
+  omp_set_num_threads(kCallers);
+  for (int threads : {1, 2}) {
+    auto session = Session::Create(model, {.threads = threads});
+    ASSERT_TRUE(session.ok()) << session.status().ToString();
+    ASSERT_TRUE((*session)->Plan({Shape{1, 3, 48, 192}}).ok());
+    EXPECT_EQ(omp_get_max_threads(), kCallers) << "after Plan, session of " << threads << " threads";
+    Tensor x = RandomInput(Shape{2, 3, 48, 192}, 7);
+    std::vector<TensorView> out;
+    for (int run = 0; run < 2; ++run) {  // the first run builds the plan, the second finds it
+      ASSERT_TRUE((*session)->Run({x.view()}, &out).ok());
+      EXPECT_EQ(omp_get_max_threads(), kCallers) << "after run " << run << ", session of " << threads;
+    }
+    Tensor too_wide = RandomInput(Shape{1, 4, 48, 192}, 8);
+    EXPECT_FALSE((*session)->Run({too_wide.view()}, &out).ok());
+    EXPECT_EQ(omp_get_max_threads(), kCallers) << "after a failed run, session of " << threads;
+  }
+  omp_set_num_threads(original);
 }
 
 // Convolution chains of the detector keep the CPU's blocked layout (on CPUs that have one) and the

@@ -380,7 +380,8 @@ bool OcrServer::ReleaseOthersMemory(const OcrPipeline& pipeline) {
 }
 
 void OcrServer::HandBackMemory(OcrPipeline& pipeline) {
-  pipeline.Trim();
+  // The server owns its process: the code pages the workers ran go back as well.
+  pipeline.Trim({.drop_code_pages = true});
   PublishStats(pipeline);
 }
 

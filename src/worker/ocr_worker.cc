@@ -144,7 +144,7 @@ void OcrWorker::RunThread(int index) {
     if (options_.memory_limit > 0 && ReadProcessMemory().rss_bytes >= options_.memory_limit) {
       // Over the ceiling: hand back this thread's own memory first; if the process is still over it,
       // the other threads hold it, and their jobs end.
-      pipeline.Trim();
+      pipeline.Trim({.drop_code_pages = true});  // the worker owns its process
       if (ReadProcessMemory().rss_bytes >= options_.memory_limit) {
         ++memory_waits_;
         std::this_thread::sleep_for(std::chrono::milliseconds(200));

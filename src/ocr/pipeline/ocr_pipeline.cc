@@ -156,6 +156,17 @@ StatusOr<std::string> ReadFileBytes(const std::string& path) {
 
 bool IsOcrInputFile(const std::string& path) { return IsSupportedFile(path); }
 
+StatusOr<std::vector<std::string>> ListOcrInputFiles(const std::string& directory) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (fs::directory_iterator it(directory, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec) && IsSupportedFile(it->path())) files.push_back(it->path().string());
+  }
+  if (ec) return Status::NotFound("cannot list directory '" + directory + "': " + ec.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 Status OcrPipeline::Stages::OpenSessions(const OcrOptions& options) {
   if (doc_model) {
     ocr::DocOrientationClassifierOptions doc_options;
@@ -512,19 +523,14 @@ void OcrRange::State::Advance() {
       return Fail(in.path, -1, Status::NotFound("no such file or directory: '" + in.path + "'"));
     return ProcessFile(in.path);
   }
-  std::vector<std::string> files;
-  for (fs::directory_iterator it(in.path, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file(ec) && IsSupportedFile(it->path())) files.push_back(it->path().string());
-  }
-  if (ec)
-    return Fail(in.path, -1, Status::NotFound("cannot list directory '" + in.path + "': " + ec.message()));
-  if (files.empty()) {
+  StatusOr<std::vector<std::string>> files = ListOcrInputFiles(in.path);
+  if (!files.ok()) return Fail(in.path, -1, files.status());
+  if (files->empty()) {
     return Fail(in.path, -1,
                 Status::NotFound("directory '" + in.path + "' holds no image or PDF files (" +
                                  "jpg, jpeg, png, bmp, tif, tiff, webp, pdf)"));
   }
-  std::sort(files.begin(), files.end());
-  pending_files.assign(files.begin(), files.end());
+  pending_files.assign(files->begin(), files->end());
   Advance();
 }
 

@@ -255,7 +255,7 @@ MemoryStats OcrPipeline::memory_stats() const {
   return stats;
 }
 
-void OcrPipeline::Trim() {
+void OcrPipeline::Trim(const OcrTrimOptions& trim) {
   stages_->det->session().Trim();
   stages_->cls->session().Trim();
   stages_->rec->session().Trim();
@@ -264,16 +264,17 @@ void OcrPipeline::Trim() {
   // Freed arenas above the mmap threshold are already gone; plans are many small blocks whose pages
   // glibc keeps until asked.
   malloc_trim(0);
-  // Library code run since loading (oneDNN's kernels, the image codecs) is file-backed and clean; it is
-  // dropped from RSS too, and faults back in from the page cache when next run (docs/MEMORY.md).
-  DropCodePagesFromRss();
+  // Library code run since loading (oneDNN's kernels, the image codecs) is file-backed and clean; when
+  // asked, it is dropped from RSS too, and faults back in from the page cache when next run
+  // (docs/MEMORY.md). Every mapping of the process is advised, not only plateau's: hence only when asked.
+  if (trim.drop_code_pages) DropCodePagesFromRss();
   stages_->trimmed_since_use = true;
 }
 
-bool OcrPipeline::TrimIfIdle(std::chrono::steady_clock::time_point now) {
+bool OcrPipeline::TrimIfIdle(std::chrono::steady_clock::time_point now, const OcrTrimOptions& trim) {
   if (options_.idle_trim_seconds <= 0 || stages_->trimmed_since_use) return false;
   if (now - stages_->last_use < std::chrono::seconds(options_.idle_trim_seconds)) return false;
-  Trim();
+  Trim(trim);
   return true;
 }
 

@@ -92,7 +92,7 @@ TEST(PipelineMemoryTest, TrimReturnsRssToItsValueAfterLoading) {
   for (int i = 0; i < 3; ++i) inputs.push_back(OcrInput::Path(SroieReceipt(i)));
   ASSERT_EQ(RunAll(*pipeline, std::move(inputs)), 3u);
   const size_t used = ReadProcessMemory().rss_bytes;
-  pipeline->Trim();
+  pipeline->Trim({.drop_code_pages = true});
   const ProcessMemory trimmed_os = ReadProcessMemory();
   const size_t trimmed = trimmed_os.rss_bytes;
   std::printf(
