@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "io/ratio_chart.h"
+#include "charts/ratio_chart.h"
 
 int main(int argc, char** argv) {
   if (argc < 3 || argc > 4) {
@@ -22,12 +22,12 @@ int main(int argc, char** argv) {
     std::cerr << "plateau_bench_engine_chart: cannot read " << argv[1] << "\n";
     return 1;
   }
-  std::vector<plateau::io::RatioBar> bars;
+  std::vector<plateau::charts::RatioBar> bars;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     if (line.empty()) continue;
     std::istringstream fields(line);
-    plateau::io::RatioBar bar;
+    plateau::charts::RatioBar bar;
     std::string value, reference, goal;
     if (!std::getline(fields, bar.label, '\t') || !std::getline(fields, value, '\t') ||
         !std::getline(fields, reference, '\t') || !std::getline(fields, goal, '\t')) {
@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     bars.push_back(bar);
   }
   const std::string title = argc == 4 ? argv[3] : "plateau / ONNX Runtime, median time per run";
-  plateau::Status st = plateau::io::WriteRatioChart(bars, title, "plateau", "ONNX Runtime", argv[2]);
+  plateau::Status st = plateau::charts::WriteRatioChart(bars, title, "plateau", "ONNX Runtime", argv[2]);
   if (!st.ok()) {
     std::cerr << "plateau_bench_engine_chart: " << st.ToString() << "\n";
     return 1;

@@ -17,13 +17,13 @@
 #include <set>
 #include <sstream>
 
+#include "charts/rss_plot.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/ocr_flags.h"
 #include "common/process_memory.h"
 #include "common/rss_series.h"
 #include "io/image.h"
-#include "io/rss_plot.h"
 #include "plateau/engine.h"
 #include "plateau/memory.h"
 #include "plateau/ocr.h"
@@ -546,7 +546,7 @@ int MemcheckCommand(const std::vector<std::string>& args) {
     }
   }
 
-  std::vector<io::RssPlotSeries> drawn;
+  std::vector<charts::RssPlotSeries> drawn;
   Json out = Json::array();
   bool any_growing = false;
   std::vector<OrderedRss> compared;
@@ -579,7 +579,7 @@ int MemcheckCommand(const std::vector<std::string>& args) {
   if (comparison && !json) PrintComparison(compared, *comparison);
   if (!plot.empty()) {
     std::string title = "RSS after each pipeline run";
-    Status st = io::WriteRssPlot(drawn, title, plot);
+    Status st = charts::WriteRssPlot(drawn, title, plot);
     if (!st.ok()) return Fail(st);
     if (!json) std::printf("plot written to %s\n", plot.c_str());
   }

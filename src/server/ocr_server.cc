@@ -8,31 +8,19 @@
 #include <functional>
 #include <future>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include "common/process_memory.h"
 #include "io/image.h"
 #include "io/pdf.h"
-#include "server/base64.h"
 #include "server/http_server.h"
 #include "server/ocr_request.h"
+#include "server/paddlex_response.h"
 #include "server/worker_pool.h"
 
 namespace plateau::server {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
-std::string ErrorBody(const std::string& log_id, int status, const std::string& message) {
-  Json j;
-  j["logId"] = log_id;
-  j["errorCode"] = status;
-  j["errorMsg"] = message;
-  return Dump(j);
-}
 
 // What was wrong with the request is the client's to fix (422); a failure inside the pipeline that no
 // input should cause is ours (500).
@@ -43,18 +31,6 @@ int HttpStatusOf(const Status& s) {
       return 500;
     default:
       return 422;
-  }
-}
-
-// PaddleX's prunedResult: the result without input_path and page_index, at every level (the document
-// preprocessor's sub-result carries them too).
-void Prune(Json& j) {
-  if (j.is_object()) {
-    j.erase("input_path");
-    j.erase("page_index");
-  }
-  if (j.is_structured()) {
-    for (Json& v : j) Prune(v);
   }
 }
 
@@ -88,23 +64,6 @@ Reply RefusedForMemory(const std::string& log_id, const Status& s, bool may_fit_
       true};
 }
 
-// PaddleX's default max_output_img_size: a picture larger either way is scaled down to fit, keeping
-// its proportions, before it is encoded.
-constexpr int kMaxPictureSide = 2000;
-
-StatusOr<std::string> JpegBase64(const cv::Mat& image, const std::string& what) {
-  if (image.empty()) return Status::Internal("could not encode " + what + ": it is empty");
-  cv::Mat fitted = image;
-  if (image.cols > kMaxPictureSide || image.rows > kMaxPictureSide) {
-    const double factor = static_cast<double>(kMaxPictureSide) / std::max(image.cols, image.rows);
-    cv::resize(image, fitted,
-               cv::Size(static_cast<int>(factor * image.cols), static_cast<int>(factor * image.rows)));
-  }
-  std::vector<uchar> jpeg;
-  if (!cv::imencode(".jpg", fitted, jpeg)) return Status::Internal("could not encode " + what);
-  return Base64Encode(std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
-}
-
 // The OCR of one request, on a worker's pipeline.
 Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& options, const std::string& log_id,
              const std::function<bool()>& may_fit_later) {
@@ -118,30 +77,8 @@ Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& option
                              pipeline.Predict({OcrInput::Image(page, "file")}, req.overrides));
     for (const OcrResult& r : range) {
       if (!r.error.ok()) return r.error;
-      Json parsed = Json::parse(ToJson(r));
-      Json pruned = std::move(parsed["res"]);
-      Prune(pruned);
-      if (!warnings.empty()) {
-        Json all = warnings;
-        if (pruned.contains("warnings")) {
-          for (Json& w : pruned["warnings"]) all.push_back(std::move(w));
-        }
-        pruned["warnings"] = std::move(all);
-      }
-      Json item;
-      item["prunedResult"] = std::move(pruned);
-      // PaddleX leaves out the pictures it did not make (its response drops null fields), so without
-      // visualize there is no ocrImage key at all, not a null.
-      if (visualize) {
-        PLATEAU_ASSIGN_OR_RETURN(cv::Mat picture, RenderResult(r));
-        PLATEAU_ASSIGN_OR_RETURN(item["ocrImage"], JpegBase64(picture, "the result picture"));
-        if (r.model_settings.use_doc_preprocessor) {
-          PLATEAU_ASSIGN_OR_RETURN(item["docPreprocessingImage"],
-                                   JpegBase64(r.page_image, "the preprocessed page"));
-        }
-        PLATEAU_ASSIGN_OR_RETURN(item["inputImage"], JpegBase64(page, "the input page"));
-      }
-      results.push_back(std::move(item));
+      PLATEAU_ASSIGN_OR_RETURN(Json entry, OcrResultEntry(r, page, warnings, visualize));
+      results.push_back(std::move(entry));
     }
     return Status::Ok();
   };
@@ -159,9 +96,11 @@ Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& option
     if (!doc.ok()) return Fail(log_id, Status::InvalidArgument(doc.status().message()));
     const int num_pages = (*doc)->num_pages();
     if (num_pages <= 0) return Fail(log_id, Status::InvalidArgument("file: the PDF has no pages"));
-    data_info["numPages"] = num_pages;
-    data_info["pages"] = Json::array();
-    data_info["type"] = "pdf";
+    // Paged here rather than by the pipeline (which reads a PDF given as OcrInput::Bytes page by page):
+    // the response needs what the pipeline's results do not carry, the page count, each page as
+    // rendered before any turning (inputImage), the cap of max_pdf_pages, and the server's own
+    // max_image_pixels for rendering.
+    std::vector<cv::Size> page_sizes;
     for (int i = 0; i < std::min(num_pages, options.max_pdf_pages); ++i) {
       // What poppler said while opening the file belongs to the first page, as in `plateau ocr`.
       std::vector<std::string> warnings;
@@ -169,29 +108,22 @@ Reply RunOcr(OcrPipeline& pipeline, OcrRequest& req, const ServerOptions& option
       auto page = (*doc)->RenderPage(i, io::kDefaultPdfDpi, options.max_image_pixels, &warnings);
       // RenderPage's error names the page already ("file: page 3 would render at ...").
       if (!page.ok()) return Fail(log_id, page.status());
-      data_info["pages"].push_back(Json{{"width", page->cols}, {"height", page->rows}});
+      page_sizes.push_back(page->size());
       Status st = run_page(*page, warnings);
       if (!st.ok()) return page_failed(st.WithContext("page " + std::to_string(i)));
     }
+    data_info = PdfDataInfo(num_pages, page_sizes);
   } else {
     std::vector<std::string> warnings;
     auto image = io::DecodeImage(req.file, "file", options.max_image_pixels, &warnings);
     if (!image.ok()) return Fail(log_id, Status::InvalidArgument(image.status().message()));
     std::string().swap(req.file);
-    data_info["width"] = image->cols;
-    data_info["height"] = image->rows;
-    data_info["type"] = "image";
+    data_info = ImageDataInfo(image->size());
     Status st = run_page(*image, warnings);
     if (!st.ok()) return page_failed(st);
   }
 
-  Json body;
-  body["logId"] = log_id;
-  body["errorCode"] = 0;
-  body["errorMsg"] = "Success";
-  body["result"]["ocrResults"] = std::move(results);
-  body["result"]["dataInfo"] = std::move(data_info);
-  return {200, Dump(body)};
+  return {200, SuccessBody(log_id, std::move(results), std::move(data_info))};
 }
 
 Status CheckOptions(const ServerOptions& o) {

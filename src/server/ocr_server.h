@@ -20,7 +20,8 @@
 //                  Base64 JPEG of RenderResult (boxes on the page beside the text), inputImage (the page
 //                  as received) and, when the page went through orientation classification,
 //                  docPreprocessingImage (the page as turned), each scaled down to fit 2000 x 2000
-//                  as PaddleX does by default; without, these keys are absent.
+//                  as PaddleX does by default; without, these keys are absent. The bodies are built
+//                  by paddlex_response.h.
 //   GET /health    {"logId", "errorCode": 0, "errorMsg": "Healthy"}
 //   GET /metrics   Prometheus text (metrics.h)
 // Errors are {"logId", "errorCode": <HTTP status>, "errorMsg": <what was wrong>}, as PaddleX sends them:

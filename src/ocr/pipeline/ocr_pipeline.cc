@@ -20,6 +20,7 @@
 #include "ocr/doc/doc_orientation.h"
 #include "ocr/pipeline/memory_budget.h"
 #include "ocr/pipeline/result_files.h"
+#include "ocr/pipeline/result_json.h"
 #include "ocr/pipeline/stages.h"
 #include "ocr/rec/line_text.h"
 #include "ocr/rec/text_recognizer.h"
@@ -590,7 +591,7 @@ nlohmann::ordered_json PolysJson(const std::vector<OcrPoly>& polys) {
 
 }  // namespace
 
-std::string ToJson(const OcrResult& r, int indent) {
+nlohmann::ordered_json ocr::ResultJson(const OcrResult& r) {
   nlohmann::ordered_json res = nlohmann::ordered_json::object();
   res["input_path"] = r.input_path;
   res["page_index"] =
@@ -636,9 +637,13 @@ std::string ToJson(const OcrResult& r, int indent) {
     }
     if (!r.warnings.empty()) res["warnings"] = r.warnings;
   }
+  return res;
+}
+
+std::string ToJson(const OcrResult& r, int indent) {
   // Invalid UTF-8 (which the decoder should never emit) is replaced rather than thrown on.
-  return nlohmann::ordered_json{{"res", res}}.dump(indent, ' ', false,
-                                                   nlohmann::ordered_json::error_handler_t::replace);
+  return nlohmann::ordered_json{{"res", ocr::ResultJson(r)}}.dump(
+      indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 Status SaveJson(const OcrResult& result, const std::string& dir) {

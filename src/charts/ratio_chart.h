@@ -14,7 +14,7 @@
 
 #include "plateau/status.h"
 
-namespace plateau::io {
+namespace plateau::charts {
 
 struct RatioBar {
   std::string label;
@@ -34,4 +34,4 @@ Status WriteRatioChart(const std::vector<RatioBar>& bars, const std::string& tit
                        const std::string& value_name, const std::string& reference_name,
                        const std::string& path);
 
-}  // namespace plateau::io
+}  // namespace plateau::charts

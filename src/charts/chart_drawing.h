@@ -8,7 +8,7 @@
 
 #include "plateau/status.h"
 
-namespace plateau::io::chart {
+namespace plateau::charts::draw {
 
 inline constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
 inline const cv::Scalar kInk(40, 40, 40);
@@ -36,4 +36,4 @@ void VerticalText(cv::Mat& img, const std::string& s, cv::Point centre, double s
 // Writes `img` as PNG to `path`; the error starts with `what` and names the path.
 Status WritePng(const cv::Mat& img, const std::string& path, const std::string& what);
 
-}  // namespace plateau::io::chart
+}  // namespace plateau::charts::draw

@@ -1,22 +1,22 @@
-#include "io/ratio_chart.h"
+#include "charts/ratio_chart.h"
 
 #include <algorithm>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
-#include "io/chart_drawing.h"
+#include "charts/chart_drawing.h"
 
-namespace plateau::io {
+namespace plateau::charts {
 namespace {
 
-using chart::DashedLine;
-using chart::Format;
-using chart::kColours;
-using chart::kGrid;
-using chart::kInk;
-using chart::NiceStep;
-using chart::Text;
-using chart::TextSize;
+using draw::DashedLine;
+using draw::Format;
+using draw::kColours;
+using draw::kGrid;
+using draw::kInk;
+using draw::NiceStep;
+using draw::Text;
+using draw::TextSize;
 
 const cv::Scalar kMet(60, 160, 40);
 const cv::Scalar kMissed(40, 40, 210);
@@ -54,7 +54,7 @@ StatusOr<cv::Mat> DrawRatioChart(const std::vector<RatioBar>& bars, const std::s
 
   const int top = 70, bottom = 70;
   const int height = top + kRow * static_cast<int>(bars.size()) + bottom;
-  cv::Mat img(height, width, CV_8UC3, chart::kWhite);
+  cv::Mat img(height, width, CV_8UC3, draw::kWhite);
   const cv::Rect area(kLabels, top, width - kLabels - 30, kRow * static_cast<int>(bars.size()));
   auto px = [&](double r) { return area.x + static_cast<int>(std::lround(r / x_hi * area.width)); };
 
@@ -85,7 +85,7 @@ StatusOr<cv::Mat> DrawRatioChart(const std::vector<RatioBar>& bars, const std::s
     const cv::Size fs = TextSize(figures, 0.45);
     const cv::Point at(std::max(px(ratio), b.goal > 0 ? px(b.goal) : 0) + 8, mid + fs.height / 2);
     cv::rectangle(img, cv::Point(at.x - 2, at.y - fs.height - 3), cv::Point(at.x + fs.width + 2, at.y + 4),
-                  chart::kWhite, cv::FILLED);
+                  draw::kWhite, cv::FILLED);
     Text(img, figures, at, 0.45, kInk);
   }
   const std::string same = reference_name + " = 1.0";
@@ -109,7 +109,7 @@ Status WriteRatioChart(const std::vector<RatioBar>& bars, const std::string& tit
                        const std::string& value_name, const std::string& reference_name,
                        const std::string& path) {
   PLATEAU_ASSIGN_OR_RETURN(cv::Mat img, DrawRatioChart(bars, title, value_name, reference_name));
-  return chart::WritePng(img, path, "ratio chart");
+  return draw::WritePng(img, path, "ratio chart");
 }
 
-}  // namespace plateau::io
+}  // namespace plateau::charts

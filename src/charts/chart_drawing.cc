@@ -1,4 +1,4 @@
-#include "io/chart_drawing.h"
+#include "charts/chart_drawing.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-namespace plateau::io::chart {
+namespace plateau::charts::draw {
 
 double NiceStep(double span, int target) {
   if (!(span > 0)) return 1;
@@ -72,4 +72,4 @@ Status WritePng(const cv::Mat& img, const std::string& path, const std::string& 
   return Status::Ok();
 }
 
-}  // namespace plateau::io::chart
+}  // namespace plateau::charts::draw

@@ -1,11 +1,11 @@
-#include "io/rss_plot.h"
+#include "charts/rss_plot.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 
-namespace plateau::io {
+namespace plateau::charts {
 namespace {
 
 RssPlotSeries StepSeries(const std::string& name, double low, double high, size_t n) {
@@ -63,4 +63,4 @@ TEST(RssPlotTest, RefusesWhatItCannotDraw) {
 }
 
 }  // namespace
-}  // namespace plateau::io
+}  // namespace plateau::charts

@@ -1,24 +1,24 @@
-#include "io/rss_plot.h"
+#include "charts/rss_plot.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <opencv2/imgproc.hpp>
 
-#include "io/chart_drawing.h"
+#include "charts/chart_drawing.h"
 
-namespace plateau::io {
+namespace plateau::charts {
 namespace {
 
-using chart::DashedLine;
-using chart::Format;
-using chart::kColours;
-using chart::kGrid;
-using chart::kInk;
-using chart::NiceStep;
-using chart::Text;
-using chart::TextSize;
-using chart::VerticalText;
+using draw::DashedLine;
+using draw::Format;
+using draw::kColours;
+using draw::kGrid;
+using draw::kInk;
+using draw::NiceStep;
+using draw::Text;
+using draw::TextSize;
+using draw::VerticalText;
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
@@ -149,7 +149,7 @@ StatusOr<cv::Mat> DrawRssPlot(const std::vector<RssPlotSeries>& series, const st
 Status WriteRssPlot(const std::vector<RssPlotSeries>& series, const std::string& title,
                     const std::string& path) {
   PLATEAU_ASSIGN_OR_RETURN(cv::Mat img, DrawRssPlot(series, title));
-  return chart::WritePng(img, path, "RSS plot");
+  return draw::WritePng(img, path, "RSS plot");
 }
 
-}  // namespace plateau::io
+}  // namespace plateau::charts

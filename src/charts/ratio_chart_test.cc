@@ -1,11 +1,11 @@
-#include "io/ratio_chart.h"
+#include "charts/ratio_chart.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 
-namespace plateau::io {
+namespace plateau::charts {
 namespace {
 
 const cv::Vec3b kBarColour(180, 100, 20);  // the palette's first colour
@@ -88,4 +88,4 @@ TEST(RatioChartTest, WritesAPngOrSaysWhyNot) {
 }
 
 }  // namespace
-}  // namespace plateau::io
+}  // namespace plateau::charts

@@ -15,7 +15,7 @@
 #include "common/rss_series.h"
 #include "plateau/status.h"
 
-namespace plateau::io {
+namespace plateau::charts {
 
 struct RssPlotSeries {
   std::string name;
@@ -34,4 +34,4 @@ StatusOr<cv::Mat> DrawRssPlot(const std::vector<RssPlotSeries>& series, const st
 Status WriteRssPlot(const std::vector<RssPlotSeries>& series, const std::string& title,
                     const std::string& path);
 
-}  // namespace plateau::io
+}  // namespace plateau::charts

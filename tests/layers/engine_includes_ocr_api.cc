@@ -1,0 +1,3 @@
+// Against the layer order: the engine including the OCR pipeline's public header. Must not compile.
+#include "plateau/engine.h"
+#include "plateau/ocr.h"
