@@ -107,9 +107,9 @@ TEST(OcrPipelineTest, SpacesAtWideGapsAndAsciiFormsReadMoreLabelLinesExactly) {
     ASSERT_EQ(ruled.size(), 1u);
     ASSERT_EQ(plain[0].rec_texts.size(), ruled[0].rec_texts.size());
     for (size_t i = 0; i < plain[0].rec_texts.size(); ++i) {
-      std::string expected, got;
-      for (char c : plain[0].rec_texts[i]) expected += c == ' ' ? "" : std::string(1, c);
-      for (char c : ruled[0].rec_texts[i]) got += c == ' ' ? "" : std::string(1, c);
+      std::string expected = plain[0].rec_texts[i], got = ruled[0].rec_texts[i];
+      std::erase(expected, ' ');
+      std::erase(got, ' ');
       bool fullwidth = ocr::FoldFullwidth(&expected);
       fullwidth_raw += fullwidth ? 1 : 0;
       EXPECT_EQ(got, expected) << "receipt" << name << " line " << i << ": " << plain[0].rec_texts[i]

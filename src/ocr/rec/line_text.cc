@@ -53,12 +53,12 @@ std::string SpaceWideGaps(const RecognizedLine& line) {
       return line.text;
     }
   }
+  std::vector<bool> is_space(labels.size());
+  for (size_t k = 0; k < labels.size(); ++k) is_space[k] = label_text(k) == " ";
   // Pitches between consecutive characters that are not spaces.
   std::vector<int64_t> pitches;
   for (size_t k = 1; k < labels.size(); ++k) {
-    if (label_text(k) != " " && label_text(k - 1) != " ") {
-      pitches.push_back(labels[k].first_step - labels[k - 1].first_step);
-    }
+    if (!is_space[k] && !is_space[k - 1]) pitches.push_back(labels[k].first_step - labels[k - 1].first_step);
   }
   if (pitches.empty()) return line.text;
   std::nth_element(pitches.begin(), pitches.begin() + static_cast<std::ptrdiff_t>(pitches.size() / 2),
@@ -67,7 +67,7 @@ std::string SpaceWideGaps(const RecognizedLine& line) {
   std::string spaced;
   spaced.reserve(line.text.size() + labels.size());
   for (size_t k = 0; k < labels.size(); ++k) {
-    if (k > 0 && label_text(k) != " " && label_text(k - 1) != " ") {
+    if (k > 0 && !is_space[k] && !is_space[k - 1]) {
       const int64_t blank_steps = labels[k].first_step - labels[k - 1].last_step - 1;
       if (static_cast<double>(blank_steps) > kSpaceGapPitches * pitch) spaced += ' ';
     }
