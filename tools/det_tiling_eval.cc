@@ -2,8 +2,8 @@
 // the evaluation images (SROIE receipts with their label lines, the A4 pages, the simple images).
 //
 //   build/plateau_det_tiling_eval --model_dir models --eval ../shared/eval --threads 2
-//       [--limit N] [--sets sroie,pages,simple] [--tile_height 1024 --tile_width 1024 --margin 96
-//        --small_sides 512,768 --padding replicate|black] [--verbose]
+//       [--limit N] [--sets sroie,pages,simple] [--shapes 768x768,1024x512,...] [--margin 96]
+//       [--padding replicate|black] [--verbose]
 //
 // Per set it prints: label-line recall of both modes (SROIE only: a label line is found when some detected
 // box's bounding rectangle has IoU >= 0.5 with the label's), boxes found, the fraction of whole-page boxes
@@ -79,16 +79,15 @@ StatusOr<Args> ParseArgs(int argc, char** argv) {
         a.limit = std::stoi(v);
       else if (flag == "--sets")
         a.sets = Split(v);
-      else if (flag == "--tile_height")
-        a.tiles.tile_height = std::stoi(v);
-      else if (flag == "--tile_width")
-        a.tiles.tile_width = std::stoi(v);
       else if (flag == "--margin")
         a.tiles.margin = std::stoi(v);
-      else if (flag == "--small_sides") {
-        a.tiles.small_sides.clear();
+      else if (flag == "--shapes") {
+        a.tiles.shapes.clear();
         for (const std::string& s : Split(v)) {
-          if (s != "none") a.tiles.small_sides.push_back(std::stoi(s));
+          const size_t x = s.find('x');
+          if (x == std::string::npos)
+            return Status::InvalidArgument("--shapes " + s + ": expected HEIGHTxWIDTH");
+          a.tiles.shapes.push_back(ocr::SizeHw{std::stoi(s.substr(0, x)), std::stoi(s.substr(x + 1))});
         }
       } else if (flag == "--padding") {
         if (v == "replicate")
@@ -267,10 +266,11 @@ Status Main(int argc, char** argv) {
   o.tiled = true;
   o.tiles = a.tiles;
   PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<ocr::TextDetector> tiled, ocr::TextDetector::Create(model, o));
-  std::string sides;
-  for (int s : a.tiles.small_sides) sides += (sides.empty() ? "" : ",") + std::to_string(s);
-  std::printf("tile %dx%d (HxW) margin %d small sides {%s} padding %s, threads %d\n", a.tiles.tile_height,
-              a.tiles.tile_width, a.tiles.margin, sides.c_str(),
+  std::string shapes;
+  for (const ocr::SizeHw& t : a.tiles.shapes) {
+    shapes += (shapes.empty() ? "" : ",") + std::to_string(t.height) + "x" + std::to_string(t.width);
+  }
+  std::printf("window shapes (HxW) {%s} margin %d padding %s, threads %d\n", shapes.c_str(), a.tiles.margin,
               a.tiles.padding == ocr::DetTilePadding::kReplicate ? "replicate" : "black", a.threads);
   for (const ocr::SizeHw& shape : ocr::DetTileShapes(a.tiles)) {
     PLATEAU_ASSIGN_OR_RETURN(plateau::PlanSummary plan,

@@ -120,6 +120,12 @@ class Session {
   Status Run(const std::vector<TensorView>& inputs, std::vector<TensorView>* outputs);
   // Builds (or finds) the plan for these input shapes without running it.
   StatusOr<PlanSummary> Plan(const std::vector<Shape>& input_shapes);
+  // Where the plan for these input shapes keeps input `index` in the session's arena (building the plan
+  // and sizing the arena as Run would). A caller that writes the input there and passes this view to Run
+  // saves a buffer of its own and the copy. The view is valid until the next Plan, Trim or Run of another
+  // shape; a Run overwrites it (write the input again before each Run). FailedPrecondition when the plan
+  // keeps no storage for that input.
+  StatusOr<TensorView> InputBuffer(const std::vector<Shape>& input_shapes, size_t index);
   // Drops every cached plan and releases the arena.
   void Trim();
   SessionStats stats() const;

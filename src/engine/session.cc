@@ -418,7 +418,10 @@ Status Session::Run(const std::vector<TensorView>& inputs, std::vector<TensorVie
   char* base = static_cast<char*>(st.arena.data());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const planner::PlannedValue& pv = p->plan.value(g.inputs()[i]);
-    if (pv.has_storage) std::memcpy(base + pv.offset, inputs[i].data, inputs[i].byte_size());
+    // An input written in place (InputBuffer) is already there.
+    if (pv.has_storage && inputs[i].data != base + pv.offset) {
+      std::memcpy(base + pv.offset, inputs[i].data, inputs[i].byte_size());
+    }
   }
 
   const auto& steps = p->plan.steps();
@@ -481,6 +484,33 @@ StatusOr<PlanSummary> Session::Plan(const std::vector<Shape>& input_shapes) {
   for (const auto& s : p->plan.steps()) summary.num_steps += s.is_view ? 0 : 1;
   summary.text = p->plan.ToString();
   return summary;
+}
+
+StatusOr<TensorView> Session::InputBuffer(const std::vector<Shape>& input_shapes, size_t index) {
+  State& st = *state_;
+  const graph::Graph& mg = st.model->graph();
+  if (input_shapes.size() != mg.inputs().size() || input_shapes.size() > kMaxInputs) {
+    return Status::InvalidArgument(st.model->path() + ": model takes " + std::to_string(mg.inputs().size()) +
+                                   " inputs, got " + std::to_string(input_shapes.size()) + " shapes");
+  }
+  if (index >= input_shapes.size()) {
+    return Status::InvalidArgument(st.model->path() + ": no input " + std::to_string(index) + " among " +
+                                   std::to_string(input_shapes.size()));
+  }
+  PlanKey key;
+  key.n = static_cast<int>(input_shapes.size());
+  for (size_t i = 0; i < input_shapes.size(); ++i) key.shapes[i] = input_shapes[i];
+  const RestoreOmpThreadsOnExit restore_omp_threads;
+  PLATEAU_ASSIGN_OR_RETURN(PreparedPlan * p, st.FindOrBuild(key));
+  PLATEAU_RETURN_IF_ERROR(st.EnsureArena(*p));
+  const graph::Graph& g = p->plan.graph();
+  const planner::PlannedValue& pv = p->plan.value(g.inputs()[index]);
+  const graph::Value& v = g.value(g.inputs()[index]);
+  if (!pv.has_storage) {
+    return Status::FailedPrecondition(st.model->path() + ": the plan for " + KeyString(key) +
+                                      " keeps no storage for input '" + v.name + "'");
+  }
+  return TensorView{v.dtype, v.shape, static_cast<char*>(st.arena.data()) + pv.offset};
 }
 
 void Session::Trim() {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <new>
 #include <random>
@@ -145,6 +146,33 @@ TEST(SessionTest, ArenaIsSmallerThanTheSumOfActivations) {
 
 // plateau's own run path (plan lookup, input copy, step loop, output views) must not touch the heap once
 // a shape is planned. The reference kernels allocate nothing, so a reference-kernel session isolates it.
+// An input written into the arena's slot (InputBuffer) gives the same outputs as one passed from the
+// caller's own buffer, run after run, though each run overwrites the slot.
+TEST(SessionTest, InputWrittenIntoTheArenaRunsAsACopiedOne) {
+  REQUIRE_MODEL("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  auto model = LoadOrDie("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  ASSERT_NE(model, nullptr);
+  auto own = Session::Create(model, {.threads = 1});
+  auto in_place = Session::Create(model, {.threads = 1});
+  ASSERT_TRUE(own.ok() && in_place.ok());
+  const Shape shape{2, 3, 48, 192};
+  for (unsigned seed = 1; seed <= 3; ++seed) {
+    Tensor x = RandomInput(shape, seed);
+    std::vector<TensorView> want;
+    ASSERT_TRUE((*own)->Run({x.view()}, &want).ok());
+    auto slot = (*in_place)->InputBuffer({shape}, 0);
+    ASSERT_TRUE(slot.ok()) << slot.status().ToString();
+    EXPECT_EQ(slot->shape, shape);
+    std::memcpy(slot->data, x.view().data, x.view().byte_size());
+    std::vector<TensorView> got;
+    ASSERT_TRUE((*in_place)->Run({*slot}, &got).ok());
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(MaxAbsDiff(got[i], want[i]), 0.0f) << "seed " << seed;
+  }
+  EXPECT_FALSE((*in_place)->InputBuffer({shape}, 1).ok());
+  EXPECT_FALSE((*in_place)->InputBuffer({shape, shape}, 0).ok());
+}
+
 TEST(SessionTest, SteadyStateRunAllocatesNothing) {
   REQUIRE_MODEL("ch_ppocr_mobile_v2.0_cls_infer.onnx");
   auto model = LoadOrDie("ch_ppocr_mobile_v2.0_cls_infer.onnx");

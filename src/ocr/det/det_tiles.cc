@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 namespace plateau::ocr {
@@ -19,13 +20,6 @@ struct AxisTile {
   int core_begin = 0;
   int core_end = 0;
 };
-
-int WindowSide(int length, int tile, const std::vector<int>& small_sides) {
-  for (int s : small_sides) {
-    if (s < tile && s >= length) return s;
-  }
-  return tile;
-}
 
 std::vector<AxisTile> PlanAxis(int length, int tile, int margin) {
   if (length <= tile) return {AxisTile{0, 0, length}};
@@ -70,55 +64,24 @@ Status CheckSide(const char* name, int side) {
   return Status::Ok();
 }
 
-std::vector<int> AxisSides(int tile, const std::vector<int>& small_sides) {
-  std::vector<int> sides;
-  for (int s : small_sides) {
-    if (s < tile) sides.push_back(s);
-  }
-  sides.push_back(tile);
-  return sides;
-}
-
-}  // namespace
-
-Status CheckDetTileOptions(const DetTileOptions& options) {
-  PLATEAU_RETURN_IF_ERROR(CheckSide("tile_height", options.tile_height));
-  PLATEAU_RETURN_IF_ERROR(CheckSide("tile_width", options.tile_width));
-  const int smaller = std::min(options.tile_height, options.tile_width);
-  if (options.margin < 0 || smaller - 2 * options.margin < kMinCore) {
-    return Status::InvalidArgument("detection tiles: margin is " + std::to_string(options.margin) +
+Status CheckMargin(int margin, int tile_height, int tile_width) {
+  const int smaller = std::min(tile_height, tile_width);
+  if (margin < 0 || smaller - 2 * margin < kMinCore) {
+    return Status::InvalidArgument("detection tiles: margin is " + std::to_string(margin) +
                                    "; expected >= 0 and leaving a core of at least " +
                                    std::to_string(kMinCore) + " pixels in a " + std::to_string(smaller) +
                                    "-pixel tile side");
   }
-  int previous = 0;
-  for (int s : options.small_sides) {
-    PLATEAU_RETURN_IF_ERROR(CheckSide("a small_sides entry", s));
-    if (s <= previous) {
-      return Status::InvalidArgument("detection tiles: small_sides must ascend; " + std::to_string(s) +
-                                     " follows " + std::to_string(previous));
-    }
-    previous = s;
-  }
   return Status::Ok();
 }
 
-StatusOr<DetTilePlan> PlanDetTiles(SizeHw page, const DetTileOptions& options) {
-  PLATEAU_RETURN_IF_ERROR(CheckDetTileOptions(options));
-  if (page.height <= 0 || page.width <= 0) {
-    return Status::InvalidArgument("detection tiles: page size " + std::to_string(page.height) + "x" +
-                                   std::to_string(page.width) + " is not positive");
-  }
+// The plan of a page with tiles of one shape.
+DetTilePlan PlanWithTile(SizeHw page, SizeHw tile, const DetTileOptions& options) {
   DetTilePlan plan;
   plan.page = page;
-  plan.tile.height = page.height <= options.tile_height
-                         ? WindowSide(page.height, options.tile_height, options.small_sides)
-                         : options.tile_height;
-  plan.tile.width = page.width <= options.tile_width
-                        ? WindowSide(page.width, options.tile_width, options.small_sides)
-                        : options.tile_width;
-  const std::vector<AxisTile> rows = PlanAxis(page.height, options.tile_height, options.margin);
-  const std::vector<AxisTile> cols = PlanAxis(page.width, options.tile_width, options.margin);
+  plan.tile = tile;
+  const std::vector<AxisTile> rows = PlanAxis(page.height, tile.height, options.margin);
+  const std::vector<AxisTile> cols = PlanAxis(page.width, tile.width, options.margin);
   plan.tiles.reserve(rows.size() * cols.size());
   for (const AxisTile& r : rows) {
     for (const AxisTile& c : cols) {
@@ -131,6 +94,36 @@ StatusOr<DetTilePlan> PlanDetTiles(SizeHw page, const DetTileOptions& options) {
   return plan;
 }
 
+int64_t WindowPixels(const DetTilePlan& plan) {
+  return static_cast<int64_t>(plan.tiles.size()) * plan.tile.height * plan.tile.width;
+}
+
+}  // namespace
+
+Status CheckDetTileOptions(const DetTileOptions& options) {
+  if (options.shapes.empty()) return Status::InvalidArgument("detection tiles: shapes is empty");
+  for (const SizeHw& shape : options.shapes) {
+    PLATEAU_RETURN_IF_ERROR(CheckSide("a shapes height", shape.height));
+    PLATEAU_RETURN_IF_ERROR(CheckSide("a shapes width", shape.width));
+    PLATEAU_RETURN_IF_ERROR(CheckMargin(options.margin, shape.height, shape.width));
+  }
+  return Status::Ok();
+}
+
+StatusOr<DetTilePlan> PlanDetTiles(SizeHw page, const DetTileOptions& options) {
+  PLATEAU_RETURN_IF_ERROR(CheckDetTileOptions(options));
+  if (page.height <= 0 || page.width <= 0) {
+    return Status::InvalidArgument("detection tiles: page size " + std::to_string(page.height) + "x" +
+                                   std::to_string(page.width) + " is not positive");
+  }
+  DetTilePlan best;
+  for (const SizeHw& shape : options.shapes) {
+    DetTilePlan plan = PlanWithTile(page, shape, options);
+    if (best.tiles.empty() || WindowPixels(plan) < WindowPixels(best)) best = std::move(plan);
+  }
+  return best;
+}
+
 size_t DetWorkingBytes(int rows, int cols, const DetTilePlan& plan) {
   const size_t decoded = static_cast<size_t>(std::max(rows, 0)) * static_cast<size_t>(std::max(cols, 0)) * 3;
   const size_t page = static_cast<size_t>(plan.page.height) * static_cast<size_t>(plan.page.width);
@@ -139,13 +132,14 @@ size_t DetWorkingBytes(int rows, int cols, const DetTilePlan& plan) {
   const bool padded = plan.tile.height > plan.page.height || plan.tile.width > plan.page.width;
   // The stitched map as a bitmap (1 byte a pixel) and 16-bit scores (2), plus the contour search's own copy
   // of the bitmap.
-  return decoded + (resized ? page * 3 : 0) + tile * 3 * sizeof(float) + (padded ? tile * 3 : 0) + page * 4;
+  // The tile's float input lives in the session's arena (TextDetector writes it there).
+  return decoded + (resized ? page * 3 : 0) + (padded ? tile * 3 : 0) + page * 4;
 }
 
 std::vector<SizeHw> DetTileShapes(const DetTileOptions& options) {
   std::vector<SizeHw> shapes;
-  for (int h : AxisSides(options.tile_height, options.small_sides)) {
-    for (int w : AxisSides(options.tile_width, options.small_sides)) shapes.push_back(SizeHw{h, w});
+  for (const SizeHw& shape : options.shapes) {
+    if (std::find(shapes.begin(), shapes.end(), shape) == shapes.end()) shapes.push_back(shape);
   }
   return shapes;
 }

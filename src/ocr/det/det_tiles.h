@@ -18,9 +18,15 @@
 // whole-page one: the model's squeeze-excitation blocks average over their whole input, which a tile
 // sees only part of (docs/BENCHMARKS.md, "Tiled detection", measures both).
 //
+// Which shape: a page is planned with each window shape of the options and uses the plan whose windows
+// hold the fewest pixels, the earlier shape on a tie. The model's work is about proportional to its
+// input pixels, so a receipt 1088 wide and 1536 tall takes two 896x1152 windows rather than four
+// 1024x1024 ones, and one 480 wide and 960 tall one 1024x512 window. The shapes are few (each costs a
+// plan of megabytes, built once) and the largest bounds the arena (DetTileShapes).
+//
 // Per axis of a page side L and a tile side T (both multiples of 32 in practice):
-//   - L <= T: one window; its side is the smallest side of the ladder (small_sides, then T) that holds L,
-//     the page at its origin and the rest padded (replicating the border, or black); the core is [0, L).
+//   - L <= T: one window of side T, the page at its origin and the rest padded (replicating the border,
+//     or black); the core is [0, L).
 //   - L > T: n windows of side T, the fewest whose cores, each at least `margin` from a window edge that
 //     is not the page's edge, cover L; origins evenly spread, rounded to multiples of 32 (the network's
 //     stride, so a tile sees the same pixel grid as the whole page), first at 0 and last at L - T; two
@@ -44,24 +50,18 @@ enum class DetTilePadding {
   kBlack,      // pixel value 0, as PaddleX pads tiny images
 };
 
-// The tile shape: the largest input the detection model runs on. Its arena (activations of one run) is
-// bounded by it; the side is chosen so that this arena plus a 4000x4000 page's map and pixels stay within
-// the process's memory goal, while tiles are large enough that the squeeze-excitation averages stay close
-// to the whole page's (docs/BENCHMARKS.md, "Tiled detection", has the measurements that chose it).
-inline constexpr int kDetTileHeight = 1024;
-inline constexpr int kDetTileWidth = 1024;
-// Pixels of context kept around each tile's core on sides facing another tile: the convolutions see
+// Pixels of context kept around each window's core on sides facing another window: the convolutions see
 // well past a pixel, so a core needs its neighbourhood to give the same map as the whole page.
 inline constexpr int kDetTileMargin = 96;
 
 struct DetTileOptions {
-  int tile_height = kDetTileHeight;  // multiple of 32, >= 32
-  int tile_width = kDetTileWidth;    // multiple of 32, >= 32
-  int margin = kDetTileMargin;       // >= 0 and < half of each tile side
-  // Window sides used for a page side that fits in one tile, ascending, multiples of 32, each below the
-  // tile side of its axis (larger ones are ignored on that axis). Empty: such a side is padded to the
-  // tile side.
-  std::vector<int> small_sides = {512, 768};
+  // The window shapes (height x width), sides multiples of 32, smallest first (the earlier wins a tie).
+  // The largest input the detection model runs on is the largest of them, which bounds its arena: about
+  // a million pixels, so that this arena plus a 4000x4000 page's map and pixels stay within the
+  // process's memory goal, while windows stay large enough that the squeeze-excitation averages stay
+  // close to the whole page's (docs/BENCHMARKS.md, "Tiled detection", has the measurements behind them).
+  std::vector<SizeHw> shapes = {{768, 768}, {1024, 512}, {512, 1024}, {1024, 1024}, {1152, 896}, {896, 1152}};
+  int margin = kDetTileMargin;  // >= 0, leaving a core of at least 64 pixels in every shape's sides
   DetTilePadding padding = DetTilePadding::kReplicate;
 };
 
@@ -86,12 +86,13 @@ struct DetTilePlan {
 StatusOr<DetTilePlan> PlanDetTiles(SizeHw page, const DetTileOptions& options);
 
 // Bytes detection of a decoded rows x cols BGR image following `plan` holds outside the session's arena,
-// at most: the decoded image, the resized page when it is a new buffer (8-bit), one tile's float input
-// and its padded pixels, the page's stitched map (bitmap and 16-bit scores) and the contour search's copy.
+// at most: the decoded image, the resized page when it is a new buffer (8-bit), one window's padded pixels,
+// the page's stitched map (bitmap and 16-bit scores) and the contour search's copy (the window's float
+// input is written into the arena).
 size_t DetWorkingBytes(int rows, int cols, const DetTilePlan& plan);
 
-// Every tile shape the options can give, whatever the page: the ladder's sides on one axis times those on
-// the other (the session's plan cache must hold them all to never rebuild a plan).
+// Every window shape the options can give, whatever the page: options.shapes (the session's plan cache
+// must hold them all to never rebuild a plan).
 std::vector<SizeHw> DetTileShapes(const DetTileOptions& options);
 
 }  // namespace plateau::ocr

@@ -84,7 +84,7 @@ TEST(DetTilesTest, WindowsLieWithinThePaddedPageAndHoldTheirCoresWithMargins) {
 TEST(DetTilesTest, EveryPageUsesOneShapeOfTheFixedSet) {
   const DetTileOptions options;
   const std::vector<SizeHw> shapes = DetTileShapes(options);
-  EXPECT_EQ(shapes.size(), (options.small_sides.size() + 1) * (options.small_sides.size() + 1));
+  EXPECT_EQ(shapes, options.shapes);
   for (const SizeHw& page : RandomPages(1000)) {
     auto plan = PlanDetTiles(page, options);
     ASSERT_TRUE(plan.ok()) << plan.status().ToString();
@@ -93,24 +93,58 @@ TEST(DetTilesTest, EveryPageUsesOneShapeOfTheFixedSet) {
   }
 }
 
-TEST(DetTilesTest, APageSmallerThanATileIsOneWindowOfTheSmallestSideThatHoldsIt) {
-  const DetTileOptions options;  // sides 512, 768, then the 1024 tile
-  auto plan = PlanDetTiles({480, 700}, options);
-  ASSERT_TRUE(plan.ok());
-  ASSERT_EQ(plan->tiles.size(), 1u);
-  EXPECT_EQ(plan->tile, (SizeHw{512, 768}));
-  EXPECT_EQ(plan->tiles[0].window, cv::Rect(0, 0, 768, 512));
-  EXPECT_EQ(plan->tiles[0].core, cv::Rect(0, 0, 700, 480));
+int64_t WindowPixels(const DetTilePlan& plan) {
+  return static_cast<int64_t>(plan.tiles.size()) * plan.tile.height * plan.tile.width;
+}
 
-  auto tall = PlanDetTiles({3000, 900}, options);
-  ASSERT_TRUE(tall.ok());
-  EXPECT_EQ(tall->tile, (SizeHw{1024, 1024}));
-  EXPECT_GT(tall->tiles.size(), 3u);
+TEST(DetTilesTest, APageTakesTheShapeWhoseWindowsHoldTheFewestPixels) {
+  const DetTileOptions options;
+  // A 1080x1528 receipt resized to 1088x1536: two 896x1152 windows, where 1024x1024 ones take four.
+  auto receipt = PlanDetTiles({1536, 1088}, options);
+  ASSERT_TRUE(receipt.ok());
+  EXPECT_EQ(receipt->tile, (SizeHw{896, 1152}));
+  EXPECT_EQ(receipt->tiles.size(), 2u);
+  DetTileOptions square_only = options;
+  square_only.shapes = {{1024, 1024}};
+  auto square = PlanDetTiles({1536, 1088}, square_only);
+  ASSERT_TRUE(square.ok());
+  EXPECT_EQ(square->tiles.size(), 4u);
+
+  // A narrow receipt, 480 wide and 960 tall: one 1024x512 window.
+  auto narrow = PlanDetTiles({960, 480}, options);
+  ASSERT_TRUE(narrow.ok());
+  ASSERT_EQ(narrow->tiles.size(), 1u);
+  EXPECT_EQ(narrow->tile, (SizeHw{1024, 512}));
+  EXPECT_EQ(narrow->tiles[0].window, cv::Rect(0, 0, 512, 1024));
+  EXPECT_EQ(narrow->tiles[0].core, cv::Rect(0, 0, 480, 960));
+
+  // Small pages: one window of the shape that holds them with the fewest pixels.
+  auto small = PlanDetTiles({700, 700}, options);
+  ASSERT_TRUE(small.ok());
+  ASSERT_EQ(small->tiles.size(), 1u);
+  EXPECT_EQ(small->tile, (SizeHw{768, 768}));
+  auto low = PlanDetTiles({480, 700}, options);
+  ASSERT_TRUE(low.ok());
+  ASSERT_EQ(low->tiles.size(), 1u);
+  EXPECT_EQ(low->tile, (SizeHw{512, 1024}));
+
+  // Whatever the page, no single shape of the options gives fewer window pixels than the chosen one.
+  for (const SizeHw& page : RandomPages(300)) {
+    auto chosen = PlanDetTiles(page, options);
+    ASSERT_TRUE(chosen.ok());
+    for (const SizeHw& shape : options.shapes) {
+      DetTileOptions one = options;
+      one.shapes = {shape};
+      auto single = PlanDetTiles(page, one);
+      ASSERT_TRUE(single.ok());
+      EXPECT_LE(WindowPixels(*chosen), WindowPixels(*single)) << page.height << "x" << page.width;
+    }
+  }
 }
 
 TEST(DetTilesTest, WholeTilesAreNotSplit) {
   DetTileOptions options;
-  options.small_sides.clear();
+  options.shapes = {{1024, 1024}};
   auto plan = PlanDetTiles({1024, 1024}, options);
   ASSERT_TRUE(plan.ok());
   ASSERT_EQ(plan->tiles.size(), 1u);
@@ -120,31 +154,34 @@ TEST(DetTilesTest, WholeTilesAreNotSplit) {
 
 TEST(DetTilesTest, BadOptionsAreRefusedNamingTheField) {
   DetTileOptions options;
-  options.tile_height = 1000;
+  options.shapes = {{1000, 1024}};
   auto plan = PlanDetTiles({100, 100}, options);
   ASSERT_FALSE(plan.ok());
-  EXPECT_NE(plan.status().message().find("tile_height"), std::string::npos);
+  EXPECT_NE(plan.status().message().find("shapes height is 1000"), std::string::npos);
 
-  options = {};
+  options.shapes = {{1024, 1024}};
   options.margin = 480;  // leaves a 64-pixel core of a 1024 tile minus 2 * 480 = 64: still allowed
   EXPECT_TRUE(CheckDetTileOptions(options).ok());
   options.margin = 481;
   EXPECT_NE(CheckDetTileOptions(options).message().find("margin"), std::string::npos);
 
   options = {};
-  options.small_sides = {768, 512};
-  EXPECT_NE(CheckDetTileOptions(options).message().find("small_sides"), std::string::npos);
+  options.shapes.push_back({2048, 192});  // a 192-pixel side leaves no core within two 96 margins
+  EXPECT_NE(CheckDetTileOptions(options).message().find("margin"), std::string::npos);
+  options.shapes.clear();
+  EXPECT_NE(CheckDetTileOptions(options).message().find("shapes is empty"), std::string::npos);
 
   EXPECT_FALSE(PlanDetTiles({0, 100}, DetTileOptions{}).ok());
 }
 
-TEST(DetTilesTest, WorkingBytesCountTheMapAndOneTileNotAFloatPage) {
+TEST(DetTilesTest, WorkingBytesCountTheMapNotAFloatPage) {
   auto plan = PlanDetTiles({4000, 4000}, DetTileOptions{});
   ASSERT_TRUE(plan.ok());
   const size_t page = size_t{4000} * 4000;
   const size_t bytes = DetWorkingBytes(4000, 4000, *plan);
-  // Decoded pixels (3 a pixel), map and bitmaps (6), one tile's floats; far below a float page (12).
-  EXPECT_EQ(bytes, page * 3 + page * 4 + size_t{1024} * 1024 * 12);
+  // Decoded pixels (3 a pixel), map and bitmaps (4 a pixel); the tile's floats are in the arena. Far below
+  // a float page (12 a pixel).
+  EXPECT_EQ(bytes, page * 3 + page * 4);
 }
 
 }  // namespace

@@ -193,8 +193,15 @@ StatusOr<TextDetector::PageMap> TextDetector::RunModel(const cv::Mat& bgr, const
   result.score.create(plan.page.height, plan.page.width, CV_16UC1);
   // Compared in float32, as the float map's post-processing does.
   const float thresh = static_cast<float>(params.db.thresh);
-  PLATEAU_ASSIGN_OR_RETURN(Tensor input,
-                           Tensor::Zeros(DType::kFloat32, Shape({1, 3, plan.tile.height, plan.tile.width})));
+  // Each window is normalised straight into the arena's slot for the model's input: no tile-sized float
+  // buffer of our own.
+  const Shape tile_shape({1, 3, plan.tile.height, plan.tile.width});
+  StatusOr<TensorView> slot = session_->InputBuffer({tile_shape}, 0);
+  if (!slot.ok()) {
+    return slot.status().WithContext("text detection on a " + SizeText(bgr.rows, bgr.cols) +
+                                     " image (input " + tile_shape.ToString() + ")");
+  }
+  const TensorView input = *slot;
   const cv::Rect page_rect(0, 0, plan.page.width, plan.page.height);
   const int border =
       options_.tiles.padding == DetTilePadding::kReplicate ? cv::BORDER_REPLICATE : cv::BORDER_CONSTANT;
@@ -209,11 +216,11 @@ StatusOr<TextDetector::PageMap> TextDetector::RunModel(const cv::Mat& bgr, const
       pixels = padded;
     }
     NormalizeDetChw(pixels, input.as<float>());
-    Status run = session_->Run({input.view()}, &outputs);
+    Status run = session_->Run({input}, &outputs);
     if (!run.ok()) {
       return run.WithContext("text detection on a " + SizeText(bgr.rows, bgr.cols) + " image, tile " +
                              std::to_string(i + 1) + " of " + std::to_string(plan.tiles.size()) + " (input " +
-                             input.shape().ToString() + " at row " + std::to_string(tile.window.y) +
+                             input.shape.ToString() + " at row " + std::to_string(tile.window.y) +
                              ", column " + std::to_string(tile.window.x) + ")");
     }
     PLATEAU_RETURN_IF_ERROR(check_output(plan.tile.height, plan.tile.width));
