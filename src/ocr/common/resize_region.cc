@@ -87,9 +87,8 @@ void ResizeLinearRegion(const cv::Mat& src, cv::Size size, const cv::Rect& regio
   auto horizontal = [&](int row, std::vector<int>& into) {
     const uint8_t* s = src.ptr<uint8_t>(row);
     for (int k = 0; k < n; ++k) {
-      into[static_cast<size_t>(k)] =
-          s[source_offset[static_cast<size_t>(k)]] * w0[static_cast<size_t>(k)] +
-          s[next_offset[static_cast<size_t>(k)]] * w1[static_cast<size_t>(k)];
+      into[static_cast<size_t>(k)] = s[source_offset[static_cast<size_t>(k)]] * w0[static_cast<size_t>(k)] +
+                                     s[next_offset[static_cast<size_t>(k)]] * w1[static_cast<size_t>(k)];
     }
   };
   int upper_row = -1;
@@ -126,7 +125,8 @@ void ResizeLinearRegion(const cv::Mat& src, cv::Size size, const cv::Rect& regio
       d[k] = cv::saturate_cast<uint8_t>((hi0 + hi1 + 2) >> 2);
     }
     for (int k = split; k < n; ++k) {
-      const int64_t v = int64_t{upper[static_cast<size_t>(k)]} * b0 + int64_t{lower[static_cast<size_t>(k)]} * b1;
+      const int64_t v =
+          int64_t{upper[static_cast<size_t>(k)]} * b0 + int64_t{lower[static_cast<size_t>(k)]} * b1;
       d[k] = cv::saturate_cast<uint8_t>(static_cast<int>((v + (int64_t{1} << 21)) >> 22));
     }
   }

@@ -156,10 +156,12 @@ StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::
   return p;
 }
 
-// The page's many small allocations beside its large buffers (contours, boxes, texts, the result) and the
-// heap pages they leave partly used: an allowance, above what pages up to 4000x4000 were measured to add
-// (docs/MEMORY.md, "Ceiling").
+// The page's many small allocations beside its large buffers (contours, boxes, texts, the result), the
+// heap pages they leave partly used and the code a real page runs first (decoding, post-processing): an
+// allowance of a fixed part and one byte per page pixel, above what pages of 2400x2400 and 4000x4000 were
+// measured to add (docs/MEMORY.md, "Ceiling").
 constexpr size_t kPageSmallBytes = 8u << 20;
+constexpr size_t kPageSmallBytesPerPixel = 1;
 
 StatusOr<MemoryCeiling> OcrPipeline::ComputeMemoryCeiling(const OcrOverrides& overrides) {
   if (!overrides.text_det_tiled.value_or(options_.text_det_tiled)) {
@@ -181,7 +183,8 @@ StatusOr<MemoryCeiling> OcrPipeline::ComputeMemoryCeiling(const OcrOverrides& ov
   const size_t decoded = static_cast<size_t>(page.area()) * 3;
   const size_t largest_batch =
       shapes.working_bytes - std::min(shapes.working_bytes, shapes.det_working_bytes);
-  c.page_bytes = std::max(shapes.det_working_bytes, decoded + decoded + largest_batch) + kPageSmallBytes;
+  c.page_bytes = std::max(shapes.det_working_bytes, decoded + decoded + largest_batch) + kPageSmallBytes +
+                 static_cast<size_t>(page.area()) * kPageSmallBytesPerPixel;
   c.ceiling_bytes = c.resident_bytes + c.page_bytes;
   stages_->ceiling_bytes = c.ceiling_bytes;
   return c;
