@@ -144,8 +144,6 @@ TEST(SessionTest, ArenaIsSmallerThanTheSumOfActivations) {
   EXPECT_EQ(plan->output_shapes[0], (Shape{1, 1, 960, 736}));
 }
 
-// plateau's own run path (plan lookup, input copy, step loop, output views) must not touch the heap once
-// a shape is planned. The reference kernels allocate nothing, so a reference-kernel session isolates it.
 // An input written into the arena's slot (InputBuffer) gives the same outputs as one passed from the
 // caller's own buffer, run after run, though each run overwrites the slot.
 TEST(SessionTest, InputWrittenIntoTheArenaRunsAsACopiedOne) {
@@ -173,6 +171,8 @@ TEST(SessionTest, InputWrittenIntoTheArenaRunsAsACopiedOne) {
   EXPECT_FALSE((*in_place)->InputBuffer({shape, shape}, 0).ok());
 }
 
+// plateau's own run path (plan lookup, input copy, step loop, output views) must not touch the heap once
+// a shape is planned. The reference kernels allocate nothing, so a reference-kernel session isolates it.
 TEST(SessionTest, SteadyStateRunAllocatesNothing) {
   REQUIRE_MODEL("ch_ppocr_mobile_v2.0_cls_infer.onnx");
   auto model = LoadOrDie("ch_ppocr_mobile_v2.0_cls_infer.onnx");
