@@ -145,6 +145,14 @@ struct Session::State {
 
 namespace {
 
+// The key of these shapes; the caller has checked that there are at most kMaxInputs.
+PlanKey KeyFor(const std::vector<Shape>& input_shapes) {
+  PlanKey key;
+  key.n = static_cast<int>(input_shapes.size());
+  for (size_t i = 0; i < input_shapes.size(); ++i) key.shapes[i] = input_shapes[i];
+  return key;
+}
+
 std::string KeyString(const PlanKey& key) {
   std::string s;
   for (int i = 0; i < key.n; ++i) s += (i ? ", " : "") + key.shapes[i].ToString();
@@ -471,9 +479,7 @@ StatusOr<PlanSummary> Session::Plan(const std::vector<Shape>& input_shapes) {
     return Status::Unimplemented("models with more than " + std::to_string(kMaxInputs) +
                                  " inputs are not supported");
   }
-  PlanKey key;
-  key.n = static_cast<int>(input_shapes.size());
-  for (size_t i = 0; i < input_shapes.size(); ++i) key.shapes[i] = input_shapes[i];
+  const PlanKey key = KeyFor(input_shapes);
   const RestoreOmpThreadsOnExit restore_omp_threads;
   PLATEAU_ASSIGN_OR_RETURN(PreparedPlan * p, st.FindOrBuild(key));
   PlanSummary summary;
@@ -497,9 +503,7 @@ StatusOr<TensorView> Session::InputBuffer(const std::vector<Shape>& input_shapes
     return Status::InvalidArgument(st.model->path() + ": no input " + std::to_string(index) + " among " +
                                    std::to_string(input_shapes.size()));
   }
-  PlanKey key;
-  key.n = static_cast<int>(input_shapes.size());
-  for (size_t i = 0; i < input_shapes.size(); ++i) key.shapes[i] = input_shapes[i];
+  const PlanKey key = KeyFor(input_shapes);
   const RestoreOmpThreadsOnExit restore_omp_threads;
   PLATEAU_ASSIGN_OR_RETURN(PreparedPlan * p, st.FindOrBuild(key));
   PLATEAU_RETURN_IF_ERROR(st.EnsureArena(*p));
