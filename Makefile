@@ -59,10 +59,11 @@ asan-test: deps models $(ASAN_DIR)/CMakeCache.txt
 	  --gtest_filter='-$(ASAN_EXCLUDE)$(if $(filter 1,$(ASAN_GOLDENS)),,:PpOcrV4/GoldenTest.*)'
 
 # ThreadSanitizer over the tests whose code shares state between threads: the worker pool, the HTTP
-# server, Fork, sessions (whose plans create kernels on helper threads) and the weights shared by kernels.
+# server, Fork, PredictParallel's ordered workers, sessions (whose plans create kernels on helper
+# threads) and the weights shared by kernels.
 # The RSS tests are left out as under ASan, and so is a single-threaded heap test that takes minutes
 # under TSan. tests/tsan.supp says why each suppression is there.
-TSAN_TESTS ?= WorkerPoolTest.*:OcrServerTest.*:OcrPipelineTest.Fork*:SessionTest.*:OnednnConvTest.PackedWeightsAreSharedAcrossKernels
+TSAN_TESTS ?= WorkerPoolTest.*:OcrServerTest.*:OcrPipelineTest.Fork*:OrderedWorkersTest.*:OcrPipelineTest.PredictParallel*:SessionTest.*:OnednnConvTest.PackedWeightsAreSharedAcrossKernels
 TSAN_EXCLUDE ?= $(ASAN_EXCLUDE):SessionTest.SteadyStateOneDnnRunsDoNotGrowTheHeap
 $(TSAN_DIR)/CMakeCache.txt:
 	cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPLATEAU_TSAN=ON

@@ -39,6 +39,8 @@ struct MemoryStats {
   // The pipeline's memory ceiling (MemoryCeiling::ceiling_bytes) once OcrPipeline::ComputeMemoryCeiling
   // has run, else 0.
   size_t ceiling_bytes = 0;
+  // Pipelines whose sessions the model figures add up (OcrPipeline::CombinedMemoryStats); 1 for one.
+  int workers = 1;
   std::vector<ModelMemoryStats> models;
 
   size_t weights_bytes() const;  // sum over models
@@ -75,9 +77,10 @@ struct MemoryPrediction {
   size_t ceiling_bytes = 0;
 };
 
-// The most the process holds while one pipeline reads any page (OcrPipeline::ComputeMemoryCeiling). With
-// tiled detection the shapes the models run on are a fixed set, so this is a constant of the options:
-// every plan and every arena those shapes need, built, and the buffers of the largest page.
+// The most the process holds while one pipeline reads any page, or several pipelines one page each
+// (OcrPipeline::ComputeMemoryCeiling). With tiled detection the shapes the models run on are a fixed set,
+// so this is a constant of the options: every plan and every arena those shapes need, built, and the
+// buffers of the largest page (of each page read at once).
 struct MemoryCeiling {
   // RSS with every plan built and every arena at its largest (WarmupEveryShape), from the OS: the
   // process's code, the weights, the plans and the arenas.
@@ -90,7 +93,15 @@ struct MemoryCeiling {
   // (tile input, stitched map, bitmap) or recognition's (line crops, covering at most the page, and the
   // largest batch), plus an allowance for its small allocations (contours, boxes, texts).
   size_t page_bytes = 0;
-  size_t ceiling_bytes = 0;  // resident_bytes + page_bytes
+  // Pages read at once: one per pipeline working (1 for a single pipeline).
+  int pages_in_flight = 1;
+  // Finished results held beside them while they wait to be handed out in order (0 for a single
+  // pipeline; OcrPipeline::PredictParallel holds up to one per worker), and what each holds: its decoded
+  // page (page_image), 3 x page_side^2.
+  int results_waiting = 0;
+  size_t result_bytes = 0;
+  // resident_bytes + pages_in_flight x page_bytes + results_waiting x result_bytes
+  size_t ceiling_bytes = 0;
 };
 
 // One JSON object with the fields above.

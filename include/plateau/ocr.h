@@ -20,7 +20,9 @@
 // and iteration goes on.
 //
 // Threads: an OcrPipeline owns one session per model and is not thread-safe; iterate one range at a
-// time. A range refers to its pipeline, which must outlive it.
+// time. A range refers to its pipeline, which must outlive it. To read several pages at once, Fork the
+// pipeline (one copy of the weights, sessions of its own) and give the forks to PredictParallel: one
+// thread per pipeline, the results still in input order.
 #pragma once
 
 #include <array>
@@ -343,6 +345,20 @@ class OcrPipeline {
   // range of results: one per image, one per PDF page, one error result per input that failed.
   StatusOr<OcrRange> Predict(std::vector<OcrInput> inputs, const OcrOverrides& overrides = {});
 
+  // Predict on several pipelines at once (typically one and its Forks), one thread per pipeline, each
+  // page run by one of them with its own sessions. The range gives exactly what Predict on one of them
+  // gives, in the same order (results and error results alike; a failed input stops nothing); the
+  // options of workers[0] apply, with the overrides. Lazy and bounded: the threads start at begin(), and
+  // at most 2 x workers.size() results exist at once, counting the pages being read, the finished ones
+  // waiting for their turn and the one the caller holds (until it steps on); each holds its decoded
+  // page. Reading a file, listing a directory and opening a PDF happen in input order, one at a time;
+  // decoding, rendering a PDF page (one at a time per document) and the stages run in parallel.
+  // Every pipeline must outlive the range and run nothing else meanwhile; each is used by one thread at
+  // a time. One pipeline: the same as its Predict. Fails as Predict does, and on no pipeline or one given
+  // twice. Destroying the range before its end lets the pages being read finish and joins the threads.
+  static StatusOr<OcrRange> PredictParallel(const std::vector<OcrPipeline*>& workers,
+                                            std::vector<OcrInput> inputs, const OcrOverrides& overrides = {});
+
   // A sibling pipeline with the same options that shares this one's models and dictionary (loaded
   // once, read-only) but has its own sessions, for another thread: N workers cost one copy of the
   // weights plus N sets of activation memory. Safe to call while this pipeline runs in another
@@ -378,6 +394,20 @@ class OcrPipeline {
   // Afterwards memory_stats() and PredictMemory report it. Fails with FailedPrecondition under
   // whole-page detection (text_det_tiled False), whose shapes follow each page's size and have no bound.
   StatusOr<MemoryCeiling> ComputeMemoryCeiling(const OcrOverrides& overrides = {});
+  // The memory ceiling of several pipelines of one process working at once (one and its Forks, as
+  // PredictParallel or a server's workers run them): warms every shape on each of them, reads RSS with
+  // all of them warm, and adds a largest page per pipeline and `results_waiting` finished results, each
+  // holding its decoded page (MemoryCeiling: pages_in_flight, results_waiting). PredictParallel holds
+  // up to workers.size() results beside the pages being read; a caller that hands each result out as it
+  // finishes, 0. Each pipeline's memory_stats() then reports this ceiling. Fails as the single form,
+  // naming the worker whose warm-up failed.
+  static StatusOr<MemoryCeiling> ComputeMemoryCeiling(const std::vector<OcrPipeline*>& workers,
+                                                      int results_waiting,
+                                                      const OcrOverrides& overrides = {});
+  // The memory figures of pipelines that share their models (one and its Forks), as one: the process's
+  // RSS and ceiling once; per model, the weights once (they are shared) and the sessions' arenas, plans
+  // and plan counts added up; `workers` says how many pipelines were added.
+  static MemoryStats CombinedMemoryStats(const std::vector<const OcrPipeline*>& workers);
   // Drops every session's cached plans and arena, empties oneDNN's primitive cache and returns freed
   // heap to the OS (malloc_trim); and the code pages when asked. Weights stay. The next page plans
   // again. Never fails.

@@ -9,9 +9,10 @@
 
 namespace plateau::cli {
 
-// --warmup of ocr and memcheck: builds every plan (OcrPipeline::ComputeMemoryCeiling), prints the memory
+// --warmup of ocr and memcheck: builds every plan of every worker (OcrPipeline::ComputeMemoryCeiling;
+// one pipeline, or several run by PredictParallel, whose waiting results count too), prints the memory
 // ceiling on stderr, and refuses a memory_limit below it (InvalidArgument naming both figures).
-Status WarmUpToCeiling(OcrPipeline& pipeline);
+Status WarmUpToCeiling(const std::vector<OcrPipeline*>& workers);
 
 // plateau run_model --model F --input NAME=in.npy [...] --output DIR [--threads T]
 int RunModelCommand(const std::vector<std::string>& args);

@@ -273,7 +273,7 @@ StatusOr<Series> Measure(const OcrOptions& options, const RunSettings& settings,
   StatusOr<std::unique_ptr<OcrPipeline>> created = OcrPipeline::Create(options);
   if (!created.ok()) return AsFlagError(created.status());
   std::unique_ptr<OcrPipeline> pipeline = std::move(created).value();
-  if (settings.warmup) PLATEAU_RETURN_IF_ERROR(WarmUpToCeiling(*pipeline));
+  if (settings.warmup) PLATEAU_RETURN_IF_ERROR(WarmUpToCeiling({pipeline.get()}));
   Series s;
   s.name = name;
   s.baseline = static_cast<double>(ReadProcessMemory().rss_bytes);

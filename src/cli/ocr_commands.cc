@@ -8,6 +8,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -34,11 +35,29 @@ const std::vector<FlagSpec> kOcrOwnSpecs = {
     {"save_path", "directory to write {stem}_res.json and {stem}_ocr_res_img.png to", false, false, {}},
     {"memory_stats", "print the memory statistics (JSON) on stderr at the end", false, true, {}},
     {"warmup",
-     "build every plan the pipeline can use before the first page, so memory is flat from it",
+     "build every plan the pipeline can use before the first page (on every worker), so memory is flat "
+     "from it; prints the memory ceiling",
      false,
      true,
      {}},
+    {"workers",
+     "pages read at once, each by a worker with its own sessions over one copy of the models; output is "
+     "the same and in the same order as with 1; at most 2 x N pages are held at once (N being read, the "
+     "others finished and waiting their turn) (default 1, 1..256)",
+     false,
+     false,
+     {}},
+    {"threads",
+     "intra-op threads per worker, so N workers run N x T threads (0 = all cores; default 0 with one "
+     "worker, cores / N, at least 1, with more)",
+     false,
+     false,
+     {}},
 };
+
+// The most --workers accepts: each worker holds its own arenas and plans (docs/MEMORY.md), and pages are
+// no faster once the workers outnumber the cores.
+constexpr long long kMaxWorkers = 256;
 
 // "[#####.....] 3 results (8 input files)" redrawn in place on stderr at each step; a message printed
 // through it replaces the bar's line, which the next step draws again below it. Draws nothing when
@@ -126,18 +145,30 @@ class StageTimesSummary {
 
 }  // namespace
 
-Status WarmUpToCeiling(OcrPipeline& pipeline) {
-  PLATEAU_ASSIGN_OR_RETURN(MemoryCeiling c, pipeline.ComputeMemoryCeiling());
+Status WarmUpToCeiling(const std::vector<OcrPipeline*>& workers) {
+  // PredictParallel holds up to one finished result per worker beside the pages being read; a single
+  // pipeline hands each result out before it reads the next page.
+  const int n = static_cast<int>(workers.size());
+  PLATEAU_ASSIGN_OR_RETURN(MemoryCeiling c, OcrPipeline::ComputeMemoryCeiling(workers, n > 1 ? n : 0));
   const auto mib = [](size_t bytes) { return std::to_string((bytes + (1u << 19)) >> 20) + " MiB"; };
-  std::cerr << "plateau: memory ceiling " << mib(c.ceiling_bytes) << " (" << mib(c.resident_bytes)
-            << " resident with every plan built, " << mib(c.page_bytes) << " for a " << c.page_side << "x"
-            << c.page_side << " page)\n";
-  const size_t limit = pipeline.options().memory_limit;
+  const std::string side = std::to_string(c.page_side) + "x" + std::to_string(c.page_side);
+  if (n == 1) {
+    std::cerr << "plateau: memory ceiling " << mib(c.ceiling_bytes) << " (" << mib(c.resident_bytes)
+              << " resident with every plan built, " << mib(c.page_bytes) << " for a " << side << " page)\n";
+  } else {
+    std::cerr << "plateau: memory ceiling " << mib(c.ceiling_bytes) << " (" << mib(c.resident_bytes)
+              << " resident with every plan of " << n << " workers built, " << n << " x " << mib(c.page_bytes)
+              << " for " << side << " pages being read, " << c.results_waiting << " x " << mib(c.result_bytes)
+              << " for finished pages waiting their turn)\n";
+  }
+  const size_t limit = workers.front()->options().memory_limit;
   if (limit > 0 && limit < c.ceiling_bytes) {
-    return Status::InvalidArgument("flag --memory_limit: " + std::to_string(limit) + " bytes (" + mib(limit) +
-                                   ") is below this pipeline's memory ceiling of " +
-                                   std::to_string(c.ceiling_bytes) + " bytes (" + mib(c.ceiling_bytes) +
-                                   "); raise it, or lower --text_det_max_side_limit or the batch sizes");
+    return Status::InvalidArgument(
+        "flag --memory_limit: " + std::to_string(limit) + " bytes (" + mib(limit) + ") is below " +
+        (n == 1 ? std::string("this pipeline's") : "the " + std::to_string(n) + " workers'") +
+        " memory ceiling of " + std::to_string(c.ceiling_bytes) + " bytes (" + mib(c.ceiling_bytes) +
+        "); raise it, or lower --text_det_max_side_limit or the batch sizes" +
+        (n == 1 ? "" : " or --workers"));
   }
   return Status::Ok();
 }
@@ -145,11 +176,13 @@ Status WarmUpToCeiling(OcrPipeline& pipeline) {
 int OcrCommand(const std::vector<std::string>& args) {
   for (const std::string& a : args) {
     if (a == "--help" || a == "-h") {
-      std::cout << "usage: plateau ocr -i INPUT [-i INPUT ...] [--save_path DIR] [--name value ...]\n"
-                   "Prints one JSON object per image / PDF page per line on stdout; an input that fails\n"
-                   "gives a line with \"error\" (also on stderr) and the run goes on; exit code 1 if any\n"
-                   "failed. Booleans are True or False.\n"
-                << FlagsHelp(WithOcrOptionFlags(kOcrOwnSpecs));
+      std::cout
+          << "usage: plateau ocr -i INPUT [-i INPUT ...] [--save_path DIR] [--workers N] [--name value ...]\n"
+             "Prints one JSON object per image / PDF page per line on stdout, in input order; an input\n"
+             "that fails gives a line with \"error\" (also on stderr) and the run goes on; exit code 1\n"
+             "if any failed. Booleans are True or False. --workers N reads N pages at once (N x\n"
+             "--threads threads) with the same output, holding at most 2 x N pages.\n"
+          << FlagsHelp(WithOcrOptionFlags(kOcrOwnSpecs));
       return 0;
     }
   }
@@ -160,11 +193,30 @@ int OcrCommand(const std::vector<std::string>& args) {
   OcrOptions options;
   if (Status st = ApplyOcrOptionFlags(*flags, kOcrOwnSpecs, &options); !st.ok()) return Fail(st);
   const std::string save_path = flags->Get("save_path");
+  auto workers = flags->GetInt("workers", 1, 1, kMaxWorkers);
+  if (!workers.ok()) return Fail(workers.status());
+  // Workers run side by side; giving each all the cores would only make them fight over them.
+  const long long fair =
+      *workers == 1 ? 0
+                    : std::max(1ll, static_cast<long long>(std::thread::hardware_concurrency()) / *workers);
+  auto threads = flags->GetInt("threads", fair, 0, 1024);
+  if (!threads.ok()) return Fail(threads.status());
+  options.threads = static_cast<int>(*threads);
 
-  auto pipeline = OcrPipeline::Create(options);
-  if (!pipeline.ok()) return Fail(AsFlagError(pipeline.status()));
+  auto created = OcrPipeline::Create(options);
+  if (!created.ok()) return Fail(AsFlagError(created.status()));
+  // The first pipeline loads the models; the others share them, each with sessions of its own.
+  std::vector<std::unique_ptr<OcrPipeline>> pipelines;
+  pipelines.push_back(std::move(created).value());
+  for (long long i = 1; i < *workers; ++i) {
+    auto fork = pipelines.front()->Fork();
+    if (!fork.ok()) return Fail(fork.status().WithContext("starting worker " + std::to_string(i + 1)));
+    pipelines.push_back(std::move(fork).value());
+  }
+  std::vector<OcrPipeline*> pool;
+  for (const auto& p : pipelines) pool.push_back(p.get());
   if (flags->Has("warmup")) {
-    if (Status st = WarmUpToCeiling(**pipeline); !st.ok()) return Fail(st);
+    if (Status st = WarmUpToCeiling(pool); !st.ok()) return Fail(st);
   }
   // Made here, once every value has been accepted, so that a refused command leaves nothing behind.
   if (!save_path.empty()) {
@@ -177,7 +229,7 @@ int OcrCommand(const std::vector<std::string>& args) {
   }
   std::vector<OcrInput> in;
   for (const std::string& path : inputs) in.push_back(OcrInput::Path(path));
-  auto range = (*pipeline)->Predict(std::move(in));
+  auto range = OcrPipeline::PredictParallel(pool, std::move(in));
   if (!range.ok()) return Fail(AsFlagError(range.status()));
 
   const size_t total = CountInputs(inputs);
@@ -202,7 +254,11 @@ int OcrCommand(const std::vector<std::string>& args) {
     bar.Step();
   }
   bar.Finish();
-  if (flags->Has("memory_stats")) std::cerr << ToJson((*pipeline)->memory_stats()) << "\n";
+  if (flags->Has("memory_stats")) {
+    std::cerr << ToJson(OcrPipeline::CombinedMemoryStats(
+                     std::vector<const OcrPipeline*>(pool.begin(), pool.end())))
+              << "\n";
+  }
   if (options.timing) std::cerr << times.Table();
   return any_failed ? 1 : 0;
 }

@@ -29,10 +29,13 @@ std::string ToJson(const MemoryStats& stats, int indent) {
                       {"plan_misses", m.plan_misses},
                       {"plan_evictions", m.plan_evictions}});
   }
-  nlohmann::ordered_json out = {
-      {"rss_bytes", stats.rss_bytes},         {"peak_rss_bytes", stats.peak_rss_bytes},
-      {"ceiling_bytes", stats.ceiling_bytes}, {"weights_bytes", stats.weights_bytes()},
-      {"arena_bytes", stats.arena_bytes()},   {"models", std::move(models)}};
+  nlohmann::ordered_json out = {{"rss_bytes", stats.rss_bytes},
+                                {"peak_rss_bytes", stats.peak_rss_bytes},
+                                {"ceiling_bytes", stats.ceiling_bytes},
+                                {"workers", stats.workers},
+                                {"weights_bytes", stats.weights_bytes()},
+                                {"arena_bytes", stats.arena_bytes()},
+                                {"models", std::move(models)}};
   return out.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
@@ -40,7 +43,10 @@ std::string ToJson(const MemoryCeiling& c, int indent) {
   const nlohmann::ordered_json out = {{"ceiling_bytes", c.ceiling_bytes},
                                       {"resident_bytes", c.resident_bytes},
                                       {"page_side", c.page_side},
-                                      {"page_bytes", c.page_bytes}};
+                                      {"page_bytes", c.page_bytes},
+                                      {"pages_in_flight", c.pages_in_flight},
+                                      {"results_waiting", c.results_waiting},
+                                      {"result_bytes", c.result_bytes}};
   return out.dump(indent);
 }
 

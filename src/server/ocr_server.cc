@@ -174,13 +174,11 @@ StatusOr<std::unique_ptr<OcrServer>> OcrServer::Create(const ServerOptions& opti
   pipelines.insert(pipelines.begin(), std::move(first));
   size_t ceiling = 0;
   if (options.warmup) {
-    for (size_t i = 0; i + 1 < pipelines.size(); ++i) {
-      PLATEAU_RETURN_IF_ERROR(
-          pipelines[i]->WarmupEveryShape().WithContext("warming up worker " + std::to_string(i + 1)));
-    }
-    // The last worker's ceiling sees the others warm in RSS; each worker may hold a largest page at once.
-    PLATEAU_ASSIGN_OR_RETURN(MemoryCeiling last, pipelines.back()->ComputeMemoryCeiling());
-    ceiling = last.resident_bytes + pipelines.size() * last.page_bytes;
+    std::vector<OcrPipeline*> workers;
+    for (const auto& p : pipelines) workers.push_back(p.get());
+    // Each worker may hold a largest page at once; a result goes out with its reply, none waits.
+    PLATEAU_ASSIGN_OR_RETURN(MemoryCeiling all, OcrPipeline::ComputeMemoryCeiling(workers, 0));
+    ceiling = all.ceiling_bytes;
     if (options.memory_limit > 0 && options.memory_limit < ceiling) {
       return Status::InvalidArgument(
           "memory_limit " + std::to_string(options.memory_limit) + " bytes is below the memory ceiling of " +

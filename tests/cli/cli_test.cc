@@ -241,6 +241,56 @@ TEST(CliOcrTest, ReadsTheReceiptAndReportsBadInputsWithoutStopping) {
   EXPECT_EQ(files, (std::set<std::string>{"000_res.json", "000_ocr_res_img.png"}));
 }
 
+// --workers 2 prints, byte for byte, what --workers 1 prints: the results, the error lines of a corrupt
+// file and a missing path (which stop nothing), their order, the exit code and the files --save_path
+// writes.
+TEST(CliOcrTest, TwoWorkersPrintWhatOneWorkerPrints) {
+  SKIP_WITHOUT_BINARY_OR_MODELS();
+  TempDir tmp("workers");
+  const fs::path receipts = tmp.path() / "receipts";
+  fs::create_directories(receipts);
+  for (const char* name : {"000.jpg", "001.jpg", "002.jpg", "003.jpg", "004.jpg", "005.jpg"}) {
+    const fs::path receipt = kEval + "/sroie/img/" + name;
+    ASSERT_TRUE(fs::exists(receipt)) << receipt;
+    fs::create_symlink(receipt, receipts / name);
+  }
+  std::ofstream(receipts / "002_corrupt.jpg") << "\xff\xd8\xff\xe0 this is not a JPEG after all";
+  const fs::path missing = tmp.path() / "missing.jpg";
+  Outcome runs[2];
+  for (int workers : {1, 2}) {
+    const fs::path dir = tmp.path() / ("workers" + std::to_string(workers));
+    fs::create_directories(dir);
+    runs[workers - 1] =
+        RunPlateau({"ocr", "-i", receipts.string(), "-i", missing.string(), "-i",
+                    kEval + "/sroie/img/006.jpg", "--workers", std::to_string(workers), "--threads", "1",
+                    "--save_path", (dir / "saved").string(), "--model_dir", kModels},
+                   dir);
+  }
+  const Outcome& one = runs[0];
+  const Outcome& two = runs[1];
+  EXPECT_EQ(one.exit_code, 1) << one.err;
+  EXPECT_EQ(two.exit_code, one.exit_code) << two.err;
+  const std::vector<std::string> lines = Lines(one.out);
+  ASSERT_EQ(lines.size(), 9u) << one.out;
+  EXPECT_EQ(two.out, one.out);
+  EXPECT_EQ(two.err, one.err);
+  EXPECT_NE(lines[3].find("002_corrupt.jpg"), std::string::npos) << lines[3];
+  EXPECT_NE(lines[3].find("\"error\""), std::string::npos) << lines[3];
+  EXPECT_NE(lines[7].find("missing.jpg"), std::string::npos) << lines[7];
+  EXPECT_NE(lines[7].find("\"error\""), std::string::npos) << lines[7];
+  EXPECT_EQ(Lines(one.err).size(), 2u) << one.err;
+  std::set<std::string> files;
+  for (const auto& e : fs::directory_iterator(tmp.path() / "workers1" / "saved")) {
+    const std::string name = e.path().filename().string();
+    files.insert(name);
+    EXPECT_EQ(ReadAll(tmp.path() / "workers2" / "saved" / name), ReadAll(e.path())) << name;
+  }
+  EXPECT_EQ(files.size(), 14u);  // a JSON and a picture for each of the 7 receipts read
+  size_t files2 = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(tmp.path() / "workers2" / "saved")) ++files2;
+  EXPECT_EQ(files2, files.size());
+}
+
 TEST(CliOcrTest, ParametersReachThePipelineAndSuccessExitsZero) {
   SKIP_WITHOUT_BINARY_OR_MODELS();
   TempDir tmp("params");
@@ -300,6 +350,10 @@ TEST(CliOcrTest, UnknownFlagsAndBadValuesAreRefusedBeforeAnyWork) {
       {"use_textline_orientation", "yes"},
       {"use_doc_unwarping", "maybe"},
       {"threads", "-1"},
+      {"workers", "0"},
+      {"workers", "-2"},
+      {"workers", "100000"},
+      {"workers", "two"},
       {"memory_limit", "-5"},
       {"memory_limit", "lots"},
       {"text_det_thresh", ""},

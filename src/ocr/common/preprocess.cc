@@ -93,17 +93,21 @@ void NormalizeDetChw(const cv::Mat& bgr, float* out) {
   }
 }
 
+cv::Mat PadTinyForDet(const cv::Mat& bgr) {
+  // The network's 32x downsampling needs at least one cell.
+  if (bgr.rows + bgr.cols >= 64) return bgr;
+  cv::Mat padded;
+  cv::copyMakeBorder(bgr, padded, 0, std::max(32, bgr.rows) - bgr.rows, 0, std::max(32, bgr.cols) - bgr.cols,
+                     cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0));
+  return padded;
+}
+
 StatusOr<DetResizedPage> ResizeForDet(const cv::Mat& bgr, const DetResizeOptions& options) {
   PLATEAU_RETURN_IF_ERROR(CheckImage(bgr, "detection input image"));
   DetResizedPage result;
   result.source_height = bgr.rows;
   result.source_width = bgr.cols;
-  // Very small images are padded first; the network's 32x downsampling needs at least one cell.
-  cv::Mat padded = bgr;
-  if (bgr.rows + bgr.cols < 64) {
-    cv::copyMakeBorder(bgr, padded, 0, std::max(32, bgr.rows) - bgr.rows, 0,
-                       std::max(32, bgr.cols) - bgr.cols, cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0));
-  }
+  const cv::Mat padded = PadTinyForDet(bgr);
   PLATEAU_ASSIGN_OR_RETURN(SizeHw size, DetTargetSize(padded.rows, padded.cols, options));
   result.bgr = padded;
   if (size.height != padded.rows || size.width != padded.cols) {

@@ -68,7 +68,11 @@ struct DetResizedPage {
   float ratio_w = 1.0f;
 };
 
-// The resize of PrepareDetInput without the normalisation (tiled detection normalises tile by tile).
+// An image whose height + width is below 64 padded with black at the bottom and right to at least 32x32,
+// as PaddleX does before resizing for detection; any other image as it is (shared, not copied).
+cv::Mat PadTinyForDet(const cv::Mat& bgr);
+
+// The resize of PrepareDetInput without the normalisation.
 StatusOr<DetResizedPage> ResizeForDet(const cv::Mat& bgr, const DetResizeOptions& options);
 
 // Resizes per `options` and normalises. Images whose height + width is below 64 are first padded with

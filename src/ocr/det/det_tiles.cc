@@ -132,8 +132,9 @@ size_t DetWorkingBytes(int rows, int cols, const DetTilePlan& plan) {
   const bool padded = plan.tile.height > plan.page.height || plan.tile.width > plan.page.width;
   // The stitched map as a bitmap (1 byte a pixel) and 16-bit scores (2), plus the contour search's own copy
   // of the bitmap.
-  // The tile's float input lives in the session's arena (TextDetector writes it there).
-  return decoded + (resized ? page * 3 : 0) + (padded ? tile * 3 : 0) + page * 4;
+  // A resized page is resized window by window (one window's 8-bit pixels), and the window's float input
+  // lives in the session's arena (TextDetector writes both there).
+  return decoded + (resized ? tile * 3 : 0) + (padded ? tile * 3 : 0) + page * 4;
 }
 
 std::vector<SizeHw> DetTileShapes(const DetTileOptions& options) {

@@ -86,9 +86,9 @@ struct DetTilePlan {
 StatusOr<DetTilePlan> PlanDetTiles(SizeHw page, const DetTileOptions& options);
 
 // Bytes detection of a decoded rows x cols BGR image following `plan` holds outside the session's arena,
-// at most: the decoded image, the resized page when it is a new buffer (8-bit), one window's padded pixels,
-// the page's stitched map (bitmap and 16-bit scores) and the contour search's copy (the window's float
-// input is written into the arena).
+// at most: the decoded image, one window's resized pixels (when the page is resized) and its padded
+// copy, the page's stitched map (bitmap and 16-bit scores) and the contour search's copy (the window's
+// float input is written into the arena).
 size_t DetWorkingBytes(int rows, int cols, const DetTilePlan& plan);
 
 // Every window shape the options can give, whatever the page: options.shapes (the session's plan cache

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "ocr/common/resize_region.h"
+
 namespace plateau::ocr {
 namespace {
 
@@ -186,9 +188,12 @@ StatusOr<TextDetector::PageMap> TextDetector::RunModel(const cv::Mat& bgr, const
     return result;
   }
 
-  PLATEAU_ASSIGN_OR_RETURN(DetResizedPage page, ResizeForDet(bgr, params.resize));
-  PLATEAU_ASSIGN_OR_RETURN(DetTilePlan plan,
-                           PlanDetTiles(SizeHw{page.bgr.rows, page.bgr.cols}, options_.tiles));
+  // The page is resized window by window (ResizeLinearRegion gives exactly the whole resize's pixels), so
+  // no resized copy of the page is held beside the decoded one.
+  const cv::Mat source = PadTinyForDet(bgr);
+  PLATEAU_ASSIGN_OR_RETURN(SizeHw target, DetTargetSize(source.rows, source.cols, params.resize));
+  const bool resized = target.height != source.rows || target.width != source.cols;
+  PLATEAU_ASSIGN_OR_RETURN(DetTilePlan plan, PlanDetTiles(target, options_.tiles));
   result.bitmap.create(plan.page.height, plan.page.width, CV_8UC1);
   result.score.create(plan.page.height, plan.page.width, CV_16UC1);
   // Compared in float32, as the float map's post-processing does.
@@ -205,11 +210,18 @@ StatusOr<TextDetector::PageMap> TextDetector::RunModel(const cv::Mat& bgr, const
   const cv::Rect page_rect(0, 0, plan.page.width, plan.page.height);
   const int border =
       options_.tiles.padding == DetTilePadding::kReplicate ? cv::BORDER_REPLICATE : cv::BORDER_CONSTANT;
+  cv::Mat window;
   cv::Mat padded;
   for (size_t i = 0; i < plan.tiles.size(); ++i) {
     const DetTile& tile = plan.tiles[i];
     const cv::Rect inside = tile.window & page_rect;
-    cv::Mat pixels = page.bgr(inside);
+    cv::Mat pixels;
+    if (resized) {
+      ResizeLinearRegion(source, cv::Size(target.width, target.height), inside, &window);
+      pixels = window;
+    } else {
+      pixels = source(inside);
+    }
     if (inside.size() != tile.window.size()) {
       cv::copyMakeBorder(pixels, padded, 0, tile.window.height - inside.height, 0,
                          tile.window.width - inside.width, border, cv::Scalar(0, 0, 0));

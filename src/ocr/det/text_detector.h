@@ -7,11 +7,13 @@
 //   PLATEAU_ASSIGN_OR_RETURN(plateau::ocr::DetBoxes boxes, detector->Detect(cv::imread("receipt.jpg")));
 //   // boxes.quads[i]: top-left, top-right, bottom-right, bottom-left; boxes.scores[i] in [0, 1].
 //
-// Detect = ResizeForDet (ocr/common/preprocess.h) -> the model on tiles of a few fixed shapes, one after
-// another in one Session (ocr/det/det_tiles.h), their maps' cores stitched into the page's map ->
-// DbPostprocess (ocr/det/db_postprocess.h) on that map, boxes in reading order. With `tiled` off the model
-// runs once on the whole resized page (PaddleX's way; the arena and plans then follow the page size).
-// The resized page is kept as 8-bit pixels; only one tile at a time is normalised into floats.
+// Detect = the page resized as PaddleX resizes it (DetTargetSize, ocr/common/preprocess.h) -> the model on
+// windows of a few fixed shapes, one after another in one Session (ocr/det/det_tiles.h), their maps'
+// cores stitched into the page's map -> DbPostprocess (ocr/det/db_postprocess.h) on that map, boxes in
+// reading order. Each window is resized from the page on its own (ocr/common/resize_region.h: the same
+// pixels as resizing the whole page) and normalised into the arena's input, so neither a resized page
+// nor a float page is ever held. With `tiled` off the model runs once on the whole resized page
+// (PaddleX's way; the arena and plans then follow the page size).
 //
 // Defaults are those of the OCR pipeline of PaddleOCR 3.0-3.2 (PaddleX 3.0-3.2,
 // paddlex/configs/pipelines/OCR.yaml, SubModules.TextDetection), which PaddleOCR(ocr_version="PP-OCRv4")

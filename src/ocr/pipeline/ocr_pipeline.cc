@@ -6,10 +6,14 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <new>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
+#include "common/check.h"
 #include "common/process_memory.h"
 #include "io/image.h"
 #include "io/pdf.h"
@@ -19,6 +23,7 @@
 #include "ocr/det/text_detector.h"
 #include "ocr/doc/doc_orientation.h"
 #include "ocr/pipeline/memory_budget.h"
+#include "ocr/pipeline/ordered_workers.h"
 #include "ocr/pipeline/result_files.h"
 #include "ocr/pipeline/result_json.h"
 #include "ocr/pipeline/stages.h"
@@ -391,154 +396,277 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
   return Status::Ok();
 }
 
-}  // namespace
+// A PDF whose pages are handed to workers one by one: poppler's document is used by one thread at a time.
+struct SharedPdf {
+  std::mutex mu;
+  std::unique_ptr<io::PdfDocument> doc;
+};
 
-// What a range needs between steps: the inputs not yet started, the files of a directory being walked,
-// the PDF being paged through, and the result of the last step.
-struct OcrRange::State {
-  OcrPipeline::Stages* stages = nullptr;
-  Params params;
-  std::deque<OcrInput> inputs;
-  std::deque<std::string> pending_files;  // from a directory, sorted
-  std::unique_ptr<io::PdfDocument> pdf;
-  int next_page = 0;
-  bool started = false;
-  bool done = false;
-  OcrResult current;
-  // When the step (reading the input included) began, for OcrStageTimes.
-  Clock::time_point step_start;
+// One result's worth of work, as InputCursor takes it from the inputs: what is cheap and must happen in
+// input order (listing a directory, reading a file, opening a PDF) is done; decoding or rendering the
+// page and the stages are left to RunJob, which may run on another thread.
+struct PageJob {
+  enum class Kind { kFailed, kEncoded, kImage, kPdfPage };
+  Kind kind = Kind::kFailed;
+  std::string label;
+  int page = -1;
+  Status error;                       // kFailed
+  std::string bytes;                  // kEncoded: an image file's bytes
+  cv::Mat image;                      // kImage: as given (converted by RunJob)
+  std::shared_ptr<SharedPdf> pdf;     // kPdfPage
+  std::vector<std::string> warnings;  // kPdfPage: what poppler said opening it (first page only)
+  Clock::time_point start;            // when taking it began, for OcrStageTimes::decode
 
-  void Advance();
-  // Advance, with an allocation failure outside the stages (decoding, listing) turned into an error
-  // result.
-  void GuardedAdvance() {
-    step_start = Clock::now();
-    try {
-      Advance();
-    } catch (const std::bad_alloc&) {
-      Fail("(input being read)", -1, Status::ResourceExhausted("out of memory while reading the input"));
-    }
-  }
-  void ProcessImage(StatusOr<cv::Mat> image, std::string label, int page,
-                    std::vector<std::string> warnings = {});
-  void OpenPdf(StatusOr<std::unique_ptr<io::PdfDocument>> doc, const std::string& label);
-  void ProcessFile(const std::string& path);
-  void Fail(std::string label, int page, Status error) {
-    current = OcrResult();
-    current.input_path = std::move(label);
-    current.page_index = page;
-    current.error = std::move(error);
+  static PageJob Failed(std::string label, int page, Status error) {
+    PageJob job;
+    job.label = std::move(label);
+    job.page = page;
+    job.error = std::move(error);
+    return job;
   }
 };
 
-void OcrRange::State::ProcessImage(StatusOr<cv::Mat> image, std::string label, int page,
-                                   std::vector<std::string> warnings) {
-  if (!image.ok()) return Fail(std::move(label), page, image.status());
-  current = OcrResult();
-  current.input_path = std::move(label);
-  current.page_index = page;
-  current.warnings = std::move(warnings);
+// The inputs of a Predict call as a sequence of PageJobs, one per result, in the order the results come.
+class InputCursor {
+ public:
+  explicit InputCursor(std::vector<OcrInput> inputs)
+      : inputs_(std::make_move_iterator(inputs.begin()), std::make_move_iterator(inputs.end())) {}
+
+  // The next job; nullopt once every input has given its results.
+  std::optional<PageJob> Next() {
+    const Clock::time_point start = Clock::now();
+    std::optional<PageJob> job;
+    try {
+      job = NextUnguarded();
+    } catch (const std::bad_alloc&) {
+      job = PageJob::Failed("(input being read)", -1,
+                            Status::ResourceExhausted("out of memory while reading the input"));
+    }
+    if (job) job->start = start;
+    return job;
+  }
+
+ private:
+  std::optional<PageJob> NextUnguarded() {
+    if (pdf_) {
+      PageJob job;
+      job.kind = PageJob::Kind::kPdfPage;
+      job.label = pdf_->doc->label();
+      job.page = next_page_++;
+      // What poppler said while opening the document goes with its first page.
+      if (job.page == 0) job.warnings = pdf_->doc->open_warnings();
+      job.pdf = pdf_;
+      if (next_page_ >= pdf_->doc->num_pages()) pdf_.reset();
+      return job;
+    }
+    if (!pending_files_.empty()) {
+      std::string path = std::move(pending_files_.front());
+      pending_files_.pop_front();
+      return File(path);
+    }
+    if (inputs_.empty()) return std::nullopt;
+    OcrInput in = std::move(inputs_.front());
+    inputs_.pop_front();
+    switch (in.kind) {
+      case OcrInput::Kind::kImage: {
+        PageJob job;
+        job.kind = PageJob::Kind::kImage;
+        job.label = std::move(in.label);
+        job.image = std::move(in.image);
+        return job;
+      }
+      case OcrInput::Kind::kBytes:
+        if (io::LooksLikePdf(in.bytes))
+          return OpenPdf(io::PdfDocument::Open(std::move(in.bytes), in.label), in.label);
+        return Encoded(std::move(in.bytes), std::move(in.label));
+      case OcrInput::Kind::kPath:
+        break;
+    }
+    std::error_code ec;
+    if (!fs::is_directory(in.path, ec)) {
+      if (!fs::exists(in.path, ec))
+        return PageJob::Failed(in.path, -1, Status::NotFound("no such file or directory: '" + in.path + "'"));
+      return File(in.path);
+    }
+    StatusOr<std::vector<std::string>> files = ListOcrInputFiles(in.path);
+    if (!files.ok()) return PageJob::Failed(in.path, -1, files.status());
+    if (files->empty()) {
+      return PageJob::Failed(in.path, -1,
+                             Status::NotFound("directory '" + in.path + "' holds no image or PDF files (" +
+                                              "jpg, jpeg, png, bmp, tif, tiff, webp, pdf)"));
+    }
+    pending_files_.assign(files->begin(), files->end());
+    return NextUnguarded();
+  }
+
+  std::optional<PageJob> File(const std::string& path) {
+    if (Lower(fs::path(path).extension().string()) == ".pdf")
+      return OpenPdf(io::PdfDocument::OpenFile(path), path);
+    auto bytes = ReadFileBytes(path);
+    if (!bytes.ok()) return PageJob::Failed(path, -1, bytes.status());
+    if (io::LooksLikePdf(*bytes)) return OpenPdf(io::PdfDocument::Open(std::move(bytes).value(), path), path);
+    return Encoded(std::move(bytes).value(), path);
+  }
+
+  static PageJob Encoded(std::string bytes, std::string label) {
+    PageJob job;
+    job.kind = PageJob::Kind::kEncoded;
+    job.label = std::move(label);
+    job.bytes = std::move(bytes);
+    return job;
+  }
+
+  std::optional<PageJob> OpenPdf(StatusOr<std::unique_ptr<io::PdfDocument>> doc, const std::string& label) {
+    if (!doc.ok()) return PageJob::Failed(label, -1, doc.status());
+    if ((*doc)->num_pages() <= 0)
+      return PageJob::Failed(label, -1, Status::InvalidArgument(label + ": the PDF has no pages"));
+    pdf_ = std::make_shared<SharedPdf>();
+    pdf_->doc = std::move(doc).value();
+    next_page_ = 0;
+    return NextUnguarded();
+  }
+
+  std::deque<OcrInput> inputs_;
+  std::deque<std::string> pending_files_;  // from a directory, sorted
+  std::shared_ptr<SharedPdf> pdf_;         // the PDF being paged through
+  int next_page_ = 0;
+};
+
+OcrResult FailedResult(std::string label, int page, Status error) {
+  OcrResult r;
+  r.input_path = std::move(label);
+  r.page_index = page;
+  r.error = std::move(error);
+  return r;
+}
+
+// Decodes (or renders) the job's page and runs the stages on it; every failure, an allocation that fails
+// included, becomes the result's error, so that the next job runs normally.
+OcrResult RunJob(OcrPipeline::Stages& stages, const Params& params, PageJob job) {
+  if (job.kind == PageJob::Kind::kFailed)
+    return FailedResult(std::move(job.label), job.page, std::move(job.error));
+  std::vector<std::string> warnings = std::move(job.warnings);
+  StatusOr<cv::Mat> image = Status::Internal("page not decoded");
+  try {
+    switch (job.kind) {
+      case PageJob::Kind::kEncoded:
+        image = io::DecodeImage(job.bytes, job.label, params.max_image_pixels, &warnings);
+        job.bytes = std::string();
+        break;
+      case PageJob::Kind::kImage:
+        image = io::ToBgr8(job.image, job.label, params.max_image_pixels);
+        job.image.release();
+        break;
+      case PageJob::Kind::kPdfPage: {
+        std::lock_guard<std::mutex> lock(job.pdf->mu);
+        image = job.pdf->doc->RenderPage(job.page, io::kDefaultPdfDpi, params.max_image_pixels, &warnings);
+        break;
+      }
+      case PageJob::Kind::kFailed:
+        break;
+    }
+  } catch (const std::bad_alloc&) {
+    image = Status::ResourceExhausted("out of memory while reading the input");
+  }
+  job.pdf.reset();  // the document closes with its last page's job
+  if (!image.ok()) return FailedResult(std::move(job.label), job.page, image.status());
+
+  OcrResult r;
+  r.input_path = std::move(job.label);
+  r.page_index = job.page;
+  r.warnings = std::move(warnings);
   if (params.timing) {
-    current.stage_times.emplace();
-    current.stage_times->decode =
-        std::chrono::duration<double, std::milli>(Clock::now() - step_start).count();
+    r.stage_times.emplace();
+    r.stage_times->decode = std::chrono::duration<double, std::milli>(Clock::now() - job.start).count();
   }
   Status st;
   // An allocation that fails inside the stages ends this page only; sessions stay usable (their plans
   // and arenas are replaced only once complete), so the next input runs normally.
   try {
-    st = RunPage(*stages, params, *image, &current);
+    st = RunPage(stages, params, *image, &r);
   } catch (const std::bad_alloc&) {
     st = Status::ResourceExhausted("out of memory while processing the page");
   } catch (const std::exception& e) {
     st = Status::Internal(std::string("unexpected exception while processing the page: ") + e.what());
   }
-  stages->MarkUsed();
-  if (current.stage_times) {
-    current.stage_times->total = std::chrono::duration<double, std::milli>(Clock::now() - step_start).count();
+  stages.MarkUsed();
+  if (r.stage_times) {
+    r.stage_times->total = std::chrono::duration<double, std::milli>(Clock::now() - job.start).count();
   }
-  if (!st.ok()) Fail(current.input_path, page, st.WithContext(current.input_path));
+  if (!st.ok()) return FailedResult(r.input_path, r.page_index, st.WithContext(r.input_path));
+  return r;
 }
 
-void OcrRange::State::OpenPdf(StatusOr<std::unique_ptr<io::PdfDocument>> doc, const std::string& label) {
-  if (!doc.ok()) return Fail(label, -1, doc.status());
-  if ((*doc)->num_pages() <= 0)
-    return Fail(label, -1, Status::InvalidArgument(label + ": the PDF has no pages"));
-  pdf = std::move(doc).value();
-  next_page = 0;
-  Advance();
-}
+}  // namespace
 
-void OcrRange::State::ProcessFile(const std::string& path) {
-  std::error_code ec;
-  if (Lower(fs::path(path).extension().string()) == ".pdf") {
-    return OpenPdf(io::PdfDocument::OpenFile(path), path);
-  }
-  auto bytes = ReadFileBytes(path);
-  if (!bytes.ok()) return Fail(path, -1, bytes.status());
-  if (io::LooksLikePdf(*bytes)) return OpenPdf(io::PdfDocument::Open(std::move(bytes).value(), path), path);
-  std::vector<std::string> warnings;
-  auto image = io::DecodeImage(*bytes, path, params.max_image_pixels, &warnings);
-  ProcessImage(std::move(image), path, -1, std::move(warnings));
-}
+// What a range needs between steps: where it stands in the inputs and the result of the last step.
+struct OcrRange::State {
+  virtual ~State() = default;
+  // Makes `current` the next result, or sets `done`.
+  virtual void Advance() = 0;
+  bool started = false;
+  bool done = false;
+  OcrResult current;
+};
 
-void OcrRange::State::Advance() {
-  if (pdf) {
-    const int page = next_page++;
-    const std::string label = pdf->label();
-    // What poppler said while opening the document goes with its first page.
-    std::vector<std::string> warnings;
-    if (page == 0) warnings = pdf->open_warnings();
-    auto image = pdf->RenderPage(page, io::kDefaultPdfDpi, params.max_image_pixels, &warnings);
-    if (next_page >= pdf->num_pages()) pdf.reset();
-    return ProcessImage(std::move(image), label, page, std::move(warnings));
-  }
-  if (!pending_files.empty()) {
-    std::string path = std::move(pending_files.front());
-    pending_files.pop_front();
-    return ProcessFile(path);
-  }
-  if (inputs.empty()) {
-    done = true;
-    current = OcrResult();
-    return;
-  }
-  OcrInput in = std::move(inputs.front());
-  inputs.pop_front();
-  switch (in.kind) {
-    case OcrInput::Kind::kImage:
-      return ProcessImage(io::ToBgr8(in.image, in.label, params.max_image_pixels), in.label, -1);
-    case OcrInput::Kind::kBytes: {
-      if (io::LooksLikePdf(in.bytes))
-        return OpenPdf(io::PdfDocument::Open(std::move(in.bytes), in.label), in.label);
-      std::vector<std::string> warnings;
-      auto image = io::DecodeImage(in.bytes, in.label, params.max_image_pixels, &warnings);
-      return ProcessImage(std::move(image), in.label, -1, std::move(warnings));
+namespace {
+
+// Predict's range: one job at a time on the calling thread.
+struct SequentialState : OcrRange::State {
+  SequentialState(OcrPipeline::Stages* stages, Params params, std::vector<OcrInput> inputs)
+      : stages(stages), params(std::move(params)), cursor(std::move(inputs)) {}
+  void Advance() override {
+    current = OcrResult();  // the last page's memory goes before the next page is read
+    std::optional<PageJob> job = cursor.Next();
+    if (!job) {
+      done = true;
+      return;
     }
-    case OcrInput::Kind::kPath:
-      break;
+    current = RunJob(*stages, params, std::move(job).value());
   }
-  std::error_code ec;
-  if (!fs::is_directory(in.path, ec)) {
-    if (!fs::exists(in.path, ec))
-      return Fail(in.path, -1, Status::NotFound("no such file or directory: '" + in.path + "'"));
-    return ProcessFile(in.path);
+  OcrPipeline::Stages* stages;
+  Params params;
+  InputCursor cursor;
+};
+
+// PredictParallel's range: the jobs taken in input order, run by one thread per pipeline, the results
+// handed out in the same order (ordered_workers.h).
+struct ParallelState : OcrRange::State {
+  ParallelState(std::vector<OcrPipeline::Stages*> stages, Params params, std::vector<OcrInput> inputs)
+      : stages(std::move(stages)),
+        params(std::move(params)),
+        cursor(std::move(inputs)),
+        // Taking a job reads its file and opens a PDF under the workers' lock; that is a small part of a
+        // page's time, and it keeps the order of the results that of the inputs.
+        workers(this->stages.size(), 2 * this->stages.size(),
+                [this]() -> std::optional<ocr::OrderedWorkers<OcrResult>::Task> {
+                  std::optional<PageJob> job = cursor.Next();
+                  if (!job) return std::nullopt;
+                  return [this, job = std::move(job).value()](size_t worker) mutable {
+                    return RunJob(*this->stages[worker], this->params, std::move(job));
+                  };
+                }) {}
+  void Advance() override {
+    current = OcrResult();  // counted in the window until the next result is asked for
+    std::optional<OcrResult> next = workers.Next();
+    if (!next) {
+      done = true;
+      return;
+    }
+    current = std::move(next).value();
   }
-  StatusOr<std::vector<std::string>> files = ListOcrInputFiles(in.path);
-  if (!files.ok()) return Fail(in.path, -1, files.status());
-  if (files->empty()) {
-    return Fail(in.path, -1,
-                Status::NotFound("directory '" + in.path + "' holds no image or PDF files (" +
-                                 "jpg, jpeg, png, bmp, tif, tiff, webp, pdf)"));
-  }
-  pending_files.assign(files->begin(), files->end());
-  Advance();
-}
+  std::vector<OcrPipeline::Stages*> stages;
+  const Params params;
+  InputCursor cursor;                      // used by the source only, under the workers' lock
+  ocr::OrderedWorkers<OcrResult> workers;  // last: its threads stop before the rest goes
+};
+
+}  // namespace
 
 const OcrResult& OcrRange::Iterator::operator*() const { return state_->current; }
 
 OcrRange::Iterator& OcrRange::Iterator::operator++() {
-  state_->GuardedAdvance();
+  state_->Advance();
   if (state_->done) state_ = nullptr;
   return *this;
 }
@@ -553,7 +681,7 @@ OcrRange::~OcrRange() = default;
 OcrRange::Iterator OcrRange::begin() {
   if (!state_->started) {
     state_->started = true;
-    state_->GuardedAdvance();
+    state_->Advance();
   }
   return state_->done ? Iterator() : Iterator(state_.get());
 }
@@ -570,11 +698,32 @@ StatusOr<OcrRange> OcrPipeline::PredictUnguarded(std::vector<OcrInput> inputs,
                                                  const OcrOverrides& overrides) {
   Params params = Merge(options_, overrides);
   PLATEAU_RETURN_IF_ERROR(CheckParams(params));
-  auto state = std::make_unique<OcrRange::State>();
-  state->stages = stages_.get();
-  state->params = std::move(params);
-  for (OcrInput& in : inputs) state->inputs.push_back(std::move(in));
-  return OcrRange(std::move(state));
+  return OcrRange(std::make_unique<SequentialState>(stages_.get(), std::move(params), std::move(inputs)));
+}
+
+StatusOr<OcrRange> OcrPipeline::PredictParallel(const std::vector<OcrPipeline*>& workers,
+                                                std::vector<OcrInput> inputs, const OcrOverrides& overrides) {
+  if (workers.empty()) return Status::InvalidArgument("PredictParallel needs at least one pipeline");
+  for (size_t i = 0; i < workers.size(); ++i) {
+    PLATEAU_CHECK(workers[i] != nullptr);
+    for (size_t j = 0; j < i; ++j) {
+      if (workers[j] == workers[i]) {
+        return Status::InvalidArgument("PredictParallel: pipeline " + std::to_string(j) +
+                                       " is given twice (" + std::to_string(i) +
+                                       "); each worker needs a pipeline of its own (Fork)");
+      }
+    }
+  }
+  if (workers.size() == 1) return workers[0]->Predict(std::move(inputs), overrides);
+  try {
+    Params params = Merge(workers[0]->options_, overrides);
+    PLATEAU_RETURN_IF_ERROR(CheckParams(params));
+    std::vector<Stages*> stages;
+    for (OcrPipeline* w : workers) stages.push_back(w->stages_.get());
+    return OcrRange(std::make_unique<ParallelState>(std::move(stages), std::move(params), std::move(inputs)));
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("out of memory while starting PredictParallel");
+  }
 }
 
 namespace {

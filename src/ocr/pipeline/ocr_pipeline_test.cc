@@ -310,6 +310,64 @@ TEST(OcrPipelineTest, PdfPagesOneResultEach) {
   EXPECT_EQ(results[2].rec_texts, std::vector<std::string>{"HELLO WORLD"});
 }
 
+// PredictParallel on a pipeline and its fork gives what Predict gives, result for result and in the same
+// order: images, a PDF's pages, a decoded image, and the error results of a corrupt input and a missing
+// path, which stop nothing.
+TEST(OcrPipelineTest, PredictParallelGivesWhatPredictGivesInTheSameOrder) {
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
+  auto fork = Pipeline().Fork();
+  ASSERT_TRUE(fork.ok()) << fork.status().ToString();
+  const fs::path pdf =
+      fs::temp_directory_path() / ("plateau_parallel_" + std::to_string(::getpid()) + ".pdf");
+  std::ofstream(pdf, std::ios::binary) << MakePdf({"FIRST 1", "SECOND 2", "THIRD 3"});
+  const cv::Mat decoded = cv::imread(kSroie + "/img/002.jpg");
+  ASSERT_FALSE(decoded.empty());
+  const auto inputs = [&] {
+    return std::vector<OcrInput>{OcrInput::Path(kSroie + "/img/000.jpg"),
+                                 OcrInput::Bytes("\xff\xd8\xff\xe0 not a JPEG after all", "corrupt.jpg"),
+                                 OcrInput::Path(pdf.string()),
+                                 OcrInput::Path(kSroie + "/img/001.jpg"),
+                                 OcrInput::Path("/no/such/receipt.jpg"),
+                                 OcrInput::Image(decoded, "decoded"),
+                                 OcrInput::Path(kSroie + "/img/000.jpg")};
+  };
+  std::vector<std::string> one, two;
+  for (const OcrResult& r : RunAll(inputs())) one.push_back(ToJson(r));
+  auto range = OcrPipeline::PredictParallel({&Pipeline(), fork->get()}, inputs());
+  ASSERT_TRUE(range.ok()) << range.status().ToString();
+  for (const OcrResult& r : *range) two.push_back(ToJson(r));
+  fs::remove(pdf);
+  ASSERT_EQ(one.size(), 9u);
+  EXPECT_EQ(two, one);
+  EXPECT_NE(one[1].find("corrupt.jpg"), std::string::npos);
+  EXPECT_NE(one[1].find("\"error\""), std::string::npos);
+  EXPECT_NE(one[6].find("\"error\""), std::string::npos);
+  EXPECT_NE(one[4].find("THIRD 3"), std::string::npos);  // the PDF gives results 2-4
+}
+
+TEST(OcrPipelineTest, PredictParallelRefusesNoPipelineAPipelineTwiceAndBadOverrides) {
+  SKIP_WITHOUT_MODELS();
+  EXPECT_EQ(OcrPipeline::PredictParallel({}, {}).status().code(), StatusCode::kInvalidArgument);
+  auto twice = OcrPipeline::PredictParallel({&Pipeline(), &Pipeline()}, {});
+  EXPECT_EQ(twice.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(twice.status().message().find("Fork"), std::string::npos) << twice.status().ToString();
+  auto fork = Pipeline().Fork();
+  ASSERT_TRUE(fork.ok());
+  OcrOverrides bad;
+  bad.text_det_thresh = 2;
+  auto refused = OcrPipeline::PredictParallel({&Pipeline(), fork->get()}, {}, bad);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("text_det_thresh"), std::string::npos);
+  // Left before its end: the pages being read finish and the threads are joined.
+  auto range = OcrPipeline::PredictParallel(
+      {&Pipeline(), fork->get()}, {OcrInput::Path(kModels), OcrInput::Path("/no/such/a.jpg"),
+                                   OcrInput::Path("/no/such/b.jpg"), OcrInput::Path("/no/such/c.jpg")});
+  ASSERT_TRUE(range.ok());
+  auto it = range->begin();
+  ASSERT_NE(it, range->end());
+  EXPECT_FALSE(it->error.ok());
+}
+
 TEST(OcrPipelineTest, PredictReadsEachInputOnlyWhenReached) {
   SKIP_WITHOUT_MODELS();
   fs::path dir = fs::temp_directory_path() / ("plateau_ocr_lazy_" + std::to_string(::getpid()));

@@ -2,7 +2,10 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
+#include "common/check.h"
 #include "common/process_memory.h"
 #include "ocr/common/preprocess.h"
 #include "ocr/det/text_detector.h"
@@ -156,17 +159,28 @@ StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::
   return p;
 }
 
-// The page's many small allocations beside its large buffers (contours, boxes, texts, the result) and the
-// heap pages they leave partly used: an allowance, above what pages up to 4000x4000 were measured to add
-// (docs/MEMORY.md, "Ceiling").
+// The page's many small allocations beside its large buffers (contours, boxes, texts, the result), the
+// heap pages they leave partly used and the code a real page runs first (decoding, post-processing): an
+// allowance of a fixed part and one byte per page pixel, above what pages of 2400x2400 and 4000x4000 were
+// measured to add (docs/MEMORY.md, "Ceiling").
 constexpr size_t kPageSmallBytes = 8u << 20;
+constexpr size_t kPageSmallBytesPerPixel = 1;
 
-StatusOr<MemoryCeiling> OcrPipeline::ComputeMemoryCeiling(const OcrOverrides& overrides) {
-  if (!overrides.text_det_tiled.value_or(options_.text_det_tiled)) {
+namespace {
+
+Status CheckCeilingIsBounded(const OcrOptions& options, const OcrOverrides& overrides) {
+  if (!overrides.text_det_tiled.value_or(options.text_det_tiled)) {
     return Status::FailedPrecondition(
         "the memory ceiling needs tiled detection (text_det_tiled True): on the whole page, detection's "
         "plan and arena follow each page's size");
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<MemoryCeiling> OcrPipeline::ComputeMemoryCeiling(const OcrOverrides& overrides) {
+  PLATEAU_RETURN_IF_ERROR(CheckCeilingIsBounded(options_, overrides));
   PLATEAU_RETURN_IF_ERROR(WarmupEveryShape(overrides));
   // What building left freed in the heap is not part of the ceiling: the pages go back first.
   malloc_trim(0);
@@ -181,9 +195,36 @@ StatusOr<MemoryCeiling> OcrPipeline::ComputeMemoryCeiling(const OcrOverrides& ov
   const size_t decoded = static_cast<size_t>(page.area()) * 3;
   const size_t largest_batch =
       shapes.working_bytes - std::min(shapes.working_bytes, shapes.det_working_bytes);
-  c.page_bytes = std::max(shapes.det_working_bytes, decoded + decoded + largest_batch) + kPageSmallBytes;
+  c.page_bytes = std::max(shapes.det_working_bytes, decoded + decoded + largest_batch) + kPageSmallBytes +
+                 static_cast<size_t>(page.area()) * kPageSmallBytesPerPixel;
+  c.result_bytes = decoded;
   c.ceiling_bytes = c.resident_bytes + c.page_bytes;
   stages_->ceiling_bytes = c.ceiling_bytes;
+  return c;
+}
+
+StatusOr<MemoryCeiling> OcrPipeline::ComputeMemoryCeiling(const std::vector<OcrPipeline*>& workers,
+                                                          int results_waiting,
+                                                          const OcrOverrides& overrides) {
+  if (workers.empty()) return Status::InvalidArgument("ComputeMemoryCeiling needs at least one pipeline");
+  if (results_waiting < 0) {
+    return Status::InvalidArgument("results_waiting = " + std::to_string(results_waiting) +
+                                   "; expected >= 0");
+  }
+  PLATEAU_RETURN_IF_ERROR(CheckCeilingIsBounded(workers.front()->options_, overrides));
+  for (size_t i = 0; i + 1 < workers.size(); ++i) {
+    PLATEAU_RETURN_IF_ERROR(
+        workers[i]->WarmupEveryShape(overrides).WithContext("warming up worker " + std::to_string(i + 1)));
+  }
+  // The last one's reading of RSS sees the others warm; each of them may hold a largest page at once.
+  StatusOr<MemoryCeiling> last = workers.back()->ComputeMemoryCeiling(overrides);
+  if (!last.ok()) return last.status().WithContext("warming up worker " + std::to_string(workers.size()));
+  MemoryCeiling c = *last;
+  c.pages_in_flight = static_cast<int>(workers.size());
+  c.results_waiting = results_waiting;
+  c.ceiling_bytes = c.resident_bytes + workers.size() * c.page_bytes +
+                    static_cast<size_t>(results_waiting) * c.result_bytes;
+  for (OcrPipeline* w : workers) w->stages_->ceiling_bytes = c.ceiling_bytes;
   return c;
 }
 
@@ -253,6 +294,32 @@ MemoryStats OcrPipeline::memory_stats() const {
   stats.models.push_back(StatsOf("rec", stages_->rec->session()));
   if (stages_->doc) stats.models.push_back(StatsOf("doc", stages_->doc->session()));
   return stats;
+}
+
+MemoryStats OcrPipeline::CombinedMemoryStats(const std::vector<const OcrPipeline*>& workers) {
+  if (workers.empty()) return MemoryStats();
+  MemoryStats out = workers.front()->memory_stats();
+  for (size_t i = 1; i < workers.size(); ++i) {
+    const MemoryStats one = workers[i]->memory_stats();
+    PLATEAU_CHECK(one.models.size() == out.models.size());
+    for (size_t m = 0; m < one.models.size(); ++m) {
+      ModelMemoryStats& sum = out.models[m];
+      const ModelMemoryStats& add = one.models[m];
+      // The weights are the model's, shared by every session: counted once.
+      sum.arena_bytes += add.arena_bytes;
+      sum.plans_cached += add.plans_cached;
+      sum.plan_cache_capacity += add.plan_cache_capacity;
+      sum.plan_hits += add.plan_hits;
+      sum.plan_misses += add.plan_misses;
+      sum.plan_evictions += add.plan_evictions;
+    }
+  }
+  // Read last, so that RSS is not older than the sessions' figures.
+  const ProcessMemory os = ReadProcessMemory();
+  out.rss_bytes = os.rss_bytes;
+  out.peak_rss_bytes = os.peak_rss_bytes;
+  out.workers = static_cast<int>(workers.size());
+  return out;
 }
 
 void OcrPipeline::Trim(const OcrTrimOptions& trim) {

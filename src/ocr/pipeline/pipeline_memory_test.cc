@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <malloc.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -344,6 +345,65 @@ TEST(PipelineMemoryTest, TheLargestPageStaysUnderTheCeilingComputedAtLoad) {
   auto untiled = NewPipeline(whole);
   ASSERT_NE(untiled, nullptr);
   EXPECT_EQ(untiled->ComputeMemoryCeiling().status().code(), StatusCode::kFailedPrecondition);
+}
+
+// Two workers (a pipeline and its fork) as PredictParallel runs them: the ceiling counts a largest page
+// per worker and one finished result per worker waiting its turn, every worker reports it, the combined
+// statistics count the shared weights once and both workers' arenas; pages of the largest size read by
+// both at once stay under it.
+TEST(PipelineMemoryTest, TheCeilingOfTwoWorkersCountsEachOnesPageAndTheWaitingResults) {
+  SKIP_WITHOUT_MODELS_AND_RECEIPTS();
+  constexpr int kSide = 1600;
+  OcrOptions options;
+  options.text_det_max_side_limit = kSide;
+  options.threads = 1;
+  auto first = NewPipeline(options);
+  ASSERT_NE(first, nullptr);
+  auto forked = first->Fork();
+  ASSERT_TRUE(forked.ok()) << forked.status().ToString();
+  const std::vector<OcrPipeline*> workers = {first.get(), forked->get()};
+  StatusOr<MemoryCeiling> c = OcrPipeline::ComputeMemoryCeiling(workers, 2);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->pages_in_flight, 2);
+  EXPECT_EQ(c->results_waiting, 2);
+  EXPECT_EQ(c->result_bytes, size_t{3} * kSide * kSide);
+  EXPECT_EQ(c->ceiling_bytes, c->resident_bytes + 2 * c->page_bytes + 2 * c->result_bytes);
+  EXPECT_EQ(first->memory_stats().ceiling_bytes, c->ceiling_bytes);
+  EXPECT_EQ((*forked)->memory_stats().ceiling_bytes, c->ceiling_bytes);
+
+  const MemoryStats one = first->memory_stats(), other = (*forked)->memory_stats();
+  const MemoryStats both = OcrPipeline::CombinedMemoryStats({first.get(), forked->get()});
+  EXPECT_EQ(both.workers, 2);
+  EXPECT_EQ(both.ceiling_bytes, c->ceiling_bytes);
+  ASSERT_EQ(both.models.size(), one.models.size());
+  EXPECT_EQ(both.weights_bytes(), one.weights_bytes());
+  EXPECT_GT(other.arena_bytes(), 0u);  // warmed too
+  EXPECT_EQ(both.arena_bytes(), one.arena_bytes() + other.arena_bytes());
+  EXPECT_EQ(both.models[2].plans_cached, one.models[2].plans_cached + other.models[2].plans_cached);
+
+  // Files, so that the pages not yet reached take no memory.
+  const fs::path dir = fs::temp_directory_path() / ("plateau_two_workers_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  for (int i : {23, 5, 11, 30, 7, 18}) {
+    cv::Mat page;
+    cv::resize(cv::imread(SroieReceipt(i)), page, cv::Size(kSide, kSide), 0, 0, cv::INTER_CUBIC);
+    ASSERT_FALSE(page.empty());
+    ASSERT_TRUE(cv::imwrite((dir / ("page" + std::to_string(i) + ".jpg")).string(), page));
+  }
+  malloc_trim(0);
+  ASSERT_TRUE(ResetPeakRss()) << "/proc/self/clear_refs is not writable";
+  auto range = OcrPipeline::PredictParallel(workers, {OcrInput::Path(dir.string())});
+  ASSERT_TRUE(range.ok()) << range.status().ToString();
+  size_t read = 0;
+  for (const OcrResult& r : *range) {
+    EXPECT_TRUE(r.error.ok()) << r.error.ToString();
+    ++read;
+  }
+  EXPECT_EQ(read, 6u);
+  const size_t peak = ReadProcessMemory().peak_rss_bytes;
+  fs::remove_all(dir);
+  EXPECT_LE(peak, c->ceiling_bytes) << "peak " << peak / kMiB << " MiB, ceiling " << c->ceiling_bytes / kMiB
+                                    << " MiB";
 }
 
 TEST(PipelineMemoryTest, TrimIfIdleTrimsOnceAfterTheIdleTime) {
