@@ -490,6 +490,8 @@ void Session::Trim() {
 
 const Model& Session::model() const { return *state_->model; }
 
+const SessionOptions& Session::options() const { return state_->options; }
+
 SessionStats Session::stats() const {
   const State& st = *state_;
   SessionStats s;
