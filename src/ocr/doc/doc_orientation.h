@@ -29,8 +29,9 @@
 //        - the longest lines of the dominant kind (at most max_lines) are cropped as the pipeline crops
 //          them (ocr/common/crop.h: tall crops are turned 90 degrees counter-clockwise) and classified;
 //          each line votes its margin p("180") - p("0") weighted by its length, so that the textline
-//          model's occasional confident-looking flips of single upright lines (about 5.6% of upright
-//          receipt lines are labelled "180") are outvoted rather than decisive;
+//          model's occasional confident-looking flips of single upright lines (a few percent of upright
+//          receipt lines are labelled "180": docs/BENCHMARKS.md, "Text line orientation") are outvoted
+//          rather than decisive;
 //        - wide lines: mean margin <= 0 -> 0, > 0 -> 180. Tall lines: a crop turned counter-clockwise that
 //          reads upright means the page was turned clockwise, i.e. it needs 90 counter-clockwise: mean
 //          margin <= 0 -> 90, > 0 -> 270.
