@@ -260,7 +260,7 @@ Status Main(int argc, char** argv) {
   PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<const plateau::Model> model,
                            plateau::Model::Load(a.model_dir + "/ch_PP-OCRv4_det_infer.onnx"));
   ocr::TextDetectorOptions o;
-  o.threads = a.threads;
+  o.session.threads = a.threads;
   o.tiled = false;
   PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<ocr::TextDetector> whole, ocr::TextDetector::Create(model, o));
   o.tiled = true;

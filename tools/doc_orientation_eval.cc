@@ -154,17 +154,17 @@ class Orienter {
   static StatusOr<Orienter> Create(const Args& a) {
     Orienter o;
     ocr::TextDetectorOptions det;
-    det.model_path = a.model_dir + "/" + OcrOptions().det_model;
-    det.threads = a.threads;
+    det.session.model_path = a.model_dir + "/" + OcrOptions().det_model;
+    det.session.threads = a.threads;
     PLATEAU_ASSIGN_OR_RETURN(o.det_, ocr::TextDetector::Create(det));
     ocr::TextlineClassifierOptions cls;
-    cls.model_path = a.model_dir + "/" + OcrOptions().cls_model;
-    cls.threads = a.threads;
+    cls.session.model_path = a.model_dir + "/" + OcrOptions().cls_model;
+    cls.session.threads = a.threads;
     PLATEAU_ASSIGN_OR_RETURN(o.cls_, ocr::TextlineClassifier::Create(cls));
     if (!a.doc_model.empty()) {
       ocr::DocOrientationClassifierOptions doc;
-      doc.model_path = a.doc_model;
-      doc.threads = a.threads;
+      doc.session.model_path = a.doc_model;
+      doc.session.threads = a.threads;
       PLATEAU_ASSIGN_OR_RETURN(o.doc_, ocr::DocOrientationClassifier::Create(doc));
     }
     return o;

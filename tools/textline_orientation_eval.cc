@@ -136,8 +136,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   ocr::TextlineClassifierOptions cls_options;
-  cls_options.model_path = args.model_dir + "/ch_ppocr_mobile_v2.0_cls_infer.onnx";
-  cls_options.threads = args.threads;
+  cls_options.session.model_path = args.model_dir + "/ch_ppocr_mobile_v2.0_cls_infer.onnx";
+  cls_options.session.threads = args.threads;
   auto classifier = ocr::TextlineClassifier::Create(cls_options);
   if (!classifier.ok()) {
     std::cerr << classifier.status().ToString() << "\n";

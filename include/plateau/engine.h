@@ -129,6 +129,9 @@ class Session {
   // Drops every cached plan and releases the arena.
   void Trim();
   SessionStats stats() const;
+  // The options the session runs with: those given to Create, with threads 0 replaced by the number of
+  // cores.
+  const SessionOptions& options() const;
   const Model& model() const;
   // When enabled, each Run records per-node times (slower: synchronises after every kernel).
   void set_profiling(bool on) { profiling_ = on; }

@@ -102,9 +102,9 @@ struct OcrOptions {
   bool text_rec_space_gaps = true;
   bool text_rec_fold_fullwidth = true;
   // Lines per recognition run. PaddleX's default is 6; plateau's is 1: a line's reading does not depend
-  // on its batch (rec_batch.h), a batch of 8 lines took as long per line as 8 single lines on 2 threads
-  // and 9% longer on one (docs/BENCHMARKS.md, "Recognition batches"), and every batch shape is one more
-  // plan of the recognition model held in memory (19 shapes at 6, 11 at 1).
+  // on its batch (rec_batch.h), batches are no faster per line on CPU (docs/BENCHMARKS.md, "Recognition
+  // batches"), and every batch shape is one more plan of the recognition model held in memory (19 shapes
+  // at 6, 11 at 1).
   int text_recognition_batch_size = 1;      // >= 1
   int textline_orientation_batch_size = 6;  // >= 1
 

@@ -357,7 +357,7 @@ int TextDetectionCommand(const std::vector<std::string>& args) {
   auto flags = ParseModuleFlags(specs, args, &threads);
   if (!flags.ok()) return Fail(flags.status());
   ocr::TextDetectorOptions options;
-  options.threads = threads;
+  options.session.threads = threads;
   auto limit = flags->GetInt("limit_side_len", options.limit_side_len, 1, 100000);
   if (!limit.ok()) return Fail(limit.status());
   options.limit_side_len = static_cast<int>(*limit);
@@ -391,7 +391,7 @@ int TextDetectionCommand(const std::vector<std::string>& args) {
   }
   auto model_dir = ModuleModelDir(*flags);
   if (!model_dir.ok()) return Fail(model_dir.status());
-  options.model_path = ModelPath(*model_dir, OcrOptions().det_model);
+  options.session.model_path = ModelPath(*model_dir, OcrOptions().det_model);
   auto detector = ocr::TextDetector::Create(options);
   if (!detector.ok()) return Fail(detector.status());
   return ForEachImage(*flags, [&](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
@@ -421,9 +421,9 @@ int TextRecognitionCommand(const std::vector<std::string>& args) {
   auto model_dir = ModuleModelDir(*flags);
   if (!model_dir.ok()) return Fail(model_dir.status());
   ocr::TextRecognizerOptions options;
-  options.model_path = ModelPath(*model_dir, OcrOptions().rec_model);
+  options.session.model_path = ModelPath(*model_dir, OcrOptions().rec_model);
   options.dict_path = ModelPath(*model_dir, OcrOptions().rec_dict);
-  options.threads = threads;
+  options.session.threads = threads;
   auto recognizer = ocr::TextRecognizer::Create(options);
   if (!recognizer.ok()) return Fail(recognizer.status());
   return ForEachImage(*flags, [&](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
@@ -447,8 +447,8 @@ int TextlineOrientationCommand(const std::vector<std::string>& args) {
   auto model_dir = ModuleModelDir(*flags);
   if (!model_dir.ok()) return Fail(model_dir.status());
   ocr::TextlineClassifierOptions options;
-  options.model_path = ModelPath(*model_dir, OcrOptions().cls_model);
-  options.threads = threads;
+  options.session.model_path = ModelPath(*model_dir, OcrOptions().cls_model);
+  options.session.threads = threads;
   auto classifier = ocr::TextlineClassifier::Create(options);
   if (!classifier.ok()) return Fail(classifier.status());
   return ForEachImage(*flags, [&](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
@@ -486,8 +486,8 @@ int DocOrientationCommand(const std::vector<std::string>& args) {
     std::filesystem::path path(flags->Get("model"));
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) path /= "inference.onnx";
-    options.model_path = path.string();
-    options.threads = threads;
+    options.session.model_path = path.string();
+    options.session.threads = threads;
     auto c = ocr::DocOrientationClassifier::Create(options);
     if (!c.ok()) return Fail(c.status().WithContext("flag --model"));
     model = std::move(c).value();
@@ -496,14 +496,14 @@ int DocOrientationCommand(const std::vector<std::string>& args) {
     auto model_dir = ModuleModelDir(*flags);
     if (!model_dir.ok()) return Fail(model_dir.status());
     ocr::TextDetectorOptions det;
-    det.model_path = ModelPath(*model_dir, OcrOptions().det_model);
-    det.threads = threads;
+    det.session.model_path = ModelPath(*model_dir, OcrOptions().det_model);
+    det.session.threads = threads;
     auto d = ocr::TextDetector::Create(det);
     if (!d.ok()) return Fail(d.status());
     detector = std::move(d).value();
     ocr::TextlineClassifierOptions cls;
-    cls.model_path = ModelPath(*model_dir, OcrOptions().cls_model);
-    cls.threads = threads;
+    cls.session.model_path = ModelPath(*model_dir, OcrOptions().cls_model);
+    cls.session.threads = threads;
     auto c = ocr::TextlineClassifier::Create(cls);
     if (!c.ok()) return Fail(c.status());
     lines = std::move(c).value();

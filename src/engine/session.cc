@@ -73,8 +73,8 @@ struct PlanKeyHash {
 
 // Below this estimated single-thread time a step runs on one thread: waking a second thread for a few
 // microseconds of work costs more than it saves, and with the cores busy a parallel region waits for a
-// descheduled thread at every barrier (a 2-thread cls run of ~80 such steps went from 0.75 ms to 578 ms
-// at load average 7).
+// descheduled thread at every barrier, so a model made of many small steps (cls) can take hundreds of
+// times longer on two threads than on one (docs/BENCHMARKS.md, "Engine: figures behind kernel choices").
 constexpr double kParallelMinNanos = 50e3;
 
 // A rough single-thread time for a node: convolutions and matrix products by their multiply-adds at
@@ -523,6 +523,8 @@ void Session::Trim() {
 }
 
 const Model& Session::model() const { return *state_->model; }
+
+const SessionOptions& Session::options() const { return state_->options; }
 
 SessionStats Session::stats() const {
   const State& st = *state_;

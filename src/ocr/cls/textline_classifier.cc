@@ -10,6 +10,8 @@
 namespace plateau::ocr {
 namespace {
 
+constexpr char kStage[] = "textline orientation";
+
 Status CheckBatchSize(int batch_size) {
   if (batch_size >= 1) return Status::Ok();
   return Status::InvalidArgument("textline orientation batch_size is " + std::to_string(batch_size) +
@@ -28,34 +30,18 @@ Status CheckOutput(const Shape& shape, int64_t n, const Model& model) {
 StatusOr<std::unique_ptr<TextlineClassifier>> TextlineClassifier::Create(
     const TextlineClassifierOptions& options) {
   PLATEAU_RETURN_IF_ERROR(CheckBatchSize(options.batch_size));
-  PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(options.model_path));
+  PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, LoadStageModel(kStage, options.session));
   return Create(std::move(model), options);
 }
 
 StatusOr<std::unique_ptr<TextlineClassifier>> TextlineClassifier::Create(
     std::shared_ptr<const Model> model, const TextlineClassifierOptions& options) {
   PLATEAU_RETURN_IF_ERROR(CheckBatchSize(options.batch_size));
-  if (model == nullptr) return Status::InvalidArgument("textline classifier needs a model, got null");
-  if (options.threads < 0) {
-    return Status::InvalidArgument("textline orientation threads is " + std::to_string(options.threads) +
-                                   "; expected 0 (all cores) or more");
-  }
-  SessionOptions session_options;
-  session_options.threads = options.threads;
-  session_options.reference_kernels = options.reference_kernels;
-  PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, session_options));
-  StatusOr<PlanSummary> planned = session->Plan({Shape({1, 3, kLineHeight, kClsWidth})});
-  if (!planned.ok()) {
-    return planned.status().WithContext("textline orientation model " + model->path() +
-                                        " cannot take a 1x3x" + std::to_string(kLineHeight) + "x" +
-                                        std::to_string(kClsWidth) + " text line");
-  }
-  const PlanSummary& plan = *planned;
-  if (plan.output_shapes.size() != 1) {
-    return Status::InvalidArgument("textline orientation model " + model->path() + " has " +
-                                   std::to_string(plan.output_shapes.size()) + " outputs; expected 1");
-  }
-  PLATEAU_RETURN_IF_ERROR(CheckOutput(plan.output_shapes[0], 1, *model));
+  PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                           OpenStageSession(kStage, model, options.session));
+  PLATEAU_ASSIGN_OR_RETURN(
+      Shape output, CheckSingleOutput(kStage, *session, Shape({1, 3, kLineHeight, kClsWidth}), "text line"));
+  PLATEAU_RETURN_IF_ERROR(CheckOutput(output, 1, *model));
   std::unique_ptr<TextlineClassifier> classifier(new TextlineClassifier());
   classifier->options_ = options;
   classifier->model_ = std::move(model);

@@ -2,7 +2,7 @@
 // (input N x 3 x 48 x 192, output N x 2 probabilities for the labels "0" and "180"):
 //
 //   plateau::ocr::TextlineClassifierOptions options;
-//   options.model_path = "models/ch_ppocr_mobile_v2.0_cls_infer.onnx";
+//   options.session.model_path = "models/ch_ppocr_mobile_v2.0_cls_infer.onnx";
 //   PLATEAU_ASSIGN_OR_RETURN(auto classifier, plateau::ocr::TextlineClassifier::Create(options));
 //   PLATEAU_ASSIGN_OR_RETURN(auto orientations, classifier->Classify(crops));
 //   plateau::ocr::RotateUpsideDownLines(orientations, &crops);   // crops are now upright
@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "ocr/common/stage_session.h"
 #include "plateau/engine.h"
 #include "plateau/status.h"
 
@@ -47,10 +48,8 @@ inline constexpr int kTextline180 = 1;
 inline constexpr const char* kTextlineLabelNames[2] = {"0_degree", "180_degree"};
 
 struct TextlineClassifierOptions {
-  std::string model_path;                                 // ch_ppocr_mobile_v2.0_cls_infer.onnx
-  int threads = 0;                                        // intra-op threads; 0 means all cores
+  StageSessionOptions session;                            // ch_ppocr_mobile_v2.0_cls_infer.onnx
   int batch_size = kDefaultTextlineOrientationBatchSize;  // at least 1
-  bool reference_kernels = false;
 };
 
 struct TextlineOrientation {
@@ -80,7 +79,7 @@ class TextlineClassifier {
  public:
   // Loads the model. Fails on bad options and on a model whose output is not N x 2.
   static StatusOr<std::unique_ptr<TextlineClassifier>> Create(const TextlineClassifierOptions& options);
-  // The same from a loaded model (shared between classifiers); options.model_path is ignored.
+  // The same from a loaded model (shared between classifiers); options.session.model_path is ignored.
   static StatusOr<std::unique_ptr<TextlineClassifier>> Create(std::shared_ptr<const Model> model,
                                                               const TextlineClassifierOptions& options);
 

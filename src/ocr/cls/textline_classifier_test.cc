@@ -113,8 +113,8 @@ class TextlineClassifierTest : public ::testing::Test {
   }
   static std::unique_ptr<TextlineClassifier> Make(int batch_size = kDefaultTextlineOrientationBatchSize) {
     TextlineClassifierOptions options;
-    options.model_path = kClsModel;
-    options.threads = 2;
+    options.session.model_path = kClsModel;
+    options.session.threads = 2;
     options.batch_size = batch_size;
     auto c = TextlineClassifier::Create(options);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
@@ -124,7 +124,7 @@ class TextlineClassifierTest : public ::testing::Test {
 
 TEST_F(TextlineClassifierTest, RefusesBadInput) {
   TextlineClassifierOptions options;
-  options.model_path = kClsModel;
+  options.session.model_path = kClsModel;
   options.batch_size = 0;
   EXPECT_EQ(TextlineClassifier::Create(options).status().code(), StatusCode::kInvalidArgument);
   auto classifier = Make();

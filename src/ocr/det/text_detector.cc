@@ -13,6 +13,8 @@
 namespace plateau::ocr {
 namespace {
 
+constexpr char kStage[] = "text detection";
+
 struct EffectiveParams {
   DetResizeOptions resize;
   DbOptions db;
@@ -123,12 +125,8 @@ StatusOr<LimitType> ParseLimitType(const std::string& text) {
 }
 
 StatusOr<std::unique_ptr<TextDetector>> TextDetector::Create(const TextDetectorOptions& options) {
-  if (options.model_path.empty()) {
-    return Status::InvalidArgument(
-        "text detection: options.model_path is empty; expected the path of "
-        "a DB detection model such as ch_PP-OCRv4_det_infer.onnx");
-  }
-  PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(options.model_path));
+  PLATEAU_RETURN_IF_ERROR(Resolve(options, {}).status());
+  PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, LoadStageModel(kStage, options.session));
   return Create(std::move(model), options);
 }
 
@@ -138,12 +136,10 @@ StatusOr<std::unique_ptr<TextDetector>> TextDetector::Create(std::shared_ptr<con
   // Options are checked now so that a typo fails at construction rather than on the first image.
   PLATEAU_RETURN_IF_ERROR(Resolve(options, {}).status());
   PLATEAU_RETURN_IF_ERROR(CheckDetModel(*model));
-  SessionOptions session_options;
-  session_options.threads = options.threads;
   // Every tile shape keeps its plan: tiled detection then builds each plan once, whatever the pages.
-  session_options.plan_cache_capacity =
-      std::max(options.plan_cache_capacity, DetTileShapes(options.tiles).size());
-  PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, session_options));
+  PLATEAU_ASSIGN_OR_RETURN(
+      std::unique_ptr<Session> session,
+      OpenStageSession(kStage, model, options.session, DetTileShapes(options.tiles).size()));
   return std::unique_ptr<TextDetector>(new TextDetector(options, std::move(model), std::move(session)));
 }
 

@@ -2,7 +2,7 @@
 // reproducing the text detection stage of the PaddleX / PaddleOCR 3.x "OCR" pipeline.
 //
 //   plateau::ocr::TextDetectorOptions options;
-//   options.model_path = "models/ch_PP-OCRv4_det_infer.onnx";
+//   options.session.model_path = "models/ch_PP-OCRv4_det_infer.onnx";
 //   PLATEAU_ASSIGN_OR_RETURN(auto detector, plateau::ocr::TextDetector::Create(options));
 //   PLATEAU_ASSIGN_OR_RETURN(plateau::ocr::DetBoxes boxes, detector->Detect(cv::imread("receipt.jpg")));
 //   // boxes.quads[i]: top-left, top-right, bottom-right, bottom-left; boxes.scores[i] in [0, 1].
@@ -37,6 +37,7 @@
 #include <string>
 
 #include "ocr/common/preprocess.h"
+#include "ocr/common/stage_session.h"
 #include "ocr/det/db_postprocess.h"
 #include "ocr/det/det_tiles.h"
 #include "plateau/engine.h"
@@ -46,11 +47,10 @@
 namespace plateau::ocr {
 
 struct TextDetectorOptions {
-  std::string model_path;  // e.g. models/ch_PP-OCRv4_det_infer.onnx; unused by the Create taking a Model
-  int threads = 0;         // intra-op threads of the session; 0: all cores
-  // Execution plans kept per input shape (see SessionOptions). Create raises it to the number of tile
-  // shapes (DetTileShapes(tiles)) when that is larger, so that tiled detection never rebuilds a plan.
-  size_t plan_cache_capacity = 8;
+  // The model (e.g. models/ch_PP-OCRv4_det_infer.onnx) and its session (stage_session.h). Create raises
+  // session.plan_cache_capacity to the number of tile shapes (DetTileShapes(tiles)) when that is larger,
+  // so that tiled detection never rebuilds a plan.
+  StageSessionOptions session;
 
   // Tiled detection (det_tiles.h) by default; false runs the model on the whole page.
   bool tiled = true;
@@ -92,11 +92,11 @@ StatusOr<LimitType> ParseLimitType(const std::string& text);
 
 class TextDetector {
  public:
-  // Loads options.model_path and creates a session. Fails on a missing/invalid model (NotFound /
+  // Loads options.session.model_path and creates a session. Fails on a missing/invalid model (NotFound /
   // InvalidArgument from Model::Load), on options out of range, or on a model that is not a DB detector
   // (one 1x3xHxW input, one output).
   static StatusOr<std::unique_ptr<TextDetector>> Create(const TextDetectorOptions& options);
-  // Same with an already loaded model (shared, read-only); options.model_path is ignored.
+  // Same with an already loaded model (shared, read-only); options.session.model_path is ignored.
   static StatusOr<std::unique_ptr<TextDetector>> Create(std::shared_ptr<const Model> model,
                                                         const TextDetectorOptions& options);
 

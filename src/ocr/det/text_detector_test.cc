@@ -36,8 +36,8 @@ class TextDetectorModelTest : public ::testing::Test {
   static void SetUpTestSuite() {
     if (!std::filesystem::exists(ModelPath())) return;
     TextDetectorOptions options;
-    options.model_path = ModelPath();
-    options.threads = 2;
+    options.session.model_path = ModelPath();
+    options.session.threads = 2;
     auto created = TextDetector::Create(options);
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     detector_ = std::move(created).value().release();
@@ -119,7 +119,7 @@ TEST(TextDetectorTest, CreateRejectsMissingModelAndBadOptions) {
   ASSERT_FALSE(empty.ok());
   EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
 
-  options.model_path = "/nonexistent/det.onnx";
+  options.session.model_path = "/nonexistent/det.onnx";
   auto missing = TextDetector::Create(options);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("/nonexistent/det.onnx"), std::string::npos)
@@ -133,7 +133,7 @@ TEST(TextDetectorTest, CreateRejectsMissingModelAndBadOptions) {
 TEST_F(TextDetectorModelTest, CreateRejectsOptionsOutOfRange) {
   SKIP_WITHOUT_MODEL();
   TextDetectorOptions options;
-  options.model_path = ModelPath();
+  options.session.model_path = ModelPath();
   options.limit_type = "longest";
   auto bad_type = TextDetector::Create(options);
   ASSERT_FALSE(bad_type.ok());
@@ -342,8 +342,8 @@ TEST_F(TextDetectorModelTest, TiledMapEqualsWholePageMapOnAPageOfOneTile) {
 TEST(TextDetectorTilesTest, PagesOfNewSizesBuildNoPlanAndDoNotGrowTheArena) {
   SKIP_WITHOUT_MODEL();
   TextDetectorOptions options;
-  options.model_path = ModelPath();
-  options.threads = 2;
+  options.session.model_path = ModelPath();
+  options.session.threads = 2;
   auto created = TextDetector::Create(options);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   TextDetector& detector = **created;

@@ -14,6 +14,8 @@
 namespace plateau::ocr {
 namespace {
 
+constexpr char kStage[] = "document orientation";
+
 // ImageNet statistics in R, G, B order, as PaddleX configures NormalizeImage for PP-LCNet_x1_0_doc_ori.
 constexpr double kMean[3] = {0.485, 0.456, 0.406};
 constexpr double kStd[3] = {0.229, 0.224, 0.225};
@@ -125,35 +127,20 @@ StatusOr<DocOrientation> DocOrientationFromScores(const float* row) {
 
 StatusOr<std::unique_ptr<DocOrientationClassifier>> DocOrientationClassifier::Create(
     const DocOrientationClassifierOptions& options) {
-  if (options.model_path.empty()) {
-    return Status::InvalidArgument("document orientation: no model path given");
-  }
-  PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(options.model_path));
+  PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, LoadStageModel(kStage, options.session));
   return Create(std::move(model), options);
 }
 
 StatusOr<std::unique_ptr<DocOrientationClassifier>> DocOrientationClassifier::Create(
     std::shared_ptr<const Model> model, const DocOrientationClassifierOptions& options) {
-  if (model == nullptr) return Status::InvalidArgument("document orientation classifier needs a model");
-  if (options.threads < 0) {
-    return Status::InvalidArgument("document orientation threads is " + std::to_string(options.threads) +
-                                   "; expected 0 (all cores) or more");
-  }
-  SessionOptions session_options;
-  session_options.threads = options.threads;
-  session_options.reference_kernels = options.reference_kernels;
-  PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, session_options));
-  StatusOr<PlanSummary> plan = session->Plan({Shape({1, 3, kDocOrientationCrop, kDocOrientationCrop})});
-  if (!plan.ok()) {
-    return plan.status().WithContext("document orientation model " + model->path() +
-                                     " cannot take a 1x3x224x224 page");
-  }
-  if (plan->output_shapes.size() != 1) {
-    return Status::InvalidArgument("document orientation model " + model->path() + " has " +
-                                   std::to_string(plan->output_shapes.size()) + " outputs; expected 1");
-  }
-  PLATEAU_RETURN_IF_ERROR(CheckOutput(plan->output_shapes[0], *model));
+  PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                           OpenStageSession(kStage, model, options.session));
+  PLATEAU_ASSIGN_OR_RETURN(
+      Shape output,
+      CheckSingleOutput(kStage, *session, Shape({1, 3, kDocOrientationCrop, kDocOrientationCrop}), "page"));
+  PLATEAU_RETURN_IF_ERROR(CheckOutput(output, *model));
   std::unique_ptr<DocOrientationClassifier> c(new DocOrientationClassifier());
+  c->options_ = options;
   c->model_ = std::move(model);
   c->session_ = std::move(session);
   return c;

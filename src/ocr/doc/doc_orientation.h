@@ -8,7 +8,7 @@
 //      the user supplies the file):
 //
 //        plateau::ocr::DocOrientationClassifierOptions options;
-//        options.model_path = "PP-LCNet_x1_0_doc_ori.onnx";
+//        options.session.model_path = "PP-LCNet_x1_0_doc_ori.onnx";
 //        PLATEAU_ASSIGN_OR_RETURN(auto classifier, plateau::ocr::DocOrientationClassifier::Create(options));
 //        PLATEAU_ASSIGN_OR_RETURN(plateau::ocr::DocOrientation o, classifier->Classify(page_bgr));
 //        cv::Mat upright = plateau::ocr::TurnPage(page_bgr, o.angle());
@@ -29,8 +29,9 @@
 //        - the longest lines of the dominant kind (at most max_lines) are cropped as the pipeline crops
 //          them (ocr/common/crop.h: tall crops are turned 90 degrees counter-clockwise) and classified;
 //          each line votes its margin p("180") - p("0") weighted by its length, so that the textline
-//          model's occasional confident-looking flips of single upright lines (about 5.6% of upright
-//          receipt lines are labelled "180") are outvoted rather than decisive;
+//          model's occasional confident-looking flips of single upright lines (a few percent of upright
+//          receipt lines are labelled "180": docs/BENCHMARKS.md, "Text line orientation") are outvoted
+//          rather than decisive;
 //        - wide lines: mean margin <= 0 -> 0, > 0 -> 180. Tall lines: a crop turned counter-clockwise that
 //          reads upright means the page was turned clockwise, i.e. it needs 90 counter-clockwise: mean
 //          margin <= 0 -> 90, > 0 -> 270.
@@ -54,6 +55,7 @@
 #include <string>
 
 #include "ocr/cls/textline_classifier.h"
+#include "ocr/common/stage_session.h"
 #include "ocr/det/db_postprocess.h"
 #include "plateau/engine.h"
 #include "plateau/status.h"
@@ -81,9 +83,7 @@ struct DocOrientation {
 StatusOr<Tensor> PrepareDocOrientationInput(const cv::Mat& bgr);
 
 struct DocOrientationClassifierOptions {
-  std::string model_path;  // a 4-class orientation model (ONNX), e.g. PP-LCNet_x1_0_doc_ori
-  int threads = 0;         // intra-op threads; 0 means all cores
-  bool reference_kernels = false;
+  StageSessionOptions session;  // a 4-class orientation model (ONNX), e.g. PP-LCNet_x1_0_doc_ori
 };
 
 class DocOrientationClassifier {
@@ -92,17 +92,19 @@ class DocOrientationClassifier {
   // input or whose output for it is not 1 x 4 (the message names the model and the shape found).
   static StatusOr<std::unique_ptr<DocOrientationClassifier>> Create(
       const DocOrientationClassifierOptions& options);
-  // The same from a loaded model; options.model_path is ignored.
+  // The same from a loaded model; options.session.model_path is ignored.
   static StatusOr<std::unique_ptr<DocOrientationClassifier>> Create(
       std::shared_ptr<const Model> model, const DocOrientationClassifierOptions& options);
 
   // Fails as PrepareDocOrientationInput does, or on a non-finite model output; stays usable.
   StatusOr<DocOrientation> Classify(const cv::Mat& bgr);
 
+  const DocOrientationClassifierOptions& options() const { return options_; }
   Session& session() { return *session_; }
 
  private:
   DocOrientationClassifier() = default;
+  DocOrientationClassifierOptions options_;
   std::shared_ptr<const Model> model_;
   std::unique_ptr<Session> session_;
 };

@@ -27,7 +27,7 @@ std::unique_ptr<DocOrientationClassifier> MakeClassifier(bool softmax) {
   EXPECT_TRUE(model.ok()) << model.status().ToString();
   if (!model.ok()) return nullptr;
   DocOrientationClassifierOptions options;
-  options.threads = 1;
+  options.session.threads = 1;
   auto c = DocOrientationClassifier::Create(*model, options);
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   return c.ok() ? std::move(c).value() : nullptr;
@@ -151,7 +151,7 @@ TEST(DocOrientationClassifierTest, RefusesAModelWithoutFourClasses) {
   EXPECT_NE(c.status().message().find("1x3"), std::string::npos) << c.status().ToString();
 
   DocOrientationClassifierOptions missing;
-  missing.model_path = "/nonexistent/doc_ori.onnx";
+  missing.session.model_path = "/nonexistent/doc_ori.onnx";
   EXPECT_FALSE(DocOrientationClassifier::Create(missing).ok());
   EXPECT_FALSE(DocOrientationClassifier::Create(DocOrientationClassifierOptions()).ok());
 }
@@ -222,14 +222,14 @@ class DocOrientationEstimateTest : public ::testing::Test {
     }
     if (!FileExists(kEvalDir + "/pages/phototest.tif")) GTEST_SKIP() << "no ../shared/eval";
     TextDetectorOptions det_options;
-    det_options.model_path = kModelDir + "/ch_PP-OCRv4_det_infer.onnx";
-    det_options.threads = 2;
+    det_options.session.model_path = kModelDir + "/ch_PP-OCRv4_det_infer.onnx";
+    det_options.session.threads = 2;
     auto det = TextDetector::Create(det_options);
     ASSERT_TRUE(det.ok()) << det.status().ToString();
     det_ = std::move(det).value();
     TextlineClassifierOptions cls_options;
-    cls_options.model_path = kModelDir + "/ch_ppocr_mobile_v2.0_cls_infer.onnx";
-    cls_options.threads = 2;
+    cls_options.session.model_path = kModelDir + "/ch_ppocr_mobile_v2.0_cls_infer.onnx";
+    cls_options.session.threads = 2;
     auto cls = TextlineClassifier::Create(cls_options);
     ASSERT_TRUE(cls.ok()) << cls.status().ToString();
     cls_ = std::move(cls).value();

@@ -20,6 +20,7 @@
 #include "ocr/cls/textline_classifier.h"
 #include "ocr/common/crop.h"
 #include "ocr/common/preprocess.h"
+#include "ocr/common/stage_session.h"
 #include "ocr/det/text_detector.h"
 #include "ocr/doc/doc_orientation.h"
 #include "ocr/pipeline/memory_budget.h"
@@ -174,9 +175,13 @@ StatusOr<std::vector<std::string>> ListOcrInputFiles(const std::string& director
 }
 
 Status OcrPipeline::Stages::OpenSessions(const OcrOptions& options) {
+  // What every stage's session shares; the models are already loaded, so no path is needed.
+  ocr::StageSessionOptions session;
+  session.threads = options.threads;
+
   if (doc_model) {
     ocr::DocOrientationClassifierOptions doc_options;
-    doc_options.threads = options.threads;
+    doc_options.session = session;
     auto classifier = ocr::DocOrientationClassifier::Create(doc_model, doc_options);
     if (!classifier.ok()) return classifier.status().WithContext("doc_orientation_model");
     doc = std::move(classifier).value();
@@ -185,17 +190,17 @@ Status OcrPipeline::Stages::OpenSessions(const OcrOptions& options) {
   // Every Detect call passes all six detection parameters (the page's Params), so the detector's own
   // defaults for them are never used.
   ocr::TextDetectorOptions det_options;
-  det_options.threads = options.threads;
+  det_options.session = session;
   PLATEAU_ASSIGN_OR_RETURN(det, ocr::TextDetector::Create(det_model, det_options));
 
   // The classifier is loaded even when off by default, so that a call can switch it on.
   ocr::TextlineClassifierOptions cls_options;
-  cls_options.threads = options.threads;
+  cls_options.session = session;
   cls_options.batch_size = options.textline_orientation_batch_size;
   PLATEAU_ASSIGN_OR_RETURN(cls, ocr::TextlineClassifier::Create(cls_model, cls_options));
 
   ocr::TextRecognizerOptions rec_options;
-  rec_options.threads = options.threads;
+  rec_options.session = session;
   rec_options.batch_size = options.text_recognition_batch_size;
   rec_options.score_thresh = static_cast<float>(options.text_rec_score_thresh);
   PLATEAU_ASSIGN_OR_RETURN(rec, ocr::TextRecognizer::Create(rec_model, decoder, rec_options));

@@ -152,7 +152,8 @@ StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::
   p.new_plan_bytes = grown > p.new_packed_weights_bytes ? grown - p.new_packed_weights_bytes : 0;
   p.working_bytes = shapes.working_bytes;
   // The working buffers are not counted as added: with the stitched map split (3 bytes a pixel) the page's
-  // large buffers go back to the OS when freed; on SROIE 000 only 3.5 of their 13.9 MiB stayed resident.
+  // large buffers go back to the OS when freed, and only a small part of them stays resident
+  // (docs/MEMORY.md, "Predicted").
   p.total_new_bytes = p.new_arena_bytes + p.new_plan_bytes + p.new_packed_weights_bytes;
   p.peak_bytes = need[0] + need[1] + need[2] + p.working_bytes;
   p.ceiling_bytes = stages_->ceiling_bytes;

@@ -9,9 +9,9 @@
 //   "1X19.00") although its own output shows the gap: a long run of blank steps between two characters.
 //   SpaceWideGaps puts a space where the blank steps between two characters exceed kSpaceGapPitches times
 //   the line's median character pitch (steps from one character's first step to the next one's), and no
-//   space is there already. The factor was chosen on the label crops of SROIE receipts 000-009
-//   (docs/BENCHMARKS.md, "Spaces at wide gaps, full-width forms"): 139 of the 201 labelled spaces the
-//   model left out have a wider gap, and 8 of the 2874 gaps inside words.
+//   space is there already. The factor was chosen on the label crops of SROIE receipts 000-009 as the one
+//   that separates the spaces the model left out from the gaps inside words (docs/BENCHMARKS.md, "Spaces
+//   at wide gaps, full-width forms", has the counts).
 //
 //   RecognizedLine line = ...;              // from TextRecognizer::Recognize: text, labels, steps
 //   std::string text = SpaceWideGaps(line);  // "1 X 19.00"

@@ -11,16 +11,14 @@
 namespace plateau::ocr {
 namespace {
 
+constexpr char kStage[] = "text recognition";
+
 Status CheckOptions(const TextRecognizerOptions& options) {
   if (options.batch_size < 1) {
     return Status::InvalidArgument("text recognition batch_size is " + std::to_string(options.batch_size) +
                                    "; expected at least 1");
   }
-  if (options.threads < 0) {
-    return Status::InvalidArgument("text recognition threads is " + std::to_string(options.threads) +
-                                   "; expected 0 (all cores) or more");
-  }
-  return Status::Ok();
+  return CheckStageSessionOptions(kStage, options.session);
 }
 
 Status CheckOutputWidth(int64_t width, const Model& model, const CtcDecoder& decoder) {
@@ -36,7 +34,7 @@ Status CheckOutputWidth(int64_t width, const Model& model, const CtcDecoder& dec
 
 StatusOr<std::unique_ptr<TextRecognizer>> TextRecognizer::Create(const TextRecognizerOptions& options) {
   PLATEAU_RETURN_IF_ERROR(CheckOptions(options));
-  PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(options.model_path));
+  PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, LoadStageModel(kStage, options.session));
   PLATEAU_ASSIGN_OR_RETURN(CtcDecoder decoder, CtcDecoder::FromFile(options.dict_path));
   return Create(std::move(model), std::make_shared<const CtcDecoder>(std::move(decoder)), options);
 }
@@ -48,29 +46,21 @@ StatusOr<std::unique_ptr<TextRecognizer>> TextRecognizer::Create(std::shared_ptr
   if (model == nullptr || decoder == nullptr) {
     return Status::InvalidArgument("text recognizer needs a model and a decoder, got a null pointer");
   }
-  SessionOptions session_options;
-  session_options.threads = options.threads;
   // At least every shape the schedule can produce at this batch size, so that pages never rebuild a plan.
-  session_options.plan_cache_capacity =
-      std::max(options.plan_cache_capacity, RecScheduleShapes(options.batch_size).size());
-  session_options.reference_kernels = options.reference_kernels;
-  PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, session_options));
+  PLATEAU_ASSIGN_OR_RETURN(
+      std::unique_ptr<Session> session,
+      OpenStageSession(kStage, model, options.session, RecScheduleShapes(options.batch_size).size()));
   // The output width is only known from a plan; the default line shape is the one most batches of
   // short lines use, so the plan built here is rarely wasted.
-  StatusOr<PlanSummary> planned = session->Plan({Shape({1, 3, kLineHeight, kRecDefaultWidth})});
-  if (!planned.ok()) {
-    return planned.status().WithContext("recognition model " + model->path() + " cannot take a 1x3x" +
-                                        std::to_string(kLineHeight) + "x" + std::to_string(kRecDefaultWidth) +
-                                        " text line");
+  PLATEAU_ASSIGN_OR_RETURN(
+      Shape output,
+      CheckSingleOutput(kStage, *session, Shape({1, 3, kLineHeight, kRecDefaultWidth}), "text line"));
+  if (output.rank() != 3) {
+    return Status::InvalidArgument("text recognition model " + model->path() +
+                                   " should have one output of rank 3 (N x T x classes), got " +
+                                   output.ToString());
   }
-  const PlanSummary& plan = *planned;
-  if (plan.output_shapes.size() != 1 || plan.output_shapes[0].rank() != 3) {
-    return Status::InvalidArgument(
-        "recognition model " + model->path() + " should have one output of rank 3 (N x T x classes), got " +
-        std::to_string(plan.output_shapes.size()) + " outputs, the first " +
-        (plan.output_shapes.empty() ? "missing" : plan.output_shapes[0].ToString()));
-  }
-  PLATEAU_RETURN_IF_ERROR(CheckOutputWidth(plan.output_shapes[0][2], *model, *decoder));
+  PLATEAU_RETURN_IF_ERROR(CheckOutputWidth(output[2], *model, *decoder));
   std::unique_ptr<TextRecognizer> recognizer(new TextRecognizer());
   recognizer->options_ = options;
   recognizer->model_ = std::move(model);

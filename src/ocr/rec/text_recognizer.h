@@ -1,7 +1,7 @@
 // Text recognition (PP-OCRv4 rec, CTC) of cropped text lines, as the PaddleX 3.x OCR pipeline runs it:
 //
 //   plateau::ocr::TextRecognizerOptions options;
-//   options.model_path = "models/ch_PP-OCRv4_rec_infer.onnx";
+//   options.session.model_path = "models/ch_PP-OCRv4_rec_infer.onnx";
 //   options.dict_path = "models/ppocr_keys_v1.txt";
 //   PLATEAU_ASSIGN_OR_RETURN(auto recognizer, plateau::ocr::TextRecognizer::Create(options));
 //   PLATEAU_ASSIGN_OR_RETURN(std::vector<plateau::ocr::RecognizedLine> lines, recognizer->Recognize(crops));
@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "ocr/common/stage_session.h"
 #include "ocr/rec/ctc_decoder.h"
 #include "plateau/engine.h"
 #include "plateau/status.h"
@@ -45,20 +46,16 @@ inline constexpr int kDefaultTextRecognitionBatchSize = 6;
 inline constexpr float kDefaultTextRecScoreThresh = 0.0f;
 
 struct TextRecognizerOptions {
-  std::string model_path;  // ch_PP-OCRv4_rec_infer.onnx
-  std::string dict_path;   // ppocr_keys_v1.txt
-  // Intra-op threads of the session; 0 means all cores.
-  int threads = 0;
-  // Plans kept by the session; each distinct batch shape (lines x width) needs one. Raised to the number
-  // of shapes the schedule can produce at batch_size (RecScheduleShapes) when that is larger.
-  size_t plan_cache_capacity = 8;
+  // The model (ch_PP-OCRv4_rec_infer.onnx) and its session (stage_session.h). Each distinct batch shape
+  // (lines x width) needs a plan: Create raises session.plan_cache_capacity to the number of shapes the
+  // schedule can produce at batch_size (RecScheduleShapes) when that is larger.
+  StageSessionOptions session;
+  std::string dict_path;  // ppocr_keys_v1.txt
   // Most lines per network run (text_recognition_batch_size); at least 1. Wide lines run in smaller
   // batches (rec_batch.h).
   int batch_size = kDefaultTextRecognitionBatchSize;
   // Lines whose score is below this are marked not accepted (text_rec_score_thresh).
   float score_thresh = kDefaultTextRecScoreThresh;
-  // Run the naive reference kernels (tests and debugging).
-  bool reference_kernels = false;
   // Batch lines by the width buckets of rec_batch.h, which bounds the number of plans and keeps each
   // line's reading independent of its batch; off, each batch is padded only to its widest line
   // (PaddleX's shapes, one plan per distinct width).
@@ -85,8 +82,8 @@ class TextRecognizer {
   // Loads the model and the dictionary. Fails if either cannot be loaded, if the options are invalid
   // (batch_size < 1, negative threads), or if the dictionary does not match the model's output width.
   static StatusOr<std::unique_ptr<TextRecognizer>> Create(const TextRecognizerOptions& options);
-  // The same from an already loaded model and decoder (shared between recognisers); options.model_path
-  // and options.dict_path are ignored.
+  // The same from an already loaded model and decoder (shared between recognisers);
+  // options.session.model_path and options.dict_path are ignored.
   static StatusOr<std::unique_ptr<TextRecognizer>> Create(std::shared_ptr<const Model> model,
                                                           std::shared_ptr<const CtcDecoder> decoder,
                                                           const TextRecognizerOptions& options);

@@ -86,9 +86,9 @@ class TextRecognizerTest : public ::testing::Test {
     }
   }
   static std::unique_ptr<TextRecognizer> MakeRecognizer(TextRecognizerOptions options = {}) {
-    options.model_path = kRecModel;
+    options.session.model_path = kRecModel;
     options.dict_path = kDict;
-    options.threads = 2;
+    options.session.threads = 2;
     auto r = TextRecognizer::Create(options);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? std::move(r).value() : nullptr;
@@ -99,9 +99,9 @@ TEST_F(TextRecognizerTest, RefusesADictionaryThatDoesNotMatchTheModel) {
   const std::string path = ::testing::TempDir() + "short_dict.txt";
   std::ofstream(path) << "a\nb\nc\n";
   TextRecognizerOptions options;
-  options.model_path = kRecModel;
+  options.session.model_path = kRecModel;
   options.dict_path = path;
-  options.threads = 2;
+  options.session.threads = 2;
   auto r = TextRecognizer::Create(options);
   std::remove(path.c_str());
   ASSERT_FALSE(r.ok());
@@ -115,9 +115,9 @@ TEST_F(TextRecognizerTest, RefusesAModelThatIsNotARecogniser) {
   const std::string cls = std::string(kModelDir) + "/ch_ppocr_mobile_v2.0_cls_infer.onnx";
   if (!FileExists(cls)) GTEST_SKIP() << cls << " missing; run `make models`";
   TextRecognizerOptions options;
-  options.model_path = cls;
+  options.session.model_path = cls;
   options.dict_path = kDict;
-  options.threads = 2;
+  options.session.threads = 2;
   auto r = TextRecognizer::Create(options);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find(cls), std::string::npos) << r.status().message();
@@ -126,7 +126,7 @@ TEST_F(TextRecognizerTest, RefusesAModelThatIsNotARecogniser) {
 
 TEST_F(TextRecognizerTest, RefusesBadOptionsAndCrops) {
   TextRecognizerOptions bad;
-  bad.model_path = kRecModel;
+  bad.session.model_path = kRecModel;
   bad.dict_path = kDict;
   bad.batch_size = 0;
   EXPECT_EQ(TextRecognizer::Create(bad).status().code(), StatusCode::kInvalidArgument);

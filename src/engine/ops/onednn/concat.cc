@@ -76,7 +76,8 @@ KernelOr CreateConcatKernel(const graph::Node& node, std::span<const TensorDesc>
   bool plain = out.layout == graph::Layout::kPlain;
   for (const TensorDesc& in : inputs) plain = plain && in.layout == graph::Layout::kPlain;
   // Channel blocks of whole blocks are laid out like plain channels: per image, each input is one
-  // contiguous chunk. oneDNN's concat copies such data a block (8 or 16 floats) at a time, 4-6x slower.
+  // contiguous chunk. oneDNN's concat copies such data a block (8 or 16 floats) at a time, several times
+  // slower (docs/ENGINE.md, "What makes it fast").
   bool whole_blocks = axis == 1 && graph::ChannelBlock(out.layout) > 0;
   for (const TensorDesc& in : inputs) {
     whole_blocks =

@@ -24,10 +24,11 @@ std::vector<int64_t> IntsOr(const graph::Node& node, const char* name, size_t n,
 
 // A 2x2 deconvolution with stride 2 and no padding, dilation or groups (det's upsampling head) writes
 // each input pixel's IC channels, times a [IC, 4 * OC] matrix, to a 2x2 block of output pixels that no
-// other input pixel touches. oneDNN 2.6's deconvolution is slow there (det's 24 -> 1 channel one: 20 ms
-// for 34 MFLOP), so on NHWC it runs as two matrix products, one per output row of the block: input row
-// h ([W, IC]) times the weights of kernel row ky ([IC, 2 * OC], columns (kx, oc)) is exactly output row
-// 2h + ky ([2W, OC] = [W, 2 * OC]), so each product writes its rows of the output in place (batched over
+// other input pixel touches. oneDNN 2.6's deconvolution runs such a layer at a small fraction of the
+// speed its arithmetic allows (docs/ENGINE.md, "Upsampling without a deconvolution", has the figures for
+// det's 24 -> 1 channel head), so on NHWC it runs as two matrix products, one per output row of the block:
+// input row h ([W, IC]) times the weights of kernel row ky ([IC, 2 * OC], columns (kx, oc)) is exactly output
+// row 2h + ky ([2W, OC] = [W, 2 * OC]), so each product writes its rows of the output in place (batched over
 // the input rows, with the output's row stride) with the bias and the fused post-ops applied.
 // Returns null when the node is not such a deconvolution (the general path handles it).
 StatusOr<std::unique_ptr<Kernel>> CreateUpsample2x2Kernel(const graph::Node& node,
@@ -315,8 +316,8 @@ KernelOr CreateConvTransposeKernel(const graph::Node& node, std::span<const Tens
   const memory::desc src_md = MdOf(x);
   const memory::desc dst_md = MdOf(out);
   const memory::desc any_w(wdims, memory::data_type::f32, memory::format_tag::any);
-  // oneDNN 2.6 applies a deconvolution's bias and post-ops in a slow extra pass (for det's 24->24 2x2/2
-  // deconvolution to 480x368 in NHWC: 17 ms bare, 56 ms with bias, 900 ms with a ReLU). So the
+  // oneDNN 2.6 applies a deconvolution's bias and post-ops in an extra pass that costs many times the
+  // deconvolution itself (docs/BENCHMARKS.md, "Engine: figures behind kernel choices"). So the
   // deconvolution runs bare into a staging buffer and one binary primitive adds the bias with the
   // post-ops fused, writing the output.
   const bool epilogue = has_bias || !node.post_ops.empty();
