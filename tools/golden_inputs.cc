@@ -114,7 +114,7 @@ Status WriteGoldenInputs(const std::filesystem::path& eval, const std::filesyste
 
   for (int width : {80, 320, 1280}) {
     for (const auto* batch : batches) {
-      PLATEAU_ASSIGN_OR_RETURN(plateau::Tensor rec, plateau::ocr::PrepareRecBatch(*batch, width));
+      PLATEAU_ASSIGN_OR_RETURN(plateau::Tensor rec, plateau::ocr::PrepareFixedWidthLineBatch(*batch, width));
       PLATEAU_RETURN_IF_ERROR(
           Write(out, "rec_b" + std::to_string(batch->size()) + "_w" + std::to_string(width) + ".npy", rec));
     }

@@ -418,13 +418,13 @@ class OcrPipeline {
   bool TrimIfIdle(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now(),
                   const OcrTrimOptions& trim = {});
 
-  struct Stages;  // the models' sessions (defined in the implementation)
+  struct State;  // models, sessions and what is kept about their use (defined in the implementation)
 
  private:
   OcrPipeline() = default;
   StatusOr<OcrRange> PredictUnguarded(std::vector<OcrInput> inputs, const OcrOverrides& overrides);
   OcrOptions options_;
-  std::unique_ptr<Stages> stages_;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace plateau

@@ -13,9 +13,9 @@
 #include <sstream>
 #include <thread>
 
-#include "common/test_allocator.h"
 #include "engine/ops/onednn/kernel.h"
 #include "plateau/engine.h"
+#include "tests/test_allocator.h"
 
 namespace plateau {
 namespace {

@@ -181,7 +181,7 @@ Status PrepareLineChw(const cv::Mat& bgr_crop, int target_width, float* out) {
   return Status::Ok();
 }
 
-StatusOr<Tensor> PrepareRecBatch(const std::vector<cv::Mat>& crops, int target_width) {
+StatusOr<Tensor> PrepareFixedWidthLineBatch(const std::vector<cv::Mat>& crops, int target_width) {
   if (crops.empty()) return Status::InvalidArgument("text line batch is empty");
   if (target_width <= 0) {
     return Status::InvalidArgument("text line target width " + std::to_string(target_width) +
@@ -199,7 +199,7 @@ StatusOr<Tensor> PrepareRecBatch(const std::vector<cv::Mat>& crops, int target_w
 }
 
 StatusOr<Tensor> PrepareClsBatch(const std::vector<cv::Mat>& crops) {
-  return PrepareRecBatch(crops, kClsWidth);
+  return PrepareFixedWidthLineBatch(crops, kClsWidth);
 }
 
 }  // namespace plateau::ocr

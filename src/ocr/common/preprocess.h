@@ -103,7 +103,7 @@ int LineResizedWidth(int height, int width, int max_width);
 Status PrepareLineChw(const cv::Mat& bgr_crop, int target_width, float* out);
 
 // N crops -> float32 Nx3x48xtarget_width.
-StatusOr<Tensor> PrepareRecBatch(const std::vector<cv::Mat>& crops, int target_width);
+StatusOr<Tensor> PrepareFixedWidthLineBatch(const std::vector<cv::Mat>& crops, int target_width);
 // N crops -> float32 Nx3x48x192.
 StatusOr<Tensor> PrepareClsBatch(const std::vector<cv::Mat>& crops);
 

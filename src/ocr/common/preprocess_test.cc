@@ -157,7 +157,7 @@ TEST(PrepareRecBatchTest, NormalisesAndPadsOnTheRight) {
   std::vector<cv::Mat> crops;
   crops.emplace_back(24, 50, CV_8UC3, cv::Scalar(255, 0, 51));  // resized to 48 x 100
   crops.emplace_back(48, 48, CV_8UC3, cv::Scalar(0, 255, 0));   // 48 x 48
-  auto batch = PrepareRecBatch(crops, 320);
+  auto batch = PrepareFixedWidthLineBatch(crops, 320);
   ASSERT_TRUE(batch.ok()) << batch.status().ToString();
   ASSERT_EQ(batch->shape(), Shape({2, 3, 48, 320}));
   EXPECT_NEAR(At(*batch, 0, 0, 0, 0), 1.0f, 1e-6);
@@ -173,7 +173,7 @@ TEST(PrepareRecBatchTest, NormalisesAndPadsOnTheRight) {
 TEST(PrepareRecBatchTest, SqueezesLinesWiderThanTheTarget) {
   std::vector<cv::Mat> crops;
   crops.emplace_back(10, 200, CV_8UC3, cv::Scalar(255, 255, 255));  // wants 960, gets 80
-  auto batch = PrepareRecBatch(crops, 80);
+  auto batch = PrepareFixedWidthLineBatch(crops, 80);
   ASSERT_TRUE(batch.ok()) << batch.status().ToString();
   ASSERT_EQ(batch->shape(), Shape({1, 3, 48, 80}));
   EXPECT_NEAR(At(*batch, 0, 2, 47, 79), 1.0f, 1e-6);
@@ -183,19 +183,19 @@ TEST(PrepareRecBatchTest, AcceptsCropsThatAreViewsIntoAnImage) {
   cv::Mat page(100, 200, CV_8UC3, cv::Scalar(0, 0, 0));
   page(cv::Rect(50, 20, 96, 48)).setTo(cv::Scalar(255, 255, 255));
   std::vector<cv::Mat> crops{page(cv::Rect(50, 20, 96, 48))};  // not continuous in memory
-  auto batch = PrepareRecBatch(crops, 320);
+  auto batch = PrepareFixedWidthLineBatch(crops, 320);
   ASSERT_TRUE(batch.ok()) << batch.status().ToString();
   EXPECT_NEAR(At(*batch, 0, 0, 47, 95), 1.0f, 1e-6);
   EXPECT_EQ(At(*batch, 0, 0, 47, 96), 0.0f);
 }
 
 TEST(PrepareRecBatchTest, RejectsBadInput) {
-  EXPECT_FALSE(PrepareRecBatch({}, 320).ok());
+  EXPECT_FALSE(PrepareFixedWidthLineBatch({}, 320).ok());
   std::vector<cv::Mat> crops{cv::Mat(48, 48, CV_8UC3), cv::Mat()};
-  auto batch = PrepareRecBatch(crops, 320);
+  auto batch = PrepareFixedWidthLineBatch(crops, 320);
   ASSERT_FALSE(batch.ok());
   EXPECT_NE(batch.status().message().find("text line 1"), std::string::npos);
-  EXPECT_FALSE(PrepareRecBatch({cv::Mat(48, 48, CV_8UC3)}, 0).ok());
+  EXPECT_FALSE(PrepareFixedWidthLineBatch({cv::Mat(48, 48, CV_8UC3)}, 0).ok());
 }
 
 TEST(PrepareClsBatchTest, Is48By192) {

@@ -29,7 +29,7 @@ Status CheckUnitInterval(const char* name, double value) {
   return Status::Ok();
 }
 
-StatusOr<EffectiveParams> Resolve(const TextDetectorOptions& options, const DetParams& overrides) {
+StatusOr<EffectiveParams> Resolve(const TextDetectorOptions& options, const DetOverrides& overrides) {
   EffectiveParams p;
   p.resize.limit_side_len = overrides.limit_side_len.value_or(options.limit_side_len);
   PLATEAU_ASSIGN_OR_RETURN(p.resize.limit_type,
@@ -143,7 +143,7 @@ StatusOr<std::unique_ptr<TextDetector>> TextDetector::Create(std::shared_ptr<con
   return std::unique_ptr<TextDetector>(new TextDetector(options, std::move(model), std::move(session)));
 }
 
-StatusOr<TextDetector::PageMap> TextDetector::RunModel(const cv::Mat& bgr, const DetParams& overrides) {
+StatusOr<TextDetector::PageMap> TextDetector::RunModel(const cv::Mat& bgr, const DetOverrides& overrides) {
   if (bgr.empty()) return Status::InvalidArgument("text detection: the image is empty");
   if (bgr.type() != CV_8UC3) {
     return Status::InvalidArgument("text detection: the image has OpenCV type " + std::to_string(bgr.type()) +
@@ -248,7 +248,7 @@ StatusOr<TextDetector::PageMap> TextDetector::RunModel(const cv::Mat& bgr, const
   return result;
 }
 
-StatusOr<DetBoxes> TextDetector::Detect(const cv::Mat& bgr, const DetParams& overrides) {
+StatusOr<DetBoxes> TextDetector::Detect(const cv::Mat& bgr, const DetOverrides& overrides) {
   PLATEAU_ASSIGN_OR_RETURN(PageMap page, RunModel(bgr, overrides));
   if (!page.bitmap.empty()) {
     return DbPostprocessSplit(std::move(page.bitmap), page.score, page.source_height, page.source_width,
@@ -258,7 +258,7 @@ StatusOr<DetBoxes> TextDetector::Detect(const cv::Mat& bgr, const DetParams& ove
   return DbPostprocess(page.map, page.source_height, page.source_width, page.db);
 }
 
-StatusOr<cv::Mat> TextDetector::ProbabilityMap(const cv::Mat& bgr, const DetParams& overrides) {
+StatusOr<cv::Mat> TextDetector::ProbabilityMap(const cv::Mat& bgr, const DetOverrides& overrides) {
   PLATEAU_ASSIGN_OR_RETURN(PageMap page, RunModel(bgr, overrides));
   if (!page.score.empty()) {
     cv::Mat map;

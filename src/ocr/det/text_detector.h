@@ -71,7 +71,7 @@ struct TextDetectorOptions {
 
 // Per-call overrides of TextDetectorOptions; unset fields keep the detector's values (as PaddleX's
 // predict(text_det_limit_side_len=..., ...) arguments do).
-struct DetParams {
+struct DetOverrides {
   std::optional<int> limit_side_len;
   std::optional<std::string> limit_type;
   std::optional<int> max_side_limit;
@@ -104,11 +104,11 @@ class TextDetector {
   // (whole numbers, within [0, cols] x [0, rows]) in reading order with their scores; no text gives empty
   // vectors. Fails with InvalidArgument on an empty image, another pixel type, or overrides out of range;
   // engine failures are passed on with context. A failure leaves the detector usable.
-  StatusOr<DetBoxes> Detect(const cv::Mat& bgr, const DetParams& overrides = {});
+  StatusOr<DetBoxes> Detect(const cv::Mat& bgr, const DetOverrides& overrides = {});
   // Detect's probability map of the resized page (CV_32FC1 of the page's DetTargetSize), before
   // post-processing; for measuring tiled against whole-page detection. Tiled, it is the 16-bit score map
   // Detect scores boxes on, scaled back (within 1e-5 of the model's floats).
-  StatusOr<cv::Mat> ProbabilityMap(const cv::Mat& bgr, const DetParams& overrides = {});
+  StatusOr<cv::Mat> ProbabilityMap(const cv::Mat& bgr, const DetOverrides& overrides = {});
 
   const TextDetectorOptions& options() const { return options_; }
   // The session, for its memory statistics or to Trim it.
@@ -120,7 +120,7 @@ class TextDetector {
       : options_(std::move(options)), model_(std::move(model)), session_(std::move(session)) {}
 
   struct PageMap;
-  StatusOr<PageMap> RunModel(const cv::Mat& bgr, const DetParams& overrides);
+  StatusOr<PageMap> RunModel(const cv::Mat& bgr, const DetOverrides& overrides);
 
   TextDetectorOptions options_;
   std::shared_ptr<const Model> model_;

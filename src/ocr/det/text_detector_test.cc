@@ -161,12 +161,12 @@ TEST_F(TextDetectorModelTest, DetectRejectsBadImagesAndOverridesAndStaysUsable) 
   EXPECT_EQ(floats.status().code(), StatusCode::kInvalidArgument);
 
   const cv::Mat white(64, 64, CV_8UC3, cv::Scalar(255, 255, 255));
-  DetParams bad_ratio;
+  DetOverrides bad_ratio;
   bad_ratio.unclip_ratio = -1.0;
   auto ratio = detector_->Detect(white, bad_ratio);
   ASSERT_FALSE(ratio.ok());
   EXPECT_NE(ratio.status().message().find("unclip_ratio"), std::string::npos);
-  DetParams bad_type;
+  DetOverrides bad_type;
   bad_type.limit_type = "smallest";
   EXPECT_EQ(detector_->Detect(white, bad_type).status().code(), StatusCode::kInvalidArgument);
 
@@ -187,7 +187,7 @@ TEST_F(TextDetectorModelTest, FindsADrawnTextLineWhereItWasDrawn) {
 
   // Both the pipeline's resize (image size, rounded to 32) and a shrinking one map back to the image.
   for (const char* type : {"min", "max"}) {
-    DetParams params;
+    DetOverrides params;
     params.limit_type = type;
     params.limit_side_len = std::string(type) == "max" ? 480 : 64;
     auto boxes = detector_->Detect(image, params);
@@ -217,7 +217,7 @@ TEST_F(TextDetectorModelTest, OverridesApplyToOneCallOnly) {
   ASSERT_TRUE(normal.ok()) << normal.status().ToString();
   ASSERT_EQ(normal->quads.size(), 1u);
 
-  DetParams wider;
+  DetOverrides wider;
   wider.unclip_ratio = 3.0;
   auto grown = detector_->Detect(image, wider);
   ASSERT_TRUE(grown.ok()) << grown.status().ToString();
@@ -228,7 +228,7 @@ TEST_F(TextDetectorModelTest, OverridesApplyToOneCallOnly) {
   // The same map scores the same regardless of how far the box is grown afterwards.
   EXPECT_FLOAT_EQ(grown->scores[0], normal->scores[0]);
 
-  DetParams strict;
+  DetOverrides strict;
   strict.box_thresh = 0.999;
   auto none = detector_->Detect(image, strict);
   ASSERT_TRUE(none.ok());
@@ -296,7 +296,7 @@ TEST_F(TextDetectorModelTest, TiledDetectionFindsTheBoxesOfWholePageDetection) {
   SKIP_WITHOUT_MODEL();
   const std::string dir = EvalDir() + "/sroie";
   if (!std::filesystem::exists(dir + "/img/000.jpg")) GTEST_SKIP() << "evaluation images missing in " << dir;
-  DetParams whole_page;
+  DetOverrides whole_page;
   whole_page.tiled = false;
   size_t whole_boxes = 0, tiled_boxes = 0, matched = 0;
   // 000 fits one window (463x1013 -> 480x1024 in a 512x1024 window); 050 (1080x1528) takes two tiles
@@ -327,7 +327,7 @@ TEST_F(TextDetectorModelTest, TiledMapEqualsWholePageMapOnAPageOfOneTile) {
   // (DbPostprocessSplit), so it is the model's map rounded to the nearest 1/65535.
   cv::Mat page(768, 768, CV_8UC3, cv::Scalar(255, 255, 255));
   cv::putText(page, "TOTAL 12.50", cv::Point(40, 200), cv::FONT_HERSHEY_SIMPLEX, 2.0, cv::Scalar(0, 0, 0), 4);
-  DetParams whole_page;
+  DetOverrides whole_page;
   whole_page.tiled = false;
   auto whole = detector_->ProbabilityMap(page, whole_page);
   ASSERT_TRUE(whole.ok()) << whole.status().ToString();

@@ -1,4 +1,4 @@
-// Allocation failure injection (common/test_allocator.h): the n-th aligned allocation (tensors, arenas,
+// Allocation failure injection (tests/test_allocator.h): the n-th aligned allocation (tensors, arenas,
 // packed weights) the pipeline makes on the calling thread fails, at points spread over a whole run; each
 // gives an error result, not a crash, and the next request reads the page as before.
 #include <gtest/gtest.h>
@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 
-#include "common/test_allocator.h"
 #include "plateau/ocr.h"
+#include "tests/test_allocator.h"
 
 namespace plateau {
 namespace {

@@ -45,14 +45,13 @@ size_t CropBytes(const std::vector<cv::Mat>& crops) {
 }  // namespace
 
 size_t MemoryBudget::Held() const {
-  size_t held =
-      HeldBy(stages_.det->session()) + HeldBy(stages_.cls->session()) + HeldBy(stages_.rec->session());
-  if (stages_.doc) held += HeldBy(stages_.doc->session());
+  size_t held = HeldBy(state_.det->session()) + HeldBy(state_.cls->session()) + HeldBy(state_.rec->session());
+  if (state_.doc) held += HeldBy(state_.doc->session());
   return held;
 }
 
 bool MemoryBudget::Fits(Stage stage, size_t arena, bool new_plan, size_t working, size_t* total) const {
-  Session* sessions[3] = {&stages_.det->session(), &stages_.cls->session(), &stages_.rec->session()};
+  Session* sessions[3] = {&state_.det->session(), &state_.cls->session(), &state_.rec->session()};
   const size_t held = Held();
   const size_t rss = ReadProcessMemory().rss_bytes;
   // What the process holds besides this pipeline's sessions: models, code, free heap, other pipelines.
@@ -60,16 +59,16 @@ bool MemoryBudget::Fits(Stage stage, size_t arena, bool new_plan, size_t working
   const size_t arena_now = sessions[stage]->stats().arena_bytes;
   *total = rest + held + (arena > arena_now ? arena - arena_now : 0) +
            (new_plan ? kPlanHeapEstimateBytes : 0) + working +
-           (stages_.budget_stage_ran[stage] ? 0 : kFirstRunBytes);
+           (state_.budget_stage_ran[stage] ? 0 : kFirstRunBytes);
   return *total <= limit_ - limit_ / kMarginDivisor;
 }
 
 void MemoryBudget::TrimOthers(Stage stage) {
-  Session* sessions[3] = {&stages_.det->session(), &stages_.cls->session(), &stages_.rec->session()};
+  Session* sessions[3] = {&state_.det->session(), &state_.cls->session(), &state_.rec->session()};
   for (int i = 0; i < 3; ++i) {
     if (i != stage) sessions[i]->Trim();
   }
-  if (stages_.doc) stages_.doc->session().Trim();
+  if (state_.doc) state_.doc->session().Trim();
   // The plans' blocks and freed buffers go back to the OS only when asked.
   malloc_trim(0);
 }
@@ -86,7 +85,7 @@ Status MemoryBudget::Refuse(const std::string& what, size_t total) const {
 
 Status MemoryBudget::AdmitDetection(cv::Size page, const ocr::DetTilePlan& plan) {
   if (limit_ == 0) return Status::Ok();
-  Session& det = stages_.det->session();
+  Session& det = state_.det->session();
   const Shape input({1, 3, plan.tile.height, plan.tile.width});
   PLATEAU_ASSIGN_OR_RETURN(PlanSummary summary, det.Plan({input}));
   const size_t working = ocr::DetWorkingBytes(page.height, page.width, plan);
@@ -113,7 +112,7 @@ Status MemoryBudget::AdmitDetection(cv::Size page, const ocr::DetTilePlan& plan)
 
 StatusOr<int> MemoryBudget::ChooseClsBatch(int batch, const std::vector<cv::Mat>& crops, size_t page_bytes) {
   if (limit_ == 0 || crops.empty()) return batch;
-  Session& cls = stages_.cls->session();
+  Session& cls = state_.cls->session();
   // Activations grow with the lines of a batch: a batch of b costs at most b times a batch of one.
   PLATEAU_ASSIGN_OR_RETURN(PlanSummary one, cls.Plan({Shape({1, 3, ocr::kLineHeight, ocr::kClsWidth})}));
   const int most = std::min<int>(batch, static_cast<int>(crops.size()));
@@ -124,7 +123,7 @@ StatusOr<int> MemoryBudget::ChooseClsBatch(int batch, const std::vector<cv::Mat>
     for (int b = most; b >= 1; b = b == 1 ? 0 : (b + 1) / 2) {
       const size_t working = page_bytes + CropBytes(crops) + static_cast<size_t>(b) * line_bytes;
       if (Fits(kCls, one.arena_bytes * static_cast<size_t>(b), b > 1, working, &total)) {
-        stages_.budget_stage_ran[kCls] = true;
+        state_.budget_stage_ran[kCls] = true;
         return b;
       }
     }
@@ -136,7 +135,7 @@ StatusOr<int> MemoryBudget::ChooseClsBatch(int batch, const std::vector<cv::Mat>
 
 StatusOr<int> MemoryBudget::ChooseRecBatch(int batch, const std::vector<cv::Mat>& crops, size_t page_bytes) {
   if (limit_ == 0 || crops.empty()) return batch;
-  Session& rec = stages_.rec->session();
+  Session& rec = state_.rec->session();
   std::vector<cv::Size> sizes;
   sizes.reserve(crops.size());
   for (const cv::Mat& c : crops) sizes.push_back(c.size());
@@ -166,7 +165,7 @@ StatusOr<int> MemoryBudget::ChooseRecBatch(int batch, const std::vector<cv::Mat>
       const size_t working = page_bytes + CropBytes(crops) + batch_bytes +
                              (plans > 1 ? (plans - 1) * kPlanHeapEstimateBytes : 0);
       if (Fits(kRec, arena, plans > 0, working, &total)) {
-        stages_.budget_stage_ran[kRec] = true;
+        state_.budget_stage_ran[kRec] = true;
         // Planned ahead, the batches' shapes let the arena grow once, to the largest of them, rather than
         // batch by batch: each outgrown block would stay in the heap (glibc keeps it) beside the new one.
         if (shapes.size() <= rec.stats().plan_cache_capacity) {

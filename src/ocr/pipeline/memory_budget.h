@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "ocr/det/det_tiles.h"
-#include "ocr/pipeline/stages.h"
+#include "ocr/pipeline/state.h"
 #include "plateau/status.h"
 
 namespace plateau {
@@ -25,7 +25,7 @@ inline constexpr size_t kPlanHeapEstimateBytes = 4608u << 10;
 class MemoryBudget {
  public:
   // limit == 0: no budget, every call admits at once.
-  MemoryBudget(OcrPipeline::Stages& stages, size_t limit) : stages_(stages), limit_(limit) {}
+  MemoryBudget(OcrPipeline::State& state, size_t limit) : state_(state), limit_(limit) {}
 
   // Detection of a page of `page` pixels (decoded, BGR) following `plan` (its tile shape is what the
   // model runs on; whole-page detection is one tile of the page's size).
@@ -46,11 +46,11 @@ class MemoryBudget {
   void TrimOthers(Stage stage);
   Status Refuse(const std::string& what, size_t total) const;
   Status Ran(Stage stage) {
-    stages_.budget_stage_ran[stage] = true;
+    state_.budget_stage_ran[stage] = true;
     return Status::Ok();
   }
 
-  OcrPipeline::Stages& stages_;
+  OcrPipeline::State& state_;
   size_t limit_;
 };
 

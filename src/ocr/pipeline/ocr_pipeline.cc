@@ -27,7 +27,7 @@
 #include "ocr/pipeline/ordered_workers.h"
 #include "ocr/pipeline/result_files.h"
 #include "ocr/pipeline/result_json.h"
-#include "ocr/pipeline/stages.h"
+#include "ocr/pipeline/state.h"
 #include "ocr/rec/line_text.h"
 #include "ocr/rec/text_recognizer.h"
 #include "plateau/model_dir.h"
@@ -62,7 +62,7 @@ OcrInput OcrInput::Image(cv::Mat image, std::string label) {
 namespace {
 
 // The parameters of one Predict call, options and overrides merged.
-struct Params {
+struct PredictParams {
   bool use_doc_orientation_classify = false;
   bool use_textline_orientation = true;
   double cls_thresh = 0, cls_page_thresh = 0;
@@ -80,7 +80,7 @@ struct Params {
   bool timing = false;
 };
 
-Status CheckParams(const Params& p) {
+Status CheckPredictParams(const PredictParams& p) {
   auto range = [](const char* name, double v, double lo, double hi) -> Status {
     if (!(v >= lo && v <= hi)) {
       std::ostringstream os;
@@ -107,8 +107,8 @@ Status CheckParams(const Params& p) {
   return Status::Ok();
 }
 
-Params Merge(const OcrOptions& o, const OcrOverrides& v) {
-  Params p;
+PredictParams Merge(const OcrOptions& o, const OcrOverrides& v) {
+  PredictParams p;
   p.use_doc_orientation_classify = v.use_doc_orientation_classify.value_or(o.use_doc_orientation_classify);
   p.use_textline_orientation = v.use_textline_orientation.value_or(o.use_textline_orientation);
   p.cls_thresh = v.textline_orientation_thresh.value_or(o.textline_orientation_thresh);
@@ -174,7 +174,7 @@ StatusOr<std::vector<std::string>> ListOcrInputFiles(const std::string& director
   return files;
 }
 
-Status OcrPipeline::Stages::OpenSessions(const OcrOptions& options) {
+Status OcrPipeline::State::OpenSessions(const OcrOptions& options) {
   // What every stage's session shares; the models are already loaded, so no path is needed.
   ocr::StageSessionOptions session;
   session.threads = options.threads;
@@ -187,7 +187,7 @@ Status OcrPipeline::Stages::OpenSessions(const OcrOptions& options) {
     doc = std::move(classifier).value();
   }
 
-  // Every Detect call passes all six detection parameters (the page's Params), so the detector's own
+  // Every Detect call passes all six detection parameters (the page's PredictParams), so the detector's own
   // defaults for them are never used.
   ocr::TextDetectorOptions det_options;
   det_options.session = session;
@@ -210,7 +210,7 @@ Status OcrPipeline::Stages::OpenSessions(const OcrOptions& options) {
 OcrPipeline::~OcrPipeline() = default;
 
 StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Create(const OcrOptions& options) {
-  PLATEAU_RETURN_IF_ERROR(CheckParams(Merge(options, {})));
+  PLATEAU_RETURN_IF_ERROR(CheckPredictParams(Merge(options, {})));
   if (options.threads < 0) {
     return Status::InvalidArgument("threads = " + std::to_string(options.threads) + "; expected >= 0");
   }
@@ -224,9 +224,9 @@ StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Create(const OcrOptions& opt
   }
   std::unique_ptr<OcrPipeline> p(new OcrPipeline());
   p->options_ = options;
-  p->stages_ = std::make_unique<Stages>();
+  p->state_ = std::make_unique<State>();
   if (options.fix_mmap_threshold) FixMmapThreshold();
-  Stages& s = *p->stages_;
+  State& s = *p->state_;
   if (!options.doc_orientation_model.empty()) {
     // PaddleX's ONNX model directories hold the model as inference.onnx.
     fs::path doc_path(options.doc_orientation_model);
@@ -256,13 +256,13 @@ StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Create(const OcrOptions& opt
 StatusOr<std::unique_ptr<OcrPipeline>> OcrPipeline::Fork() const {
   std::unique_ptr<OcrPipeline> p(new OcrPipeline());
   p->options_ = options_;
-  p->stages_ = std::make_unique<Stages>();
-  p->stages_->doc_model = stages_->doc_model;
-  p->stages_->det_model = stages_->det_model;
-  p->stages_->cls_model = stages_->cls_model;
-  p->stages_->rec_model = stages_->rec_model;
-  p->stages_->decoder = stages_->decoder;
-  PLATEAU_RETURN_IF_ERROR(p->stages_->OpenSessions(options_));
+  p->state_ = std::make_unique<State>();
+  p->state_->doc_model = state_->doc_model;
+  p->state_->det_model = state_->det_model;
+  p->state_->cls_model = state_->cls_model;
+  p->state_->rec_model = state_->rec_model;
+  p->state_->decoder = state_->decoder;
+  PLATEAU_RETURN_IF_ERROR(p->state_->OpenSessions(options_));
   return p;
 }
 
@@ -288,7 +288,7 @@ class StageClock {
 
 // Runs the stages on one decoded page and fills the result's OCR fields (and the stage times when the
 // result carries them).
-Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr, OcrResult* r) {
+Status RunPage(OcrPipeline::State& state, const PredictParams& p, const cv::Mat& bgr, OcrResult* r) {
   StageClock clock(r->stage_times ? &*r->stage_times : nullptr);
   r->model_settings.use_doc_preprocessor = p.use_doc_orientation_classify;
   r->model_settings.use_textline_orientation = p.use_textline_orientation;
@@ -299,7 +299,7 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
                         p.max_side_limit, p.box_thresh, p.unclip_ratio};
   r->text_rec_score_thresh = p.score_thresh;
 
-  ocr::DetParams det;
+  ocr::DetOverrides det;
   det.limit_side_len = p.limit_side_len;
   det.limit_type = p.limit_type;
   det.max_side_limit = p.max_side_limit;
@@ -311,30 +311,30 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
   // detected lines; an upright page (most pages) then costs no second detection, nor does one upside
   // down, whose boxes are turned with the page (docs/BENCHMARKS.md compares this with detecting again).
   cv::Mat page = bgr;
-  if (p.use_doc_orientation_classify && stages.doc != nullptr) {
-    auto o = stages.doc->Classify(bgr);
+  if (p.use_doc_orientation_classify && state.doc != nullptr) {
+    auto o = state.doc->Classify(bgr);
     if (!o.ok()) return o.status().WithContext("document orientation");
     r->doc_preprocessor_res.angle = o->angle();
     page = ocr::TurnPage(bgr, o->angle());
     clock.Lap(&OcrStageTimes::doc_orientation);
   }
-  MemoryBudget budget(stages, p.memory_limit);
+  MemoryBudget budget(state, p.memory_limit);
   if (p.memory_limit > 0) {
     ocr::DetResizeOptions resize{p.limit_side_len, ocr::LimitType::kMin, p.max_side_limit};
     PLATEAU_ASSIGN_OR_RETURN(resize.limit_type, ocr::ParseLimitType(p.limit_type));
     PLATEAU_ASSIGN_OR_RETURN(
         ocr::DetTilePlan plan,
-        ocr::PlanDetection(page.rows, page.cols, resize, p.det_tiled, stages.det->options().tiles));
+        ocr::PlanDetection(page.rows, page.cols, resize, p.det_tiled, state.det->options().tiles));
     PLATEAU_RETURN_IF_ERROR(budget.AdmitDetection(page.size(), plan));
   }
   const size_t page_bytes = page.total() * page.elemSize();
-  auto boxes = stages.det->Detect(page, det);
+  auto boxes = state.det->Detect(page, det);
   if (!boxes.ok()) return boxes.status().WithContext("text detection");
   clock.Lap(&OcrStageTimes::detection);
-  if (p.use_doc_orientation_classify && stages.doc == nullptr) {
+  if (p.use_doc_orientation_classify && state.doc == nullptr) {
     ocr::DocOrientationVoteOptions vote;
     vote.batch_size = p.cls_batch;
-    auto o = ocr::EstimateDocOrientation(bgr, *boxes, *stages.cls, vote);
+    auto o = ocr::EstimateDocOrientation(bgr, *boxes, *state.cls, vote);
     if (!o.ok()) return o.status().WithContext("document orientation");
     const int angle = o->angle();
     r->doc_preprocessor_res.angle = angle;
@@ -345,7 +345,7 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
     } else if (angle != 0) {
       // The detector misses and merges lines that run vertically (a sideways phototest page: 5 boxes
       // instead of 8), so turning its boxes would lose text: the turned page is detected again.
-      boxes = stages.det->Detect(page, det);
+      boxes = state.det->Detect(page, det);
       if (!boxes.ok()) return boxes.status().WithContext("text detection of the turned page");
       clock.Lap(&OcrStageTimes::detection);
     }
@@ -368,16 +368,16 @@ Status RunPage(OcrPipeline::Stages& stages, const Params& p, const cv::Mat& bgr,
     PLATEAU_ASSIGN_OR_RETURN(const int cls_batch, budget.ChooseClsBatch(p.cls_batch, crops, page_bytes));
     const ocr::TextlineTurnOptions rule{static_cast<float>(p.cls_thresh),
                                         static_cast<float>(p.cls_page_thresh)};
-    auto turned = stages.cls->OrientLines(&crops, rule, cls_batch);
+    auto turned = state.cls->OrientLines(&crops, rule, cls_batch);
     if (!turned.ok()) return turned.status().WithContext("text line orientation");
     for (size_t i = 0; i < turned->size(); ++i) r->textline_orientation_angles[i] = (*turned)[i] ? 180 : 0;
     clock.Lap(&OcrStageTimes::textline_orientation);
   }
 
-  ocr::RecognizeOverrides rec;
+  ocr::RecOverrides rec;
   PLATEAU_ASSIGN_OR_RETURN(rec.batch_size, budget.ChooseRecBatch(p.rec_batch, crops, page_bytes));
   rec.score_thresh = static_cast<float>(p.score_thresh);
-  auto lines = stages.rec->Recognize(crops, rec);
+  auto lines = state.rec->Recognize(crops, rec);
   if (!lines.ok()) return lines.status().WithContext("text recognition");
   clock.Lap(&OcrStageTimes::recognition);
   for (size_t i = 0; i < lines->size(); ++i) {
@@ -547,7 +547,7 @@ OcrResult FailedResult(std::string label, int page, Status error) {
 
 // Decodes (or renders) the job's page and runs the stages on it; every failure, an allocation that fails
 // included, becomes the result's error, so that the next job runs normally.
-OcrResult RunJob(OcrPipeline::Stages& stages, const Params& params, PageJob job) {
+OcrResult RunJob(OcrPipeline::State& state, const PredictParams& params, PageJob job) {
   if (job.kind == PageJob::Kind::kFailed)
     return FailedResult(std::move(job.label), job.page, std::move(job.error));
   std::vector<std::string> warnings = std::move(job.warnings);
@@ -588,13 +588,13 @@ OcrResult RunJob(OcrPipeline::Stages& stages, const Params& params, PageJob job)
   // An allocation that fails inside the stages ends this page only; sessions stay usable (their plans
   // and arenas are replaced only once complete), so the next input runs normally.
   try {
-    st = RunPage(stages, params, *image, &r);
+    st = RunPage(state, params, *image, &r);
   } catch (const std::bad_alloc&) {
     st = Status::ResourceExhausted("out of memory while processing the page");
   } catch (const std::exception& e) {
     st = Status::Internal(std::string("unexpected exception while processing the page: ") + e.what());
   }
-  stages.MarkUsed();
+  state.MarkUsed();
   if (r.stage_times) {
     r.stage_times->total = std::chrono::duration<double, std::milli>(Clock::now() - job.start).count();
   }
@@ -618,8 +618,8 @@ namespace {
 
 // Predict's range: one job at a time on the calling thread.
 struct SequentialState : OcrRange::State {
-  SequentialState(OcrPipeline::Stages* stages, Params params, std::vector<OcrInput> inputs)
-      : stages(stages), params(std::move(params)), cursor(std::move(inputs)) {}
+  SequentialState(OcrPipeline::State* state, PredictParams params, std::vector<OcrInput> inputs)
+      : state(state), params(std::move(params)), cursor(std::move(inputs)) {}
   void Advance() override {
     current = OcrResult();  // the last page's memory goes before the next page is read
     std::optional<PageJob> job = cursor.Next();
@@ -627,28 +627,28 @@ struct SequentialState : OcrRange::State {
       done = true;
       return;
     }
-    current = RunJob(*stages, params, std::move(job).value());
+    current = RunJob(*state, params, std::move(job).value());
   }
-  OcrPipeline::Stages* stages;
-  Params params;
+  OcrPipeline::State* state;
+  PredictParams params;
   InputCursor cursor;
 };
 
 // PredictParallel's range: the jobs taken in input order, run by one thread per pipeline, the results
 // handed out in the same order (ordered_workers.h).
 struct ParallelState : OcrRange::State {
-  ParallelState(std::vector<OcrPipeline::Stages*> stages, Params params, std::vector<OcrInput> inputs)
-      : stages(std::move(stages)),
+  ParallelState(std::vector<OcrPipeline::State*> states, PredictParams params, std::vector<OcrInput> inputs)
+      : states(std::move(states)),
         params(std::move(params)),
         cursor(std::move(inputs)),
         // Taking a job reads its file and opens a PDF under the workers' lock; that is a small part of a
         // page's time, and it keeps the order of the results that of the inputs.
-        workers(this->stages.size(), 2 * this->stages.size(),
+        workers(this->states.size(), 2 * this->states.size(),
                 [this]() -> std::optional<ocr::OrderedWorkers<OcrResult>::Task> {
                   std::optional<PageJob> job = cursor.Next();
                   if (!job) return std::nullopt;
                   return [this, job = std::move(job).value()](size_t worker) mutable {
-                    return RunJob(*this->stages[worker], this->params, std::move(job));
+                    return RunJob(*this->states[worker], this->params, std::move(job));
                   };
                 }) {}
   void Advance() override {
@@ -660,8 +660,8 @@ struct ParallelState : OcrRange::State {
     }
     current = std::move(next).value();
   }
-  std::vector<OcrPipeline::Stages*> stages;
-  const Params params;
+  std::vector<OcrPipeline::State*> states;
+  const PredictParams params;
   InputCursor cursor;                      // used by the source only, under the workers' lock
   ocr::OrderedWorkers<OcrResult> workers;  // last: its threads stop before the rest goes
 };
@@ -701,9 +701,9 @@ StatusOr<OcrRange> OcrPipeline::Predict(std::vector<OcrInput> inputs, const OcrO
 
 StatusOr<OcrRange> OcrPipeline::PredictUnguarded(std::vector<OcrInput> inputs,
                                                  const OcrOverrides& overrides) {
-  Params params = Merge(options_, overrides);
-  PLATEAU_RETURN_IF_ERROR(CheckParams(params));
-  return OcrRange(std::make_unique<SequentialState>(stages_.get(), std::move(params), std::move(inputs)));
+  PredictParams params = Merge(options_, overrides);
+  PLATEAU_RETURN_IF_ERROR(CheckPredictParams(params));
+  return OcrRange(std::make_unique<SequentialState>(state_.get(), std::move(params), std::move(inputs)));
 }
 
 StatusOr<OcrRange> OcrPipeline::PredictParallel(const std::vector<OcrPipeline*>& workers,
@@ -721,11 +721,11 @@ StatusOr<OcrRange> OcrPipeline::PredictParallel(const std::vector<OcrPipeline*>&
   }
   if (workers.size() == 1) return workers[0]->Predict(std::move(inputs), overrides);
   try {
-    Params params = Merge(workers[0]->options_, overrides);
-    PLATEAU_RETURN_IF_ERROR(CheckParams(params));
-    std::vector<Stages*> stages;
-    for (OcrPipeline* w : workers) stages.push_back(w->stages_.get());
-    return OcrRange(std::make_unique<ParallelState>(std::move(stages), std::move(params), std::move(inputs)));
+    PredictParams params = Merge(workers[0]->options_, overrides);
+    PLATEAU_RETURN_IF_ERROR(CheckPredictParams(params));
+    std::vector<State*> states;
+    for (OcrPipeline* w : workers) states.push_back(w->state_.get());
+    return OcrRange(std::make_unique<ParallelState>(std::move(states), std::move(params), std::move(inputs)));
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory while starting PredictParallel");
   }

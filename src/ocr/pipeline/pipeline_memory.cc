@@ -9,7 +9,7 @@
 #include "common/process_memory.h"
 #include "ocr/common/preprocess.h"
 #include "ocr/det/text_detector.h"
-#include "ocr/pipeline/stages.h"
+#include "ocr/pipeline/state.h"
 #include "ocr/rec/rec_batch.h"
 #include "plateau/ocr.h"
 
@@ -108,8 +108,8 @@ size_t HeapInUse() {
 StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::vector<cv::Size>& text_lines,
                                                       const OcrOverrides& overrides) {
   PLATEAU_ASSIGN_OR_RETURN(
-      PageShapes shapes, ShapesForPage(options_, overrides, page, text_lines, stages_->det->options().tiles));
-  Session* sessions[3] = {&stages_->det->session(), &stages_->cls->session(), &stages_->rec->session()};
+      PageShapes shapes, ShapesForPage(options_, overrides, page, text_lines, state_->det->options().tiles));
+  Session* sessions[3] = {&state_->det->session(), &state_->cls->session(), &state_->rec->session()};
   size_t held[3], misses[3];
   size_t weights_before = 0;
   for (int i = 0; i < 3; ++i) {
@@ -156,7 +156,7 @@ StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::
   // (docs/MEMORY.md, "Predicted").
   p.total_new_bytes = p.new_arena_bytes + p.new_plan_bytes + p.new_packed_weights_bytes;
   p.peak_bytes = need[0] + need[1] + need[2] + p.working_bytes;
-  p.ceiling_bytes = stages_->ceiling_bytes;
+  p.ceiling_bytes = state_->ceiling_bytes;
   return p;
 }
 
@@ -190,7 +190,7 @@ StatusOr<MemoryCeiling> OcrPipeline::ComputeMemoryCeiling(const OcrOverrides& ov
   c.page_side = overrides.text_det_max_side_limit.value_or(options_.text_det_max_side_limit);
   const cv::Size page(c.page_side, c.page_side);
   PLATEAU_ASSIGN_OR_RETURN(PageShapes shapes,
-                           ShapesForPage(options_, overrides, page, {}, stages_->det->options().tiles));
+                           ShapesForPage(options_, overrides, page, {}, state_->det->options().tiles));
   // Detection's buffers and recognition's never coexist: the map and bitmap are gone before the lines are
   // cut out. Both phases hold the decoded page; the crops of a page's lines cover at most the page.
   const size_t decoded = static_cast<size_t>(page.area()) * 3;
@@ -200,7 +200,7 @@ StatusOr<MemoryCeiling> OcrPipeline::ComputeMemoryCeiling(const OcrOverrides& ov
                  static_cast<size_t>(page.area()) * kPageSmallBytesPerPixel;
   c.result_bytes = decoded;
   c.ceiling_bytes = c.resident_bytes + c.page_bytes;
-  stages_->ceiling_bytes = c.ceiling_bytes;
+  state_->ceiling_bytes = c.ceiling_bytes;
   return c;
 }
 
@@ -225,7 +225,7 @@ StatusOr<MemoryCeiling> OcrPipeline::ComputeMemoryCeiling(const std::vector<OcrP
   c.results_waiting = results_waiting;
   c.ceiling_bytes = c.resident_bytes + workers.size() * c.page_bytes +
                     static_cast<size_t>(results_waiting) * c.result_bytes;
-  for (OcrPipeline* w : workers) w->stages_->ceiling_bytes = c.ceiling_bytes;
+  for (OcrPipeline* w : workers) w->state_->ceiling_bytes = c.ceiling_bytes;
   return c;
 }
 
@@ -236,7 +236,7 @@ Status OcrPipeline::WarmupEveryShape(const OcrOverrides& overrides) {
   if (rec_batch < 1 || cls_batch < 1) return Status::InvalidArgument("batch sizes must be at least 1");
   std::vector<Shape> det;
   if (overrides.text_det_tiled.value_or(options_.text_det_tiled)) {
-    for (const ocr::SizeHw& t : ocr::DetTileShapes(stages_->det->options().tiles)) {
+    for (const ocr::SizeHw& t : ocr::DetTileShapes(state_->det->options().tiles)) {
       det.push_back(Shape({1, 3, t.height, t.width}));
     }
   }
@@ -245,7 +245,7 @@ Status OcrPipeline::WarmupEveryShape(const OcrOverrides& overrides) {
     cls = ocr::ClsScheduleShapes(cls_batch);
   }
   const std::vector<Shape> rec = ocr::RecScheduleShapes(rec_batch);
-  Session* sessions[3] = {&stages_->det->session(), &stages_->cls->session(), &stages_->rec->session()};
+  Session* sessions[3] = {&state_->det->session(), &state_->cls->session(), &state_->rec->session()};
   const std::vector<Shape>* per_session[3] = {&det, &cls, &rec};
   std::vector<TensorView> outputs;
   for (int i = 0; i < 3; ++i) {
@@ -264,11 +264,11 @@ Status OcrPipeline::WarmupEveryShape(const OcrOverrides& overrides) {
 
 Status OcrPipeline::Warmup(const std::vector<cv::Size>& pages, const std::vector<cv::Size>& text_lines,
                            const OcrOverrides& overrides) {
-  Session* sessions[3] = {&stages_->det->session(), &stages_->cls->session(), &stages_->rec->session()};
+  Session* sessions[3] = {&state_->det->session(), &state_->cls->session(), &state_->rec->session()};
   std::vector<TensorView> outputs;
   for (cv::Size page : pages) {
     PLATEAU_ASSIGN_OR_RETURN(PageShapes shapes, ShapesForPage(options_, overrides, page, text_lines,
-                                                              stages_->det->options().tiles));
+                                                              state_->det->options().tiles));
     const std::vector<Shape> det_only = {shapes.det};
     const std::vector<Shape>* per_session[3] = {&det_only, &shapes.cls, &shapes.rec};
     for (int i = 0; i < 3; ++i) {
@@ -289,11 +289,11 @@ MemoryStats OcrPipeline::memory_stats() const {
   const ProcessMemory os = ReadProcessMemory();
   stats.rss_bytes = os.rss_bytes;
   stats.peak_rss_bytes = os.peak_rss_bytes;
-  stats.ceiling_bytes = stages_->ceiling_bytes;
-  stats.models.push_back(StatsOf("det", stages_->det->session()));
-  stats.models.push_back(StatsOf("cls", stages_->cls->session()));
-  stats.models.push_back(StatsOf("rec", stages_->rec->session()));
-  if (stages_->doc) stats.models.push_back(StatsOf("doc", stages_->doc->session()));
+  stats.ceiling_bytes = state_->ceiling_bytes;
+  stats.models.push_back(StatsOf("det", state_->det->session()));
+  stats.models.push_back(StatsOf("cls", state_->cls->session()));
+  stats.models.push_back(StatsOf("rec", state_->rec->session()));
+  if (state_->doc) stats.models.push_back(StatsOf("doc", state_->doc->session()));
   return stats;
 }
 
@@ -324,10 +324,10 @@ MemoryStats OcrPipeline::CombinedMemoryStats(const std::vector<const OcrPipeline
 }
 
 void OcrPipeline::Trim(const OcrTrimOptions& trim) {
-  stages_->det->session().Trim();
-  stages_->cls->session().Trim();
-  stages_->rec->session().Trim();
-  if (stages_->doc) stages_->doc->session().Trim();
+  state_->det->session().Trim();
+  state_->cls->session().Trim();
+  state_->rec->session().Trim();
+  if (state_->doc) state_->doc->session().Trim();
   ReleaseCachedPrimitives();
   // Freed arenas above the mmap threshold are already gone; plans are many small blocks whose pages
   // glibc keeps until asked.
@@ -336,12 +336,12 @@ void OcrPipeline::Trim(const OcrTrimOptions& trim) {
   // asked, it is dropped from RSS too, and faults back in from the page cache when next run
   // (docs/MEMORY.md). Every mapping of the process is advised, not only plateau's: hence only when asked.
   if (trim.drop_code_pages) DropCodePagesFromRss();
-  stages_->trimmed_since_use = true;
+  state_->trimmed_since_use = true;
 }
 
 bool OcrPipeline::TrimIfIdle(std::chrono::steady_clock::time_point now, const OcrTrimOptions& trim) {
-  if (options_.idle_trim_seconds <= 0 || stages_->trimmed_since_use) return false;
-  if (now - stages_->last_use < std::chrono::seconds(options_.idle_trim_seconds)) return false;
+  if (options_.idle_trim_seconds <= 0 || state_->trimmed_since_use) return false;
+  if (now - state_->last_use < std::chrono::seconds(options_.idle_trim_seconds)) return false;
   Trim(trim);
   return true;
 }

@@ -70,7 +70,7 @@ StatusOr<std::unique_ptr<TextRecognizer>> TextRecognizer::Create(std::shared_ptr
 }
 
 StatusOr<std::vector<RecognizedLine>> TextRecognizer::Recognize(const std::vector<cv::Mat>& crops,
-                                                                const RecognizeOverrides& overrides) {
+                                                                const RecOverrides& overrides) {
   const int batch_size = overrides.batch_size.value_or(options_.batch_size);
   const float score_thresh = overrides.score_thresh.value_or(options_.score_thresh);
   if (batch_size < 1) {

@@ -63,7 +63,7 @@ struct TextRecognizerOptions {
 };
 
 // Per-call overrides of the options; unset fields keep the recogniser's values.
-struct RecognizeOverrides {
+struct RecOverrides {
   std::optional<int> batch_size;
   std::optional<float> score_thresh;
 };
@@ -92,7 +92,7 @@ class TextRecognizer {
   // Fails, naming the crop's index, on an empty or non-BGR crop, and on engine errors; the recogniser
   // stays usable after a failure.
   StatusOr<std::vector<RecognizedLine>> Recognize(const std::vector<cv::Mat>& crops,
-                                                  const RecognizeOverrides& overrides = {});
+                                                  const RecOverrides& overrides = {});
 
   const TextRecognizerOptions& options() const { return options_; }
   const CtcDecoder& decoder() const { return *decoder_; }

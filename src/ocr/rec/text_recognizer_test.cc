@@ -140,7 +140,7 @@ TEST_F(TextRecognizerTest, RefusesBadOptionsAndCrops) {
   ASSERT_FALSE(bad_crop.ok());
   EXPECT_NE(bad_crop.status().message().find("text line 1"), std::string::npos)
       << bad_crop.status().message();
-  RecognizeOverrides zero_batch;
+  RecOverrides zero_batch;
   zero_batch.batch_size = 0;
   EXPECT_FALSE(recognizer->Recognize({Solid(20, 60, 255)}, zero_batch).ok());
   // Still usable after the failures.
@@ -210,7 +210,7 @@ TEST_F(TextRecognizerTest, SroieLinesAccuracy) {
   auto batched = recognizer->Recognize(crops);  // default batch size 6
   ASSERT_TRUE(batched.ok()) << batched.status().ToString();
   ASSERT_EQ(batched->size(), lines.size());
-  RecognizeOverrides one;
+  RecOverrides one;
   one.batch_size = 1;
   auto single = recognizer->Recognize(crops, one);
   ASSERT_TRUE(single.ok()) << single.status().ToString();
@@ -243,7 +243,7 @@ TEST_F(TextRecognizerTest, SameTextAtEveryBatchSize) {
   if (crops.size() < 7) GTEST_SKIP() << "SROIE data missing under " << testing::kSroieDir;
   auto recognizer = MakeRecognizer();
   ASSERT_NE(recognizer, nullptr);
-  RecognizeOverrides one;
+  RecOverrides one;
   one.batch_size = 1;
   auto reference = recognizer->Recognize(crops, one);
   ASSERT_TRUE(reference.ok()) << reference.status().ToString();
@@ -251,7 +251,7 @@ TEST_F(TextRecognizerTest, SameTextAtEveryBatchSize) {
   for (const cv::Mat& c : crops) wide += RecLineWidth(c.size()) > kRecDefaultWidth ? 1 : 0;
   EXPECT_GT(wide, 10u);  // the check covers lines that share a batch with wider ones
   for (int batch_size : {2, 3, 6, 16}) {
-    RecognizeOverrides other;
+    RecOverrides other;
     other.batch_size = batch_size;
     auto b = recognizer->Recognize(crops, other);
     ASSERT_TRUE(b.ok()) << b.status().ToString();
@@ -281,7 +281,7 @@ TEST_F(TextRecognizerTest, ScoreThresholdMarksLinesWithoutDroppingThem) {
   EXPECT_EQ((*lines)[0].score, 0.0f);
   EXPECT_FALSE((*lines)[0].accepted);
   EXPECT_TRUE((*lines)[1].accepted);
-  RecognizeOverrides strict;
+  RecOverrides strict;
   strict.score_thresh = 1.01f;
   auto none = recognizer->Recognize({blank, text}, strict);
   ASSERT_TRUE(none.ok());

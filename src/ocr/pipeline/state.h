@@ -12,7 +12,7 @@
 
 namespace plateau {
 
-struct OcrPipeline::Stages {
+struct OcrPipeline::State {
   // Loaded once by Create and shared, read-only, with every Fork (doc_model only with
   // options.doc_orientation_model).
   std::shared_ptr<const Model> doc_model, det_model, cls_model, rec_model;

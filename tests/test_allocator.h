@@ -1,4 +1,4 @@
-// The test binary's replacement of the global operator new (src/common/test_allocator_test.cc, linked only
+// The test binary's replacement of the global operator new (tests/test_allocator.cc, linked only
 // into plateau_tests): it counts every allocation, and can make one allocation of the calling thread
 // fail, to prove that failure gives an error rather than a crash.
 #pragma once

@@ -1,5 +1,5 @@
 // The one replacement of the global operator new in plateau_tests (see test_allocator.h).
-#include "common/test_allocator.h"
+#include "tests/test_allocator.h"
 
 #include <atomic>
 #include <cstdlib>
