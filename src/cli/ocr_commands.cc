@@ -1,9 +1,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -15,6 +17,7 @@
 #include "cli/ocr_flags.h"
 #include "io/image.h"
 #include "ocr/cls/textline_classifier.h"
+#include "ocr/common/stage_session.h"
 #include "ocr/det/text_detector.h"
 #include "ocr/doc/doc_orientation.h"
 #include "ocr/rec/text_recognizer.h"
@@ -123,7 +126,9 @@ class StageTimesSummary {
       total_ms_[i] += values[i];
     }
   }
-  std::string Table() const {
+  // `wall_ms`: the whole run, from the first page taken to the last printed. With several workers the
+  // stage totals add up every worker's time, so they exceed the wall time; the last line says so.
+  std::string Table(double wall_ms, long long workers) const {
     static const char* kNames[kStages] = {
         "decode", "doc_orientation", "detection", "crop", "textline_orientation", "recognition", "total"};
     std::ostringstream os;
@@ -134,6 +139,10 @@ class StageTimesSummary {
                     count_[i] == 0 ? 0.0 : total_ms_[i] / static_cast<double>(count_[i]));
       os << row;
     }
+    char wall[192];
+    std::snprintf(wall, sizeof(wall), "wall ms for the run: %.1f (%lld worker%s%s)\n", wall_ms, workers,
+                  workers == 1 ? "" : "s", workers == 1 ? "" : "; the stage totals add up all workers' time");
+    os << wall;
     return os.str();
   }
 
@@ -229,6 +238,7 @@ int OcrCommand(const std::vector<std::string>& args) {
   }
   std::vector<OcrInput> in;
   for (const std::string& path : inputs) in.push_back(OcrInput::Path(path));
+  const auto started = std::chrono::steady_clock::now();
   auto range = OcrPipeline::PredictParallel(pool, std::move(in));
   if (!range.ok()) return Fail(AsFlagError(range.status()));
 
@@ -259,7 +269,10 @@ int OcrCommand(const std::vector<std::string>& args) {
                      std::vector<const OcrPipeline*>(pool.begin(), pool.end())))
               << "\n";
   }
-  if (options.timing) std::cerr << times.Table();
+  if (options.timing) {
+    const std::chrono::duration<double, std::milli> wall = std::chrono::steady_clock::now() - started;
+    std::cerr << times.Table(wall.count(), *workers);
+  }
   return any_failed ? 1 : 0;
 }
 
@@ -302,8 +315,12 @@ std::vector<std::string> ExpandImageInputs(const std::vector<std::string>& input
   return out;
 }
 
-template <typename Fn>
-int ForEachImage(const Flags& flags, Fn one) {
+// What a module command does for one image: fills `res` with its fields.
+using ImageFn = std::function<Status(const cv::Mat& image, nlohmann::ordered_json* res)>;
+
+// Runs `one` on each image of --input, printing one JSON line per image (an "error" field for an image
+// that fails); 1 if any failed.
+int ForEachImage(const Flags& flags, const ImageFn& one) {
   bool any_failed = false;
   for (const std::string& path : ExpandImageInputs(flags.GetAll("input"))) {
     nlohmann::ordered_json res;
@@ -323,21 +340,83 @@ int ForEachImage(const Flags& flags, Fn one) {
   return any_failed ? 1 : 0;
 }
 
-StatusOr<Flags> ParseModuleFlags(const std::vector<FlagSpec>& specs, const std::vector<std::string>& args,
-                                 int* threads) {
-  PLATEAU_ASSIGN_OR_RETURN(Flags flags, Flags::Parse(specs, args, 2));
-  if (flags.GetAll("input").empty()) return Status::InvalidArgument("flag --input (-i) is required");
-  PLATEAU_ASSIGN_OR_RETURN(long long t, flags.GetInt("threads", 0, 0, 1024));
-  *threads = static_cast<int>(t);
-  return flags;
+// What a module command reads before it opens its model: its flags and --threads.
+struct ModuleFlags {
+  Flags flags;
+  int threads = 0;
+
+  // The session options of one of plateau ocr's model files (OcrOptions' det_model, rec_model, ...),
+  // found as plateau ocr finds the model directory (--model_dir, else $PLATEAU_MODEL_DIR, the installed
+  // share directory, ./models).
+  StatusOr<ocr::StageSessionOptions> Session(const std::string& model_file) const {
+    PLATEAU_ASSIGN_OR_RETURN(std::string path, ModelFile(model_file));
+    ocr::StageSessionOptions session;
+    session.model_path = std::move(path);
+    session.threads = threads;
+    return session;
+  }
+  StatusOr<std::string> ModelFile(const std::string& file) const {
+    PLATEAU_ASSIGN_OR_RETURN(std::string dir, FindModelDir(flags.Get("model_dir")));
+    return (std::filesystem::path(dir) / file).string();
+  }
+};
+
+// The one way a module command runs: --help prints `usage` and the flags; otherwise the flags are parsed,
+// `open` checks the command's own flags and opens its model(s) (the model directory is looked for only
+// then, so that a bad flag is named first), and the function it returns runs on each image.
+int RunModuleCommand(const std::vector<std::string>& args, const std::string& usage,
+                     const std::vector<FlagSpec>& specs,
+                     const std::function<StatusOr<ImageFn>(const ModuleFlags&)>& open) {
+  if (WantsHelp(args)) {
+    std::cout << usage << "\n" << FlagsHelp(specs);
+    return 0;
+  }
+  ModuleFlags module;
+  auto flags = Flags::Parse(specs, args, 2);
+  if (!flags.ok()) return Fail(flags.status());
+  module.flags = std::move(flags).value();
+  if (module.flags.GetAll("input").empty())
+    return Fail(Status::InvalidArgument("flag --input (-i) is required"));
+  auto threads = module.flags.GetInt("threads", 0, 0, 1024);
+  if (!threads.ok()) return Fail(threads.status());
+  module.threads = static_cast<int>(*threads);
+  StatusOr<ImageFn> one = open(module);
+  if (!one.ok()) return Fail(one.status());
+  return ForEachImage(module.flags, *one);
 }
 
-// The model directory as plateau ocr finds it (--model_dir, else $PLATEAU_MODEL_DIR, the installed share
-// directory, ./models); looked for once the other flags are accepted, so that a bad flag is named first.
-StatusOr<std::string> ModuleModelDir(const Flags& flags) { return FindModelDir(flags.Get("model_dir")); }
-
-std::string ModelPath(const std::string& model_dir, const std::string& file) {
-  return (std::filesystem::path(model_dir) / file).string();
+// Reads the detection flags of plateau text_detection into `options`, ranges checked before the model
+// loads so that a bad value is refused naming its flag.
+Status ReadDetectionFlags(const Flags& flags, ocr::TextDetectorOptions* options) {
+  PLATEAU_ASSIGN_OR_RETURN(long long limit,
+                           flags.GetInt("limit_side_len", options->limit_side_len, 1, 100000));
+  options->limit_side_len = static_cast<int>(limit);
+  PLATEAU_ASSIGN_OR_RETURN(long long side,
+                           flags.GetInt("max_side_limit", options->max_side_limit, 1, 100000));
+  options->max_side_limit = static_cast<int>(side);
+  options->limit_type = flags.Get("limit_type", options->limit_type);
+  PLATEAU_ASSIGN_OR_RETURN(std::optional<bool> tiled, GetBool(flags, "tiled"));
+  options->tiled = tiled.value_or(options->tiled);
+  if (auto t = ocr::ParseLimitType(options->limit_type); !t.ok())
+    return t.status().WithContext("flag --limit_type");
+  struct Bounded {
+    const char* name;
+    double* field;
+    double lo, hi;
+  };
+  for (const Bounded& b :
+       {Bounded{"thresh", &options->thresh, 0.0, 1.0}, Bounded{"box_thresh", &options->box_thresh, 0.0, 1.0},
+        Bounded{"unclip_ratio", &options->unclip_ratio, 1e-6, 100.0}}) {
+    PLATEAU_ASSIGN_OR_RETURN(double v, flags.GetDouble(b.name, *b.field));
+    if (!(v >= b.lo && v <= b.hi)) {
+      std::ostringstream os;
+      os << "flag --" << b.name << " = " << v << " is out of range; expected [" << b.lo << ", " << b.hi
+         << "]";
+      return Status::InvalidArgument(os.str());
+    }
+    *b.field = v;
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -348,117 +427,66 @@ int TextDetectionCommand(const std::vector<std::string>& args) {
        {"limit_side_len", "limit_type", "thresh", "box_thresh", "unclip_ratio", "max_side_limit", "tiled"}) {
     specs.push_back({name, "as text_det_* of plateau ocr", false, false, {}});
   }
-  if (WantsHelp(args)) {
-    std::cout << "usage: plateau text_detection -i IMAGE [-i ...]: dt_polys and dt_scores as JSON Lines\n"
-              << FlagsHelp(specs);
-    return 0;
-  }
-  int threads = 0;
-  auto flags = ParseModuleFlags(specs, args, &threads);
-  if (!flags.ok()) return Fail(flags.status());
-  ocr::TextDetectorOptions options;
-  options.session.threads = threads;
-  auto limit = flags->GetInt("limit_side_len", options.limit_side_len, 1, 100000);
-  if (!limit.ok()) return Fail(limit.status());
-  options.limit_side_len = static_cast<int>(*limit);
-  auto side = flags->GetInt("max_side_limit", options.max_side_limit, 1, 100000);
-  if (!side.ok()) return Fail(side.status());
-  options.max_side_limit = static_cast<int>(*side);
-  options.limit_type = flags->Get("limit_type", options.limit_type);
-  auto tiled = GetBool(*flags, "tiled");
-  if (!tiled.ok()) return Fail(tiled.status());
-  options.tiled = tiled->value_or(options.tiled);
-  if (auto t = ocr::ParseLimitType(options.limit_type); !t.ok())
-    return Fail(t.status().WithContext("flag --limit_type"));
-  // Ranges checked here, before the model loads, so a bad value is refused naming its flag.
-  struct Bounded {
-    const char* name;
-    double* field;
-    double lo, hi;
-  };
-  for (const Bounded& b :
-       {Bounded{"thresh", &options.thresh, 0.0, 1.0}, Bounded{"box_thresh", &options.box_thresh, 0.0, 1.0},
-        Bounded{"unclip_ratio", &options.unclip_ratio, 1e-6, 100.0}}) {
-    auto v = flags->GetDouble(b.name, *b.field);
-    if (!v.ok()) return Fail(v.status());
-    if (!(*v >= b.lo && *v <= b.hi)) {
-      std::ostringstream os;
-      os << "flag --" << b.name << " = " << *v << " is out of range; expected [" << b.lo << ", " << b.hi
-         << "]";
-      return Fail(Status::InvalidArgument(os.str()));
-    }
-    *b.field = *v;
-  }
-  auto model_dir = ModuleModelDir(*flags);
-  if (!model_dir.ok()) return Fail(model_dir.status());
-  options.session.model_path = ModelPath(*model_dir, OcrOptions().det_model);
-  auto detector = ocr::TextDetector::Create(options);
-  if (!detector.ok()) return Fail(detector.status());
-  return ForEachImage(*flags, [&](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
-    PLATEAU_ASSIGN_OR_RETURN(ocr::DetBoxes boxes, (*detector)->Detect(image));
-    nlohmann::ordered_json polys = nlohmann::ordered_json::array();
-    for (const ocr::Quad& q : boxes.quads) {
-      nlohmann::ordered_json poly = nlohmann::ordered_json::array();
-      for (const cv::Point2f& p : q) poly.push_back({std::lround(p.x), std::lround(p.y)});
-      polys.push_back(std::move(poly));
-    }
-    (*res)["dt_polys"] = std::move(polys);
-    (*res)["dt_scores"] = boxes.scores;
-    return Status::Ok();
-  });
+  return RunModuleCommand(
+      args, "usage: plateau text_detection -i IMAGE [-i ...]: dt_polys and dt_scores as JSON Lines", specs,
+      [](const ModuleFlags& m) -> StatusOr<ImageFn> {
+        ocr::TextDetectorOptions options;
+        PLATEAU_RETURN_IF_ERROR(ReadDetectionFlags(m.flags, &options));
+        PLATEAU_ASSIGN_OR_RETURN(options.session, m.Session(OcrOptions().det_model));
+        PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<ocr::TextDetector> detector,
+                                 ocr::TextDetector::Create(options));
+        return ImageFn([detector](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
+          PLATEAU_ASSIGN_OR_RETURN(ocr::DetBoxes boxes, detector->Detect(image));
+          nlohmann::ordered_json polys = nlohmann::ordered_json::array();
+          for (const ocr::Quad& q : boxes.quads) {
+            nlohmann::ordered_json poly = nlohmann::ordered_json::array();
+            for (const cv::Point2f& p : q) poly.push_back({std::lround(p.x), std::lround(p.y)});
+            polys.push_back(std::move(poly));
+          }
+          (*res)["dt_polys"] = std::move(polys);
+          (*res)["dt_scores"] = boxes.scores;
+          return Status::Ok();
+        });
+      });
 }
 
 int TextRecognitionCommand(const std::vector<std::string>& args) {
-  if (WantsHelp(args)) {
-    std::cout << "usage: plateau text_recognition -i LINE_IMAGE [-i ...]: rec_text and rec_score as JSON "
-                 "Lines\n"
-              << FlagsHelp(kModuleSpecs);
-    return 0;
-  }
-  int threads = 0;
-  auto flags = ParseModuleFlags(kModuleSpecs, args, &threads);
-  if (!flags.ok()) return Fail(flags.status());
-  auto model_dir = ModuleModelDir(*flags);
-  if (!model_dir.ok()) return Fail(model_dir.status());
-  ocr::TextRecognizerOptions options;
-  options.session.model_path = ModelPath(*model_dir, OcrOptions().rec_model);
-  options.dict_path = ModelPath(*model_dir, OcrOptions().rec_dict);
-  options.session.threads = threads;
-  auto recognizer = ocr::TextRecognizer::Create(options);
-  if (!recognizer.ok()) return Fail(recognizer.status());
-  return ForEachImage(*flags, [&](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
-    PLATEAU_ASSIGN_OR_RETURN(auto lines, (*recognizer)->Recognize({image}));
-    (*res)["rec_text"] = lines[0].text;
-    (*res)["rec_score"] = lines[0].score;
-    return Status::Ok();
-  });
+  return RunModuleCommand(
+      args, "usage: plateau text_recognition -i LINE_IMAGE [-i ...]: rec_text and rec_score as JSON Lines",
+      kModuleSpecs, [](const ModuleFlags& m) -> StatusOr<ImageFn> {
+        ocr::TextRecognizerOptions options;
+        PLATEAU_ASSIGN_OR_RETURN(options.session, m.Session(OcrOptions().rec_model));
+        PLATEAU_ASSIGN_OR_RETURN(options.dict_path, m.ModelFile(OcrOptions().rec_dict));
+        PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<ocr::TextRecognizer> recognizer,
+                                 ocr::TextRecognizer::Create(options));
+        return ImageFn([recognizer](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
+          PLATEAU_ASSIGN_OR_RETURN(auto lines, recognizer->Recognize({image}));
+          (*res)["rec_text"] = lines[0].text;
+          (*res)["rec_score"] = lines[0].score;
+          return Status::Ok();
+        });
+      });
 }
 
 int TextlineOrientationCommand(const std::vector<std::string>& args) {
-  if (WantsHelp(args)) {
-    std::cout << "usage: plateau textline_orientation_classification -i LINE_IMAGE [-i ...]: class_ids, "
-                 "scores, label_names as JSON Lines\n"
-              << FlagsHelp(kModuleSpecs);
-    return 0;
-  }
-  int threads = 0;
-  auto flags = ParseModuleFlags(kModuleSpecs, args, &threads);
-  if (!flags.ok()) return Fail(flags.status());
-  auto model_dir = ModuleModelDir(*flags);
-  if (!model_dir.ok()) return Fail(model_dir.status());
-  ocr::TextlineClassifierOptions options;
-  options.session.model_path = ModelPath(*model_dir, OcrOptions().cls_model);
-  options.session.threads = threads;
-  auto classifier = ocr::TextlineClassifier::Create(options);
-  if (!classifier.ok()) return Fail(classifier.status());
-  return ForEachImage(*flags, [&](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
-    PLATEAU_ASSIGN_OR_RETURN(auto orientations, (*classifier)->Classify({image}));
-    const ocr::TextlineOrientation& o = orientations[0];
-    (*res)["class_ids"] = {o.label};
-    (*res)["scores"] = {o.score};
-    (*res)["label_names"] = {ocr::kTextlineLabelNames[o.label]};
-    return Status::Ok();
-  });
+  return RunModuleCommand(
+      args,
+      "usage: plateau textline_orientation_classification -i LINE_IMAGE [-i ...]: class_ids, scores, "
+      "label_names as JSON Lines",
+      kModuleSpecs, [](const ModuleFlags& m) -> StatusOr<ImageFn> {
+        ocr::TextlineClassifierOptions options;
+        PLATEAU_ASSIGN_OR_RETURN(options.session, m.Session(OcrOptions().cls_model));
+        PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<ocr::TextlineClassifier> classifier,
+                                 ocr::TextlineClassifier::Create(options));
+        return ImageFn([classifier](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
+          PLATEAU_ASSIGN_OR_RETURN(auto orientations, classifier->Classify({image}));
+          const ocr::TextlineOrientation& o = orientations[0];
+          (*res)["class_ids"] = {o.label};
+          (*res)["scores"] = {o.score};
+          (*res)["label_names"] = {ocr::kTextlineLabelNames[o.label]};
+          return Status::Ok();
+        });
+      });
 }
 
 int DocOrientationCommand(const std::vector<std::string>& args) {
@@ -469,58 +497,48 @@ int DocOrientationCommand(const std::vector<std::string>& args) {
                    false,
                    false,
                    {}});
-  if (WantsHelp(args)) {
-    std::cout << "usage: plateau doc_img_orientation_classification -i IMAGE [-i ...] [--model FILE]: "
-                 "class_ids, scores, label_names (degrees to turn the page counter-clockwise) as JSON Lines\n"
-              << FlagsHelp(specs);
-    return 0;
-  }
-  int threads = 0;
-  auto flags = ParseModuleFlags(specs, args, &threads);
-  if (!flags.ok()) return Fail(flags.status());
-  std::unique_ptr<ocr::DocOrientationClassifier> model;
-  std::unique_ptr<ocr::TextDetector> detector;
-  std::unique_ptr<ocr::TextlineClassifier> lines;
-  if (flags->Has("model")) {
-    ocr::DocOrientationClassifierOptions options;
-    std::filesystem::path path(flags->Get("model"));
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) path /= "inference.onnx";
-    options.session.model_path = path.string();
-    options.session.threads = threads;
-    auto c = ocr::DocOrientationClassifier::Create(options);
-    if (!c.ok()) return Fail(c.status().WithContext("flag --model"));
-    model = std::move(c).value();
-  } else {
-    // The pipeline's own detection settings, so the answer is the one plateau ocr would act on.
-    auto model_dir = ModuleModelDir(*flags);
-    if (!model_dir.ok()) return Fail(model_dir.status());
-    ocr::TextDetectorOptions det;
-    det.session.model_path = ModelPath(*model_dir, OcrOptions().det_model);
-    det.session.threads = threads;
-    auto d = ocr::TextDetector::Create(det);
-    if (!d.ok()) return Fail(d.status());
-    detector = std::move(d).value();
-    ocr::TextlineClassifierOptions cls;
-    cls.session.model_path = ModelPath(*model_dir, OcrOptions().cls_model);
-    cls.session.threads = threads;
-    auto c = ocr::TextlineClassifier::Create(cls);
-    if (!c.ok()) return Fail(c.status());
-    lines = std::move(c).value();
-  }
-  return ForEachImage(*flags, [&](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
-    ocr::DocOrientation o;
-    if (model) {
-      PLATEAU_ASSIGN_OR_RETURN(o, model->Classify(image));
-    } else {
-      PLATEAU_ASSIGN_OR_RETURN(ocr::DetBoxes boxes, detector->Detect(image));
-      PLATEAU_ASSIGN_OR_RETURN(o, ocr::EstimateDocOrientation(image, boxes, *lines));
-    }
-    (*res)["class_ids"] = {o.class_id};
-    (*res)["scores"] = {o.score};
-    (*res)["label_names"] = {ocr::kDocOrientationLabelNames[o.class_id]};
-    return Status::Ok();
-  });
+  return RunModuleCommand(
+      args,
+      "usage: plateau doc_img_orientation_classification -i IMAGE [-i ...] [--model FILE]: class_ids, "
+      "scores, label_names (degrees to turn the page counter-clockwise) as JSON Lines",
+      specs, [](const ModuleFlags& m) -> StatusOr<ImageFn> {
+        auto answer = [](const ocr::DocOrientation& o, nlohmann::ordered_json* res) {
+          (*res)["class_ids"] = {o.class_id};
+          (*res)["scores"] = {o.score};
+          (*res)["label_names"] = {ocr::kDocOrientationLabelNames[o.class_id]};
+        };
+        if (m.flags.Has("model")) {
+          ocr::DocOrientationClassifierOptions options;
+          std::filesystem::path path(m.flags.Get("model"));
+          std::error_code ec;
+          if (std::filesystem::is_directory(path, ec)) path /= "inference.onnx";
+          options.session.model_path = path.string();
+          options.session.threads = m.threads;
+          auto created = ocr::DocOrientationClassifier::Create(options);
+          if (!created.ok()) return created.status().WithContext("flag --model");
+          std::shared_ptr<ocr::DocOrientationClassifier> model = std::move(created).value();
+          return ImageFn([model, answer](const cv::Mat& image, nlohmann::ordered_json* res) -> Status {
+            PLATEAU_ASSIGN_OR_RETURN(ocr::DocOrientation o, model->Classify(image));
+            answer(o, res);
+            return Status::Ok();
+          });
+        }
+        // The pipeline's own detection settings, so the answer is the one plateau ocr would act on.
+        ocr::TextDetectorOptions det;
+        PLATEAU_ASSIGN_OR_RETURN(det.session, m.Session(OcrOptions().det_model));
+        PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<ocr::TextDetector> detector, ocr::TextDetector::Create(det));
+        ocr::TextlineClassifierOptions cls;
+        PLATEAU_ASSIGN_OR_RETURN(cls.session, m.Session(OcrOptions().cls_model));
+        PLATEAU_ASSIGN_OR_RETURN(std::shared_ptr<ocr::TextlineClassifier> lines,
+                                 ocr::TextlineClassifier::Create(cls));
+        return ImageFn([detector, lines, answer](const cv::Mat& image,
+                                                 nlohmann::ordered_json* res) -> Status {
+          PLATEAU_ASSIGN_OR_RETURN(ocr::DetBoxes boxes, detector->Detect(image));
+          PLATEAU_ASSIGN_OR_RETURN(ocr::DocOrientation o, ocr::EstimateDocOrientation(image, boxes, *lines));
+          answer(o, res);
+          return Status::Ok();
+        });
+      });
 }
 
 }  // namespace plateau::cli

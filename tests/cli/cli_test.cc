@@ -291,6 +291,32 @@ TEST(CliOcrTest, TwoWorkersPrintWhatOneWorkerPrints) {
   EXPECT_EQ(files2, files.size());
 }
 
+// --timing prints the per-stage table after the results: each stage counted once per page it ran on,
+// and the run's wall time, which the pages' own totals cannot exceed when one worker reads them in turn.
+TEST(CliOcrTest, TimingPrintsEachStagePerPageAndTheRunsWallTime) {
+  SKIP_WITHOUT_BINARY_OR_MODELS();
+  TempDir tmp("timing");
+  const Outcome run =
+      RunPlateau({"ocr", "-i", kEval + "/sroie/img/000.jpg", "-i", kEval + "/sroie/img/001.jpg", "--timing",
+                  "--threads", "1", "--model_dir", kModels},
+                 tmp.path());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Lines(run.out).size(), 2u);
+  for (const char* stage : {"decode", "detection", "crop", "textline_orientation", "recognition", "total"}) {
+    EXPECT_NE(run.err.find(std::string("| ") + stage + " | 2 | "), std::string::npos) << stage << "\n"
+                                                                                      << run.err;
+  }
+  const size_t total_row = run.err.find("| total | 2 | ");
+  const size_t wall_row = run.err.find("wall ms for the run: ");
+  ASSERT_NE(total_row, std::string::npos) << run.err;
+  ASSERT_NE(wall_row, std::string::npos) << run.err;
+  const double pages_ms = std::stod(run.err.substr(total_row + std::string("| total | 2 | ").size()));
+  const double wall_ms = std::stod(run.err.substr(wall_row + std::string("wall ms for the run: ").size()));
+  EXPECT_GT(pages_ms, 0);
+  EXPECT_LE(pages_ms, wall_ms) << run.err;
+  EXPECT_NE(run.err.find("(1 worker)"), std::string::npos) << run.err;
+}
+
 TEST(CliOcrTest, ParametersReachThePipelineAndSuccessExitsZero) {
   SKIP_WITHOUT_BINARY_OR_MODELS();
   TempDir tmp("params");
