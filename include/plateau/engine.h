@@ -68,6 +68,27 @@ class Model {
   std::unique_ptr<Internals> internals_;
 };
 
+class AlignedBuffer;
+
+// One block of activation memory for sessions that never run at the same time (the stages of one
+// pipeline, which run one after another): it grows to the largest plan any of them has run, where
+// separate arenas would each stay at their own high-water mark and add up. With it, a Run's outputs stay
+// valid only until any of those sessions runs, plans or trims again. Not thread-safe, like a Session.
+class SharedArena {
+ public:
+  static std::shared_ptr<SharedArena> Create();
+  ~SharedArena();
+  SharedArena(const SharedArena&) = delete;
+  SharedArena& operator=(const SharedArena&) = delete;
+  size_t bytes() const;  // held now; 0 until a session runs, and after Trim of any of them
+  // Internal: the block the sessions bind their plans to.
+  AlignedBuffer& buffer() { return *buffer_; }
+
+ private:
+  SharedArena();
+  std::unique_ptr<AlignedBuffer> buffer_;
+};
+
 struct SessionOptions {
   // Intra-op threads; 0 means all cores.
   int threads = 0;
@@ -75,6 +96,9 @@ struct SessionOptions {
   size_t plan_cache_capacity = 8;
   // Use the naive reference kernels instead of oneDNN (slow; for tests and debugging).
   bool reference_kernels = false;
+  // Run in this block, shared with other sessions that never run at the same time as this one; null:
+  // the session has an arena of its own.
+  std::shared_ptr<SharedArena> shared_arena = nullptr;
 };
 
 // What a plan for one input shape costs, known before it runs.
@@ -88,7 +112,8 @@ struct PlanSummary {
 };
 
 struct SessionStats {
-  size_t arena_bytes = 0;  // currently held by the arena
+  size_t arena_bytes = 0;     // currently held by the arena the session runs in
+  bool arena_shared = false;  // that arena is a SharedArena: count it once among the sessions sharing it
   size_t plans_cached = 0;
   size_t plan_cache_capacity = 0;
   size_t plan_hits = 0;
@@ -126,7 +151,8 @@ class Session {
   // shape; a Run overwrites it (write the input again before each Run). FailedPrecondition when the plan
   // keeps no storage for that input.
   StatusOr<TensorView> InputBuffer(const std::vector<Shape>& input_shapes, size_t index);
-  // Drops every cached plan and releases the arena.
+  // Drops every cached plan and releases the arena (a shared one too: the sessions sharing it take a new
+  // block when they next run).
   void Trim();
   SessionStats stats() const;
   // The options the session runs with: those given to Create, with threads 0 replaced by the number of

@@ -23,7 +23,8 @@ struct ModelMemoryStats {
   std::string model_path;  // as loaded
   // Weights as loaded plus weights re-laid out for the kernels (shared by every session of the model).
   size_t weights_bytes = 0;
-  // The session's arena (activations and scratch of one run), as currently held; 0 after Trim.
+  // The session's own arena (activations and scratch of one run), as currently held; 0 after Trim, and 0
+  // when the session runs in the pipeline's shared block (MemoryStats::shared_arena_bytes).
   size_t arena_bytes = 0;
   // Execution plans cached by the session (one per distinct input shape) and the cache's capacity.
   size_t plans_cached = 0;
@@ -42,9 +43,12 @@ struct MemoryStats {
   // Pipelines whose sessions the model figures add up (OcrPipeline::CombinedMemoryStats); 1 for one.
   int workers = 1;
   std::vector<ModelMemoryStats> models;
+  // The one activation block the pipeline's stages run in, one after another (SharedArena), as currently
+  // held; 0 after Trim. Summed over the pipelines of CombinedMemoryStats.
+  size_t shared_arena_bytes = 0;
 
   size_t weights_bytes() const;  // sum over models
-  size_t arena_bytes() const;    // sum over models
+  size_t arena_bytes() const;    // the shared block plus the models' own arenas
 };
 
 // What processing one page is expected to add to the process (OcrPipeline::PredictMemory). Every figure is

@@ -11,7 +11,7 @@ size_t MemoryStats::weights_bytes() const {
 }
 
 size_t MemoryStats::arena_bytes() const {
-  size_t total = 0;
+  size_t total = shared_arena_bytes;
   for (const ModelMemoryStats& m : models) total += m.arena_bytes;
   return total;
 }
@@ -35,6 +35,7 @@ std::string ToJson(const MemoryStats& stats, int indent) {
                                 {"workers", stats.workers},
                                 {"weights_bytes", stats.weights_bytes()},
                                 {"arena_bytes", stats.arena_bytes()},
+                                {"shared_arena_bytes", stats.shared_arena_bytes},
                                 {"models", std::move(models)}};
   return out.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }

@@ -171,6 +171,68 @@ TEST(SessionTest, InputWrittenIntoTheArenaRunsAsACopiedOne) {
   EXPECT_FALSE((*in_place)->InputBuffer({shape, shape}, 0).ok());
 }
 
+std::vector<float> CopyOfOutput(const TensorView& v) {
+  return std::vector<float>(v.as<float>(), v.as<float>() + v.shape.num_elements());
+}
+
+// Two models' sessions taking turns in one SharedArena give what sessions with arenas of their own give,
+// as the block grows under one and is released by the other; it is as large as the larger plan, not the
+// sum, and each session reports it as shared.
+TEST(SessionTest, SessionsSharingAnArenaRunAsSessionsWithTheirOwn) {
+  REQUIRE_MODEL("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  REQUIRE_MODEL("ch_PP-OCRv4_det_infer.onnx");
+  auto cls_model = LoadOrDie("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  auto det_model = LoadOrDie("ch_PP-OCRv4_det_infer.onnx");
+  ASSERT_TRUE(cls_model != nullptr && det_model != nullptr);
+  auto cls_own = Session::Create(cls_model, {.threads = 1});
+  auto det_own = Session::Create(det_model, {.threads = 1});
+  std::shared_ptr<SharedArena> arena = SharedArena::Create();
+  auto cls = Session::Create(cls_model, {.threads = 1, .shared_arena = arena});
+  auto det = Session::Create(det_model, {.threads = 1, .shared_arena = arena});
+  ASSERT_TRUE(cls_own.ok() && det_own.ok() && cls.ok() && det.ok());
+  EXPECT_EQ(arena->bytes(), 0u);
+
+  // Each step: which model, at which shape; the det shapes grow, so the block moves under cls.
+  struct Step {
+    bool det;
+    Shape shape;
+  };
+  const std::vector<Step> steps = {{false, {1, 3, 48, 192}}, {true, {1, 3, 64, 64}},
+                                   {false, {4, 3, 48, 192}}, {true, {1, 3, 160, 128}},
+                                   {false, {1, 3, 48, 192}}, {true, {1, 3, 64, 64}}};
+  unsigned seed = 10;
+  for (const Step& step : steps) {
+    Tensor x = RandomInput(step.shape, ++seed);
+    std::vector<TensorView> want, got;
+    ASSERT_TRUE((step.det ? *det_own : *cls_own)->Run({x.view()}, &want).ok());
+    ASSERT_TRUE((step.det ? *det : *cls)->Run({x.view()}, &got).ok());
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(CopyOfOutput(got[i]), CopyOfOutput(want[i])) << step.shape.ToString();
+    }
+  }
+  const SessionStats cls_stats = (*cls)->stats();
+  const SessionStats det_stats = (*det)->stats();
+  EXPECT_TRUE(cls_stats.arena_shared && det_stats.arena_shared);
+  EXPECT_FALSE((*cls_own)->stats().arena_shared);
+  EXPECT_EQ(cls_stats.arena_bytes, arena->bytes());
+  EXPECT_EQ(det_stats.arena_bytes, arena->bytes());
+  EXPECT_EQ(arena->bytes(), std::max((*cls_own)->stats().arena_bytes, (*det_own)->stats().arena_bytes));
+  EXPECT_LT(arena->bytes(), (*cls_own)->stats().arena_bytes + (*det_own)->stats().arena_bytes);
+
+  // Trimming one session releases the block; the other takes a new one and still reads right.
+  (*det)->Trim();
+  EXPECT_EQ(arena->bytes(), 0u);
+  EXPECT_EQ((*cls)->stats().plans_cached, 2u);
+  Tensor x = RandomInput({4, 3, 48, 192}, 99);
+  std::vector<TensorView> want, got;
+  ASSERT_TRUE((*cls_own)->Run({x.view()}, &want).ok());
+  ASSERT_TRUE((*cls)->Run({x.view()}, &got).ok());
+  EXPECT_EQ(CopyOfOutput(got[0]), CopyOfOutput(want[0]));
+  EXPECT_GT(arena->bytes(), 0u);
+  EXPECT_LE(arena->bytes(), (*cls_own)->stats().arena_bytes);
+}
+
 // plateau's own run path (plan lookup, input copy, step loop, output views) must not touch the heap once
 // a shape is planned. The reference kernels allocate nothing, so a reference-kernel session isolates it.
 TEST(SessionTest, SteadyStateRunAllocatesNothing) {

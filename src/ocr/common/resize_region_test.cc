@@ -31,8 +31,8 @@ void ExpectWindowsMatch(const cv::Mat& src, cv::Size size, const std::vector<cv:
     double max_diff = 0;
     cv::minMaxLoc(diff.reshape(1), nullptr, &max_diff);
     EXPECT_EQ(max_diff, 0) << src.cols << "x" << src.rows << " -> " << size.width << "x" << size.height
-                           << ", window at " << w.x << "," << w.y << " " << w.width << "x" << w.height
-                           << ": " << cv::countNonZero(diff.reshape(1)) << " elements differ";
+                           << ", window at " << w.x << "," << w.y << " " << w.width << "x" << w.height << ": "
+                           << cv::countNonZero(diff.reshape(1)) << " elements differ";
   }
 }
 

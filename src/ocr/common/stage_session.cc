@@ -39,6 +39,7 @@ StatusOr<std::unique_ptr<Session>> OpenStageSession(std::string_view stage,
   session_options.threads = options.threads;
   session_options.plan_cache_capacity = std::max(options.plan_cache_capacity, min_plan_cache_capacity);
   session_options.reference_kernels = options.reference_kernels;
+  session_options.shared_arena = options.shared_arena;
   return Session::Create(std::move(model), session_options);
 }
 

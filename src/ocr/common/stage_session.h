@@ -38,6 +38,9 @@ struct StageSessionOptions {
   size_t plan_cache_capacity = SessionOptions{}.plan_cache_capacity;
   // Run the naive reference kernels instead of oneDNN (slow; for tests and debugging).
   bool reference_kernels = false;
+  // The activation block shared with the other stages of a pipeline, which run one after another
+  // (SessionOptions::shared_arena); null: an arena of the stage's own.
+  std::shared_ptr<SharedArena> shared_arena = nullptr;
 };
 
 // InvalidArgument naming `stage` when threads < 0 or plan_cache_capacity is 0.

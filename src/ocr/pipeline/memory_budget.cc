@@ -31,9 +31,10 @@ std::string MiB(size_t bytes) {
   return os.str();
 }
 
+// A session's plans and its own arena; a shared arena is counted once by Held.
 size_t HeldBy(const Session& s) {
   const SessionStats st = s.stats();
-  return st.arena_bytes + st.plans_cached * kPlanHeapEstimateBytes;
+  return (st.arena_shared ? 0 : st.arena_bytes) + st.plans_cached * kPlanHeapEstimateBytes;
 }
 
 size_t CropBytes(const std::vector<cv::Mat>& crops) {
@@ -47,7 +48,7 @@ size_t CropBytes(const std::vector<cv::Mat>& crops) {
 size_t MemoryBudget::Held() const {
   size_t held = HeldBy(state_.det->session()) + HeldBy(state_.cls->session()) + HeldBy(state_.rec->session());
   if (state_.doc) held += HeldBy(state_.doc->session());
-  return held;
+  return held + (state_.arena ? state_.arena->bytes() : 0);
 }
 
 bool MemoryBudget::Fits(Stage stage, size_t arena, bool new_plan, size_t working, size_t* total) const {

@@ -42,7 +42,8 @@ class MemoryBudget {
   // Whether `stage` fits: its session growing to `arena` bytes (plus a plan when `new_plan`) and
   // `working` bytes of buffers, on top of the process as it is.
   bool Fits(Stage stage, size_t arena, bool new_plan, size_t working, size_t* total) const;
-  // Empties the sessions other than `stage`'s and trims the heap.
+  // Empties the sessions other than `stage`'s (and so the arena they share with it, which `stage` then
+  // takes again at its own size) and trims the heap.
   void TrimOthers(Stage stage);
   Status Refuse(const std::string& what, size_t total) const;
   Status Ran(Stage stage) {

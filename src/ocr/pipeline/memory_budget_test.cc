@@ -101,9 +101,9 @@ TEST(MemoryBudgetTest, RssStaysFlatOverVariedSizesAfterOnePass) {
   // leaves room for glibc's allocator, which under CPU contention was seen to open another malloc arena
   // (6 MiB touched) on a loaded machine.
   const MemoryStats after = pipeline->memory_stats();
+  EXPECT_EQ(after.arena_bytes(), before.arena_bytes());
   for (size_t m = 0; m < after.models.size(); ++m) {
     EXPECT_EQ(after.models[m].plan_misses, before.models[m].plan_misses) << after.models[m].name;
-    EXPECT_EQ(after.models[m].arena_bytes, before.models[m].arena_bytes) << after.models[m].name;
   }
   EXPECT_LT(static_cast<double>(highest) - static_cast<double>(warm), 8 * kMiB);
   EXPECT_LT(static_cast<double>(warm) - static_cast<double>(lowest), 8 * kMiB);
@@ -131,8 +131,11 @@ TEST(MemoryBudgetTest, LimitChoosesSmallerBatchesAndKeepsPeakRssUnder) {
   free_pipeline.reset();
   malloc_trim(0);
 
-  // Without a limit the pages took free_peak - loaded_free; allow 75% of that.
-  const size_t limit = loaded_free + (free_peak - loaded_free) * 3 / 4;
+  // Without a limit the pages took free_peak - loaded_free; allow 7/8 of that. Detection must still be
+  // admitted: its estimate counts its arena, the page's buffers and a first-run allowance (20 MiB) on top
+  // of what the emptied process holds, which sat just above 3/4 once the stages shared one arena (the
+  // unlimited run no longer holds recognition's and classification's arenas beside detection's).
+  const size_t limit = loaded_free + (free_peak - loaded_free) * 7 / 8;
   OcrOptions options = batched;
   options.memory_limit = limit;
   auto budgeted = NewPipeline(options);
@@ -143,15 +146,15 @@ TEST(MemoryBudgetTest, LimitChoosesSmallerBatchesAndKeepsPeakRssUnder) {
   const size_t peak = ReadProcessMemory().peak_rss_bytes;
   const MemoryStats stats = budgeted->memory_stats();
   std::printf(
-      "without a limit: peak %.1f MiB (loaded %.1f); limit %.1f MiB: peak %.1f MiB; rec arena %.1f -> %.1f "
-      "MiB\n",
-      free_peak / kMiB, loaded_free / kMiB, limit / kMiB, peak / kMiB,
-      free_stats.models[2].arena_bytes / kMiB, stats.models[2].arena_bytes / kMiB);
+      "without a limit: peak %.1f MiB (loaded %.1f); limit %.1f MiB: peak %.1f MiB; arena %.1f -> %.1f MiB\n",
+      free_peak / kMiB, loaded_free / kMiB, limit / kMiB, peak / kMiB, free_stats.arena_bytes() / kMiB,
+      stats.arena_bytes() / kMiB);
   EXPECT_LT(peak, limit);
   EXPECT_GT(free_peak, limit);
   // Recognition's arena is bounded by the schedule's pixel bound at any batch size (rec_batch.h), so
-  // smaller batches may not shrink it; the budget then makes room by emptying the other sessions.
-  EXPECT_LE(stats.models[2].arena_bytes, free_stats.models[2].arena_bytes);
+  // smaller batches may not shrink it; the budget then makes room by emptying the other sessions, and
+  // with them the block all stages share.
+  EXPECT_LE(stats.arena_bytes(), free_stats.arena_bytes());
   ASSERT_EQ(results.size(), free_results.size());
   size_t lines = 0, same = 0;
   for (size_t i = 0; i < results.size(); ++i) {

@@ -175,9 +175,13 @@ StatusOr<std::vector<std::string>> ListOcrInputFiles(const std::string& director
 }
 
 Status OcrPipeline::State::OpenSessions(const OcrOptions& options) {
-  // What every stage's session shares; the models are already loaded, so no path is needed.
+  // What every stage's session shares; the models are already loaded, so no path is needed. The stages
+  // run one after another, so one activation block serves them all: it is as large as detection's
+  // alone, where arenas of their own would add recognition's and classification's to it.
   ocr::StageSessionOptions session;
   session.threads = options.threads;
+  arena = SharedArena::Create();
+  session.shared_arena = arena;
 
   if (doc_model) {
     ocr::DocOrientationClassifierOptions doc_options;

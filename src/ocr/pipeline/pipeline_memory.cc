@@ -22,7 +22,7 @@ ModelMemoryStats StatsOf(const char* name, const Session& session) {
   m.model_path = session.model().path();
   m.weights_bytes = session.model().weights_bytes();
   const SessionStats s = session.stats();
-  m.arena_bytes = s.arena_bytes;
+  m.arena_bytes = s.arena_shared ? 0 : s.arena_bytes;  // a shared block is counted once, by the pipeline
   m.plans_cached = s.plans_cached;
   m.plan_cache_capacity = s.plan_cache_capacity;
   m.plan_hits = s.plan_hits;
@@ -135,7 +135,15 @@ StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::
   for (int i = 0; i < 3; ++i) {
     weights_after += sessions[i]->model().weights_bytes();
     p.new_plans += sessions[i]->stats().plan_misses - misses[i];
-    p.new_arena_bytes += need[i] > held[i] ? need[i] - held[i] : 0;
+  }
+  // The stages share one block (SharedArena): it grows to the largest need, where arenas of their own
+  // would each grow to theirs.
+  const bool shared = sessions[0]->stats().arena_shared;
+  const size_t need_shared = std::max({need[0], need[1], need[2]});
+  if (shared) {
+    p.new_arena_bytes = need_shared > held[0] ? need_shared - held[0] : 0;
+  } else {
+    for (int i = 0; i < 3; ++i) p.new_arena_bytes += need[i] > held[i] ? need[i] - held[i] : 0;
   }
   const size_t heap_after = HeapInUse();
   p.det_arena_bytes = need[0];
@@ -155,7 +163,7 @@ StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::
   // large buffers go back to the OS when freed, and only a small part of them stays resident
   // (docs/MEMORY.md, "Predicted").
   p.total_new_bytes = p.new_arena_bytes + p.new_plan_bytes + p.new_packed_weights_bytes;
-  p.peak_bytes = need[0] + need[1] + need[2] + p.working_bytes;
+  p.peak_bytes = (shared ? need_shared : need[0] + need[1] + need[2]) + p.working_bytes;
   p.ceiling_bytes = state_->ceiling_bytes;
   return p;
 }
@@ -290,6 +298,7 @@ MemoryStats OcrPipeline::memory_stats() const {
   stats.rss_bytes = os.rss_bytes;
   stats.peak_rss_bytes = os.peak_rss_bytes;
   stats.ceiling_bytes = state_->ceiling_bytes;
+  stats.shared_arena_bytes = state_->arena->bytes();
   stats.models.push_back(StatsOf("det", state_->det->session()));
   stats.models.push_back(StatsOf("cls", state_->cls->session()));
   stats.models.push_back(StatsOf("rec", state_->rec->session()));
@@ -303,6 +312,7 @@ MemoryStats OcrPipeline::CombinedMemoryStats(const std::vector<const OcrPipeline
   for (size_t i = 1; i < workers.size(); ++i) {
     const MemoryStats one = workers[i]->memory_stats();
     PLATEAU_CHECK(one.models.size() == out.models.size());
+    out.shared_arena_bytes += one.shared_arena_bytes;
     for (size_t m = 0; m < one.models.size(); ++m) {
       ModelMemoryStats& sum = out.models[m];
       const ModelMemoryStats& add = one.models[m];

@@ -56,9 +56,12 @@ TEST(PipelineMemoryTest, StatsNameEachModelAndCountPlans) {
   EXPECT_EQ(stats.models[0].name, "det");
   EXPECT_EQ(stats.models[1].name, "cls");
   EXPECT_EQ(stats.models[2].name, "rec");
+  // The stages run in one shared block, counted once; no session holds an arena of its own.
+  EXPECT_GT(stats.shared_arena_bytes, 0u);
+  EXPECT_EQ(stats.arena_bytes(), stats.shared_arena_bytes);
   for (const ModelMemoryStats& m : stats.models) {
     EXPECT_GT(m.weights_bytes, 100000u) << m.name;
-    EXPECT_GT(m.arena_bytes, 0u) << m.name;
+    EXPECT_EQ(m.arena_bytes, 0u) << m.name;
     EXPECT_GE(m.plans_cached, 1u) << m.name;
     EXPECT_LE(m.plans_cached, m.plan_cache_capacity) << m.name;
     EXPECT_GE(m.plan_misses, m.plans_cached) << m.name;
@@ -104,10 +107,8 @@ TEST(PipelineMemoryTest, TrimReturnsRssToItsValueAfterLoading) {
   const MemoryStats stats = pipeline->memory_stats();
   std::printf("weights after loading %.1f MiB, after Trim %.1f MiB\n", loaded_weights / kMiB,
               stats.weights_bytes() / kMiB);
-  for (const ModelMemoryStats& m : stats.models) {
-    EXPECT_EQ(m.arena_bytes, 0u) << m.name;
-    EXPECT_EQ(m.plans_cached, 0u) << m.name;
-  }
+  EXPECT_EQ(stats.arena_bytes(), 0u);
+  for (const ModelMemoryStats& m : stats.models) EXPECT_EQ(m.plans_cached, 0u) << m.name;
   std::printf("RSS after loading with code pages dropped %.1f MiB (anon %.1f, file %.1f)\n",
               loaded_dropped_os.rss_bytes / kMiB, loaded_dropped_os.rss_anon_bytes / kMiB,
               loaded_dropped_os.rss_file_bytes / kMiB);
@@ -246,14 +247,13 @@ TEST(PipelineMemoryTest, PredictionForOnePageIsWithinTenPercentOfTheRssItAdds) {
               after_plan.models[0].plan_misses, stats.models[0].plan_misses, after_plan.models[1].plan_misses,
               stats.models[1].plan_misses, after_plan.models[2].plan_misses, stats.models[2].plan_misses);
   EXPECT_EQ(stats.models[0].plan_misses, 1u);
-  EXPECT_EQ(stats.models[0].arena_bytes, p.det_arena_bytes);
   // Orientation and recognition ran the batches the prediction planned (the same schedule): no plan
-  // built after it, and the arenas it predicted.
+  // built after it, and the block the stages share is the largest of the arenas it predicted.
   for (size_t i = 1; i < 3; ++i) {
     EXPECT_EQ(stats.models[i].plan_misses, after_plan.models[i].plan_misses) << stats.models[i].name;
   }
-  EXPECT_EQ(stats.models[1].arena_bytes, p.cls_arena_bytes);
-  EXPECT_EQ(stats.models[2].arena_bytes, p.rec_arena_bytes);
+  EXPECT_EQ(stats.shared_arena_bytes, std::max({p.det_arena_bytes, p.cls_arena_bytes, p.rec_arena_bytes}));
+  EXPECT_EQ(p.new_arena_bytes, stats.shared_arena_bytes);  // a new pipeline held none
 }
 
 TEST(PipelineMemoryTest, AfterWarmupTheFirstPagePlansNothingAndGrowsNoArena) {
@@ -273,9 +273,9 @@ TEST(PipelineMemoryTest, AfterWarmupTheFirstPagePlansNothingAndGrowsNoArena) {
   const MemoryStats after = pipeline->memory_stats();
   std::printf("RSS after warm-up %.2f MiB, after the first page %.2f MiB\n", warm.rss_bytes / kMiB,
               after.rss_bytes / kMiB);
+  EXPECT_EQ(after.arena_bytes(), warm.arena_bytes());
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(after.models[i].plan_misses, warm.models[i].plan_misses) << after.models[i].name;
-    EXPECT_EQ(after.models[i].arena_bytes, warm.models[i].arena_bytes) << after.models[i].name;
   }
   // What RSS still gains is the page's own working buffers (decoded page, crops, batches), no more.
   auto again = pipeline->PredictMemory(page.size(), lines);
@@ -305,8 +305,8 @@ TEST(PipelineMemoryTest, AfterWarmupEveryShapeNoPageOfAnySizePlansOrGrows) {
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(after.models[i].plan_misses, warm.models[i].plan_misses) << after.models[i].name;
     EXPECT_EQ(after.models[i].plan_evictions, 0u) << after.models[i].name;
-    EXPECT_EQ(after.models[i].arena_bytes, warm.models[i].arena_bytes) << after.models[i].name;
   }
+  EXPECT_EQ(after.arena_bytes(), warm.arena_bytes());
 }
 
 // The ceiling bounds the peak of the largest page (a receipt enlarged to text_det_max_side_limit on both
@@ -415,9 +415,9 @@ TEST(PipelineMemoryTest, TrimIfIdleTrimsOnceAfterTheIdleTime) {
   ASSERT_EQ(RunAll(*pipeline, {OcrInput::Path(SroieReceipt(1))}), 1u);
   const auto now = std::chrono::steady_clock::now();
   EXPECT_FALSE(pipeline->TrimIfIdle(now + std::chrono::seconds(5)));
-  EXPECT_GT(pipeline->memory_stats().models[0].arena_bytes, 0u);
+  EXPECT_GT(pipeline->memory_stats().arena_bytes(), 0u);
   EXPECT_TRUE(pipeline->TrimIfIdle(now + std::chrono::seconds(31)));
-  EXPECT_EQ(pipeline->memory_stats().models[0].arena_bytes, 0u);
+  EXPECT_EQ(pipeline->memory_stats().arena_bytes(), 0u);
   // Nothing ran since: nothing to do.
   EXPECT_FALSE(pipeline->TrimIfIdle(now + std::chrono::seconds(100)));
 

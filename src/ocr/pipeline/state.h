@@ -17,6 +17,9 @@ struct OcrPipeline::State {
   // options.doc_orientation_model).
   std::shared_ptr<const Model> doc_model, det_model, cls_model, rec_model;
   std::shared_ptr<const ocr::CtcDecoder> decoder;
+  // The activation block this pipeline's sessions share (they run one after another); per pipeline, so
+  // that Forks run side by side.
+  std::shared_ptr<SharedArena> arena;
   // This pipeline's own sessions over them (OpenSessions makes them).
   std::unique_ptr<ocr::DocOrientationClassifier> doc;  // only with options.doc_orientation_model
   std::unique_ptr<ocr::TextDetector> det;

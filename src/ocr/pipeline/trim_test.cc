@@ -42,6 +42,8 @@ TEST(PipelineTrimTest, CodePagesStayUnlessTrimIsAskedToDropThem) {
   const size_t before = ReadProcessMemory().rss_file_bytes;
   pipeline.Trim();
   const size_t kept = ReadProcessMemory().rss_file_bytes;
+  EXPECT_EQ(pipeline.memory_stats().shared_arena_bytes, 0u)
+      << "Trim without the option still empties the sessions";
   for (const ModelMemoryStats& m : pipeline.memory_stats().models) {
     EXPECT_EQ(m.arena_bytes, 0u) << m.name << ": Trim without the option still empties the sessions";
     EXPECT_EQ(m.plans_cached, 0u) << m.name;
