@@ -170,10 +170,10 @@ StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::
 
 // The page's many small allocations beside its large buffers (contours, boxes, texts, the result), the
 // heap pages they leave partly used and the code a real page runs first (decoding, post-processing): an
-// allowance of a fixed part and one byte per page pixel, above what pages of 2400x2400 and 4000x4000 were
-// measured to add (docs/MEMORY.md, "Ceiling").
-constexpr size_t kPageSmallBytes = 8u << 20;
-constexpr size_t kPageSmallBytesPerPixel = 1;
+// allowance of a fixed part and 1.5 bytes per page pixel (in halves), above what pages of 1600x1600 (two
+// workers), 2400x2400 and 4000x4000 were measured to add (docs/MEMORY.md, "Ceiling").
+constexpr size_t kPageSmallBytes = 6u << 20;
+constexpr size_t kPageSmallHalfBytesPerPixel = 3;
 
 namespace {
 
@@ -205,7 +205,7 @@ StatusOr<MemoryCeiling> OcrPipeline::ComputeMemoryCeiling(const OcrOverrides& ov
   const size_t largest_batch =
       shapes.working_bytes - std::min(shapes.working_bytes, shapes.det_working_bytes);
   c.page_bytes = std::max(shapes.det_working_bytes, decoded + decoded + largest_batch) + kPageSmallBytes +
-                 static_cast<size_t>(page.area()) * kPageSmallBytesPerPixel;
+                 static_cast<size_t>(page.area()) * kPageSmallHalfBytesPerPixel / 2;
   c.result_bytes = decoded;
   c.ceiling_bytes = c.resident_bytes + c.page_bytes;
   state_->ceiling_bytes = c.ceiling_bytes;

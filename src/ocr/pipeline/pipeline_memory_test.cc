@@ -335,6 +335,9 @@ TEST(PipelineMemoryTest, TheLargestPageStaysUnderTheCeilingComputedAtLoad) {
   ASSERT_TRUE(ResetPeakRss()) << "/proc/self/clear_refs is not writable";
   ASSERT_EQ(RunAll(*pipeline, {OcrInput::Image(page, "page")}), 1u);
   const size_t peak = ReadProcessMemory().peak_rss_bytes;
+  std::printf("%dx%d page: peak RSS %.1f MiB, ceiling %.1f MiB (resident %.1f, page %.1f)\n", kSide, kSide,
+              peak / kMiB, ceiling->ceiling_bytes / kMiB, ceiling->resident_bytes / kMiB,
+              ceiling->page_bytes / kMiB);
   EXPECT_LE(peak, ceiling->ceiling_bytes)
       << "peak " << peak / kMiB << " MiB, ceiling " << ceiling->ceiling_bytes / kMiB << " MiB";
   EXPECT_GE(static_cast<double>(peak), 0.9 * static_cast<double>(ceiling->ceiling_bytes))
@@ -402,6 +405,9 @@ TEST(PipelineMemoryTest, TheCeilingOfTwoWorkersCountsEachOnesPageAndTheWaitingRe
   EXPECT_EQ(read, 6u);
   const size_t peak = ReadProcessMemory().peak_rss_bytes;
   fs::remove_all(dir);
+  std::printf("two workers, %dx%d pages: peak RSS %.1f MiB, ceiling %.1f MiB (resident %.1f, page %.1f)\n",
+              kSide, kSide, peak / kMiB, c->ceiling_bytes / kMiB, c->resident_bytes / kMiB,
+              c->page_bytes / kMiB);
   EXPECT_LE(peak, c->ceiling_bytes) << "peak " << peak / kMiB << " MiB, ceiling " << c->ceiling_bytes / kMiB
                                     << " MiB";
 }
