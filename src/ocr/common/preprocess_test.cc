@@ -153,7 +153,7 @@ TEST(LineResizeTest, KeepsAspectRatioAtHeight48) {
 }
 
 // (v/255 - 0.5) / 0.5 by hand: 255 -> 1, 0 -> -1, 51 -> -0.6.
-TEST(PrepareRecBatchTest, NormalisesAndPadsOnTheRight) {
+TEST(PrepareFixedWidthLineBatchTest, NormalisesAndPadsOnTheRight) {
   std::vector<cv::Mat> crops;
   crops.emplace_back(24, 50, CV_8UC3, cv::Scalar(255, 0, 51));  // resized to 48 x 100
   crops.emplace_back(48, 48, CV_8UC3, cv::Scalar(0, 255, 0));   // 48 x 48
@@ -170,7 +170,7 @@ TEST(PrepareRecBatchTest, NormalisesAndPadsOnTheRight) {
   EXPECT_EQ(At(*batch, 1, 1, 0, 48), 0.0f);
 }
 
-TEST(PrepareRecBatchTest, SqueezesLinesWiderThanTheTarget) {
+TEST(PrepareFixedWidthLineBatchTest, SqueezesLinesWiderThanTheTarget) {
   std::vector<cv::Mat> crops;
   crops.emplace_back(10, 200, CV_8UC3, cv::Scalar(255, 255, 255));  // wants 960, gets 80
   auto batch = PrepareFixedWidthLineBatch(crops, 80);
@@ -179,7 +179,7 @@ TEST(PrepareRecBatchTest, SqueezesLinesWiderThanTheTarget) {
   EXPECT_NEAR(At(*batch, 0, 2, 47, 79), 1.0f, 1e-6);
 }
 
-TEST(PrepareRecBatchTest, AcceptsCropsThatAreViewsIntoAnImage) {
+TEST(PrepareFixedWidthLineBatchTest, AcceptsCropsThatAreViewsIntoAnImage) {
   cv::Mat page(100, 200, CV_8UC3, cv::Scalar(0, 0, 0));
   page(cv::Rect(50, 20, 96, 48)).setTo(cv::Scalar(255, 255, 255));
   std::vector<cv::Mat> crops{page(cv::Rect(50, 20, 96, 48))};  // not continuous in memory
@@ -189,7 +189,7 @@ TEST(PrepareRecBatchTest, AcceptsCropsThatAreViewsIntoAnImage) {
   EXPECT_EQ(At(*batch, 0, 0, 47, 96), 0.0f);
 }
 
-TEST(PrepareRecBatchTest, RejectsBadInput) {
+TEST(PrepareFixedWidthLineBatchTest, RejectsBadInput) {
   EXPECT_FALSE(PrepareFixedWidthLineBatch({}, 320).ok());
   std::vector<cv::Mat> crops{cv::Mat(48, 48, CV_8UC3), cv::Mat()};
   auto batch = PrepareFixedWidthLineBatch(crops, 320);
