@@ -356,9 +356,14 @@ struct ModuleFlags {
     return session;
   }
   StatusOr<std::string> ModelFile(const std::string& file) const {
-    PLATEAU_ASSIGN_OR_RETURN(std::string dir, FindModelDir(flags.Get("model_dir")));
-    return (std::filesystem::path(dir) / file).string();
+    if (model_dir.empty()) {
+      PLATEAU_ASSIGN_OR_RETURN(model_dir, FindModelDir(flags.Get("model_dir")));
+    }
+    return (std::filesystem::path(model_dir) / file).string();
   }
+
+ private:
+  mutable std::string model_dir;  // found on the first ModelFile call, for the command's other models
 };
 
 // The one way a module command runs: --help prints `usage` and the flags; otherwise the flags are parsed,

@@ -133,7 +133,7 @@ struct Session::State {
   LruCache<PlanKey, std::unique_ptr<PreparedPlan>, PlanKeyHash> cache;
   // The session's own arena, or the SharedArena of SessionOptions::shared_arena.
   std::shared_ptr<SharedArena> arena_holder;
-  AlignedBuffer* arena = nullptr;
+  AlignedBuffer& arena() const { return arena_holder->buffer(); }
   std::unique_ptr<ops::onednn::OneDnnRuntime> runtime;
   size_t arena_ceiling = 0;
 
@@ -286,7 +286,7 @@ StatusOr<std::unique_ptr<PreparedPlan>> Session::State::Build(const PlanKey& key
 }
 
 void Session::State::Bind(PreparedPlan& p) {
-  char* base = static_cast<char*>(arena->data());
+  char* base = static_cast<char*>(arena().data());
   const graph::Graph& g = p.plan.graph();
   auto pointer = [&](graph::ValueId id) -> void* {
     if (!id.valid()) return nullptr;
@@ -318,24 +318,24 @@ void Session::State::Bind(PreparedPlan& p) {
       p.kernels[s]->Bind(p.in_ptrs[s], p.out_ptrs[s], scratch);
     }
   }
-  p.bound_base = arena->data();
-  p.bound_size = arena->size();
+  p.bound_base = arena().data();
+  p.bound_size = arena().size();
 }
 
 Status Session::State::EnsureArena(PreparedPlan& p) {
   size_t need = p.plan.arena_bytes();
-  if (arena->size() < need) {
+  if (arena().size() < need) {
     // Grow once to the largest cached plan rather than step by step: every freed intermediate block is
     // memory the allocator may keep resident (glibc raises its mmap threshold after such frees).
     cache.ForEach([&](const PlanKey&, const std::unique_ptr<PreparedPlan>& cached) {
       need = std::max(need, cached->plan.arena_bytes());
     });
-    if (!arena->Resize(need)) {
+    if (!arena().Resize(need)) {
       return Status::ResourceExhausted("could not allocate an arena of " + std::to_string(need) + " bytes");
     }
   }
   // A shared arena may have been grown or released by another session since this plan was bound.
-  if (p.bound_base != arena->data() || p.bound_size != arena->size() || p.bound_base == nullptr) Bind(p);
+  if (p.bound_base != arena().data() || p.bound_size != arena().size() || p.bound_base == nullptr) Bind(p);
   return Status::Ok();
 }
 
@@ -396,7 +396,6 @@ StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> 
   st.model = std::move(model);
   st.options = options;
   st.arena_holder = options.shared_arena != nullptr ? options.shared_arena : SharedArena::Create();
-  st.arena = &st.arena_holder->buffer();
   if (st.options.threads == 0) st.options.threads = omp_get_num_procs();
   st.arena_ceiling =
       st.model->options().max_arena_bytes > 0 ? st.model->options().max_arena_bytes : DefaultArenaCeiling();
@@ -433,7 +432,7 @@ Status Session::Run(const std::vector<TensorView>& inputs, std::vector<TensorVie
   PLATEAU_RETURN_IF_ERROR(st.EnsureArena(*p));
 
   const graph::Graph& g = p->plan.graph();
-  char* base = static_cast<char*>(st.arena->data());
+  char* base = static_cast<char*>(st.arena().data());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const planner::PlannedValue& pv = p->plan.value(g.inputs()[i]);
     // An input written in place (InputBuffer) is already there.
@@ -524,12 +523,12 @@ StatusOr<TensorView> Session::InputBuffer(const std::vector<Shape>& input_shapes
     return Status::FailedPrecondition(st.model->path() + ": the plan for " + KeyString(key) +
                                       " keeps no storage for input '" + v.name + "'");
   }
-  return TensorView{v.dtype, v.shape, static_cast<char*>(st.arena->data()) + pv.offset};
+  return TensorView{v.dtype, v.shape, static_cast<char*>(st.arena().data()) + pv.offset};
 }
 
 void Session::Trim() {
   state_->cache.Clear();
-  state_->arena->Release();
+  state_->arena().Release();
 }
 
 const Model& Session::model() const { return *state_->model; }
@@ -539,7 +538,7 @@ const SessionOptions& Session::options() const { return state_->options; }
 SessionStats Session::stats() const {
   const State& st = *state_;
   SessionStats s;
-  s.arena_bytes = st.arena->size();
+  s.arena_bytes = st.arena().size();
   s.arena_shared = st.options.shared_arena != nullptr;
   s.plans_cached = st.cache.size();
   s.plan_cache_capacity = st.cache.capacity();
