@@ -227,10 +227,10 @@ StatusOr<DetBoxes> DbPostprocess(const cv::Mat& prob, int dest_height, int dest_
 
 StatusOr<DetBoxes> DbPostprocessSplit(cv::Mat bitmap, const cv::Mat& score, int dest_height, int dest_width,
                                       const DbOptions& options) {
-  if (bitmap.empty() || bitmap.type() != CV_8UC1 || score.type() != CV_16UC1 ||
+  if (bitmap.empty() || bitmap.type() != CV_8UC1 || score.type() != CV_8UC1 ||
       score.size() != bitmap.size()) {
     return Status::InvalidArgument(
-        "DB post-processing: expected a CV_8UC1 bitmap and a CV_16UC1 score map of one size, got types " +
+        "DB post-processing: expected a CV_8UC1 bitmap and a CV_8UC1 score map of one size, got types " +
         std::to_string(bitmap.type()) + " and " + std::to_string(score.type()) + ", sizes " +
         std::to_string(bitmap.rows) + "x" + std::to_string(bitmap.cols) + " and " +
         std::to_string(score.rows) + "x" + std::to_string(score.cols));

@@ -63,11 +63,14 @@ struct DetBoxes {
 // `prob` is a CV_32FC1 map (any stride). dest_* is the size of the image the boxes are reported in.
 StatusOr<DetBoxes> DbPostprocess(const cv::Mat& prob, int dest_height, int dest_width,
                                  const DbOptions& options);
-// The same on a map held in two parts, as tiled detection stitches it (3 bytes a pixel instead of the float
+// The same on a map held in two parts, as tiled detection stitches it (2 bytes a pixel instead of the float
 // map's 4 plus the bitmap's 1): `bitmap` (CV_8UC1, 255 where the probability exceeds options.thresh, else
-// 0; dilated here when options.use_dilation) and `score` (CV_16UC1, the probability x kScoreMapScale,
-// rounded; box scores are its means / kScoreMapScale, within 1e-5 of the float map's).
-inline constexpr double kScoreMapScale = 65535.0;
+// 0; dilated here when options.use_dilation) and `score` (CV_8UC1, the probability x kScoreMapScale,
+// rounded). A box score is the mean of its pixels' scores / kScoreMapScale: each pixel is within
+// 0.5 / kScoreMapScale of the float map's, and so is the mean. The thresholds themselves are applied to
+// the float map (`bitmap`), so only box scores carry the rounding. On the 100 SROIE receipts the 8-bit
+// map found the same boxes as a 16-bit one (docs/BENCHMARKS.md, "8-bit stitched scores").
+inline constexpr double kScoreMapScale = 255.0;
 StatusOr<DetBoxes> DbPostprocessSplit(cv::Mat bitmap, const cv::Mat& score, int dest_height, int dest_width,
                                       const DbOptions& options);
 // Same for a float32 1x1xHxW tensor (the det model's output).

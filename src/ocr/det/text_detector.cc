@@ -91,7 +91,7 @@ struct TextDetector::PageMap {
   // session's next run.
   cv::Mat map;
   // Tiled detection: the stitched map in two parts (DbPostprocessSplit), the thresholded bitmap and the
-  // 16-bit score, 3 bytes a pixel where a float map and its bitmap take 5.
+  // 8-bit score, 2 bytes a pixel where a float map and its bitmap take 5.
   cv::Mat bitmap;
   cv::Mat score;
   int source_height = 0;
@@ -191,7 +191,7 @@ StatusOr<TextDetector::PageMap> TextDetector::RunModel(const cv::Mat& bgr, const
   const bool resized = target.height != source.rows || target.width != source.cols;
   PLATEAU_ASSIGN_OR_RETURN(DetTilePlan plan, PlanDetTiles(target, options_.tiles));
   result.bitmap.create(plan.page.height, plan.page.width, CV_8UC1);
-  result.score.create(plan.page.height, plan.page.width, CV_16UC1);
+  result.score.create(plan.page.height, plan.page.width, CV_8UC1);
   // Compared in float32, as the float map's post-processing does.
   const float thresh = static_cast<float>(params.db.thresh);
   // Each window is normalised straight into the arena's slot for the model's input: no tile-sized float
@@ -238,10 +238,10 @@ StatusOr<TextDetector::PageMap> TextDetector::RunModel(const cv::Mat& bgr, const
       const float* from =
           out + static_cast<size_t>(y - tile.window.y) * plan.tile.width + (tile.core.x - tile.window.x);
       uint8_t* bits = result.bitmap.ptr<uint8_t>(y) + tile.core.x;
-      uint16_t* score = result.score.ptr<uint16_t>(y) + tile.core.x;
+      uint8_t* score = result.score.ptr<uint8_t>(y) + tile.core.x;
       for (int x = 0; x < tile.core.width; ++x) {
         bits[x] = from[x] > thresh ? 255 : 0;
-        score[x] = cv::saturate_cast<uint16_t>(from[x] * static_cast<float>(kScoreMapScale));
+        score[x] = cv::saturate_cast<uint8_t>(from[x] * static_cast<float>(kScoreMapScale));
       }
     }
   }

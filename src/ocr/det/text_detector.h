@@ -106,8 +106,8 @@ class TextDetector {
   // engine failures are passed on with context. A failure leaves the detector usable.
   StatusOr<DetBoxes> Detect(const cv::Mat& bgr, const DetOverrides& overrides = {});
   // Detect's probability map of the resized page (CV_32FC1 of the page's DetTargetSize), before
-  // post-processing; for measuring tiled against whole-page detection. Tiled, it is the 16-bit score map
-  // Detect scores boxes on, scaled back (within 1e-5 of the model's floats).
+  // post-processing; for measuring tiled against whole-page detection. Tiled, it is the 8-bit score map
+  // Detect scores boxes on, scaled back (within 0.5/255 of the model's floats).
   StatusOr<cv::Mat> ProbabilityMap(const cv::Mat& bgr, const DetOverrides& overrides = {});
 
   const TextDetectorOptions& options() const { return options_; }

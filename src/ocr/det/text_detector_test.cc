@@ -323,8 +323,8 @@ TEST_F(TextDetectorModelTest, TiledDetectionFindsTheBoxesOfWholePageDetection) {
 
 TEST_F(TextDetectorModelTest, TiledMapEqualsWholePageMapOnAPageOfOneTile) {
   SKIP_WITHOUT_MODEL();
-  // A page of exactly one tile shape runs the same input either way; the tiled map is kept in 16 bits
-  // (DbPostprocessSplit), so it is the model's map rounded to the nearest 1/65535.
+  // A page of exactly one tile shape runs the same input either way; the tiled map's scores are kept in 8
+  // bits (DbPostprocessSplit), so it is the model's map rounded to the nearest 1/255.
   cv::Mat page(768, 768, CV_8UC3, cv::Scalar(255, 255, 255));
   cv::putText(page, "TOTAL 12.50", cv::Point(40, 200), cv::FONT_HERSHEY_SIMPLEX, 2.0, cv::Scalar(0, 0, 0), 4);
   DetOverrides whole_page;
