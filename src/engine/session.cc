@@ -168,7 +168,16 @@ StatusOr<std::unique_ptr<PreparedPlan>> Session::State::Build(const PlanKey& key
   graph::Graph g = model->graph().Clone();
   std::span<const Shape> shapes(key.shapes.data(), key.n);
   PLATEAU_RETURN_IF_ERROR(planner::SpecializeShapes(g, shapes));
-  if (!reference) PLATEAU_RETURN_IF_ERROR(graph::passes::OptimizeForShapes(g));
+  if (!reference) {
+    auto fuses_sum = [](const graph::Graph& sg, graph::NodeId id) {
+      const graph::Node& n = sg.node(id);
+      if (n.outputs.empty() || !n.outputs[0].valid()) return false;
+      std::vector<ops::onednn::TensorDesc> ins;
+      for (graph::ValueId in : n.inputs) ins.push_back(planner::DescribeValue(sg, in));
+      return ops::onednn::FusesResidualSum(n, ins, sg.value(n.outputs[0]).shape);
+    };
+    PLATEAU_RETURN_IF_ERROR(graph::passes::OptimizeForShapes(g, fuses_sum));
+  }
   PLATEAU_RETURN_IF_ERROR(planner::AssignLayouts(g, !reference, ops::onednn::PreferredBlockedLayout()));
   PLATEAU_ASSIGN_OR_RETURN(std::vector<graph::NodeId> order, g.TopologicalOrder());
 

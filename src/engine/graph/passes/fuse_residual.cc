@@ -29,13 +29,13 @@ bool DependsOn(const Graph& g, ValueId v, NodeId n) {
 }
 
 // Node N producing `a` can absorb Add(a, b) as a sum post-op.
-NodeId SumHost(const Graph& g, const UseIndex& uses, NodeId add, ValueId a, ValueId b) {
+NodeId SumHost(const Graph& g, const UseIndex& uses, const SumHostFilter& also_sum_host, NodeId add, ValueId a,
+               ValueId b) {
   const Value& av = g.value(a);
   const Value& bv = g.value(b);
   const NodeId n = av.producer;
-  if (!n.valid() || !IsSumHost(g.node(n)) || g.node(n).outputs.empty() || g.node(n).outputs[0] != a) {
-    return NodeId{};
-  }
+  if (!n.valid() || g.node(n).outputs.empty() || g.node(n).outputs[0] != a) return NodeId{};
+  if (!IsSumHost(g.node(n)) && !(also_sum_host && also_sum_host(g, n))) return NodeId{};
   if (uses.SoleReader(a) != add) return NodeId{};
   if (bv.constant != nullptr || !av.shape_known || !bv.shape_known || av.shape != bv.shape) return NodeId{};
   if (av.dtype != DType::kFloat32 || bv.dtype != DType::kFloat32) return NodeId{};
@@ -45,7 +45,7 @@ NodeId SumHost(const Graph& g, const UseIndex& uses, NodeId add, ValueId a, Valu
 
 }  // namespace
 
-StatusOr<int> FuseResidualAdd(Graph& g) {
+StatusOr<int> FuseResidualAdd(Graph& g, const SumHostFilter& also_sum_host) {
   int fused = 0;
   // Each rewrite adds a reader (the host now reads b), so the use index and order are rebuilt after
   // every rewrite; graphs have a handful of residual Adds.
@@ -64,7 +64,7 @@ StatusOr<int> FuseResidualAdd(Graph& g) {
       }
       const Value& out = g.value(add.outputs[0]);
       NodeId host[2];
-      for (int k = 0; k < 2; ++k) host[k] = SumHost(g, uses, add_id, add.inputs[k], add.inputs[1 - k]);
+      for (int k = 0; k < 2; ++k) host[k] = SumHost(g, uses, also_sum_host, add_id, add.inputs[k], add.inputs[1 - k]);
       int pick = -1;
       if (host[0].valid() && host[1].valid()) {
         // Fuse into the producer that runs later: the other operand is then already computed, and no

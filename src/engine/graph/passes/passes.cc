@@ -19,8 +19,11 @@ Status OptimizeAtLoad(Graph& g) {
   return Status::Ok();
 }
 
-Status OptimizeForShapes(Graph& g) {
-  StatusOr<int> n = FuseResidualAdd(g);
+Status OptimizeForShapes(Graph& g, const SumHostFilter& also_sum_host) {
+  // Before residual fusion, which would otherwise take the gated Add's x as a sum operand.
+  StatusOr<int> folded = FoldGatedResidual(g);
+  if (!folded.ok()) return folded.status().WithContext("gated residual folding");
+  StatusOr<int> n = FuseResidualAdd(g, also_sum_host);
   if (!n.ok()) return n.status().WithContext("residual fusion");
   // An activation after a residual Add (Relu(conv + x)) can only fuse once the sum is a post-op.
   if (*n > 0) {

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "engine/graph/graph.h"
 #include "plateau/status.h"
@@ -29,9 +30,13 @@ namespace plateau::graph::passes {
 Status OptimizeAtLoad(Graph& g);
 
 // Rewrites that need concrete shapes; run on a specialised graph (every value has shape_known):
-// FuseResidualAdd, then FuseActivations again so an activation after a fused residual Add joins the
+// FoldGatedResidual, FuseResidualAdd, then FuseActivations again so an activation after a fused residual Add joins the
 // post-op chain after the sum.
-Status OptimizeForShapes(Graph& g);
+//
+// `also_sum_host`, when given, names further nodes that may take a residual Add as a sum post-op: the
+// runtime knows which of its kernels fuse one (a Resize on oneDNN's resampling, say), the graph does not.
+using SumHostFilter = std::function<bool(const Graph&, NodeId)>;
+Status OptimizeForShapes(Graph& g, const SumHostFilter& also_sum_host = nullptr);
 
 // Default size limit of one folded output.
 inline constexpr int64_t kMaxFoldedBytes = int64_t{16} << 20;
@@ -73,10 +78,18 @@ StatusOr<int> FuseActivations(Graph& g);
 // "plateau.LayerNorm" with inputs (x, gamma, beta) and attributes axis=-1 (int), epsilon (float).
 StatusOr<int> CollapseLayerNorm(Graph& g);
 
-// Needs concrete shapes. Turns Add(a, b), where a is output 0 of a Conv/ConvTranspose/MatMul node N
-// that only this Add reads (and not a graph output), and b is a non-constant value of exactly a's shape
-// that does not depend on N, into PostOp{kSum, operand b} on N (b is appended to N's inputs); N then
-// produces the Add's output. When both operands qualify, the one whose producer runs later is fused.
-StatusOr<int> FuseResidualAdd(Graph& g);
+// Needs concrete shapes. Turns Add(a, b), where a is output 0 of a Conv/ConvTranspose/MatMul node N (or
+// one `also_sum_host` accepts) that only this Add reads (and not a graph output), and b is a non-constant
+// value of exactly a's shape that does not depend on N, into PostOp{kSum, operand b} on N (b is appended
+// to N's inputs); N then produces the Add's output. When both operands qualify, the one whose producer
+// runs later is fused. The planner may then let N write its output over b: no buffer for a at all.
+StatusOr<int> FuseResidualAdd(Graph& g, const SumHostFilter& also_sum_host = nullptr);
+// Needs concrete shapes. Turns a gated residual Add(x, Mul(x, s)) (either operand order), where s is a
+// per-channel gate ([N or 1, C, 1, ...], as a squeeze-and-excitation block computes it) made by a
+// Conv/ConvTranspose/MatMul node that only that Mul reads, and the Mul is read by the Add alone, into
+// Mul(x, s + 1): the + 1 becomes a kLinear(1, 1) post-op of s's producer and the Mul produces the Add's
+// output. x * (1 + s) equals x + x * s within float rounding, and it needs no buffer for x * s: the Mul
+// can overwrite x when it is x's last reader.
+StatusOr<int> FoldGatedResidual(Graph& g);
 
 }  // namespace plateau::graph::passes

@@ -707,6 +707,112 @@ TEST(FuseResidualAddTest, LeavesConstantsBroadcastsAndSharedValuesAlone) {
   EXPECT_EQ(*FuseResidualAdd(exported->b.g), 0);
 }
 
+// A node the runtime names (also_sum_host) hosts the sum like a convolution; without the filter it does not.
+TEST(FuseResidualAddTest, HostsTheRuntimeNamesTakeTheSumToo) {
+  auto build = [] {
+    auto s = BuildResidual();
+    // The Add now reads Relu(conv) and the other Relu: only a Relu can host.
+    Graph& g = s->b.g;
+    ValueId relu = s->b.Op("Relu", {s->a});
+    g.value(relu).shape = g.value(s->a).shape;
+    g.value(relu).shape_known = true;
+    Node& add = g.node(g.value(s->out).producer);
+    add.inputs[0] = relu;
+    return s;
+  };
+  auto plain = build();
+  EXPECT_EQ(*FuseResidualAdd(plain->b.g), 0);
+  auto named = build();
+  const NodeId host = named->b.last;
+  const SumHostFilter relus = [](const Graph& g, NodeId id) { return g.node(id).op_type == "Relu"; };
+  ASSERT_EQ(*FuseResidualAdd(named->b.g, relus), 1);
+  EXPECT_EQ(named->b.g.node(host).outputs[0], named->out);
+  ASSERT_EQ(named->b.g.node(host).post_ops.size(), 1u);
+  EXPECT_EQ(named->b.g.node(host).post_ops[0].operand, named->other);
+}
+
+// --- FoldGatedResidual ----------------------------------------------------------------------------------
+
+// x [1,2,3,3] -> Conv -> a; s = HardSigmoid-gated Conv(GlobalAveragePool(a)) [1,2,1,1];
+// out = Add(a, Mul(a, s)), the residual squeeze-and-excitation of PP-OCRv4's detection neck.
+struct GatedGraph {
+  Builder b;
+  ValueId a, s, m, out;
+  NodeId gate_conv, mul;
+};
+
+std::unique_ptr<GatedGraph> BuildGated(bool mul_gate_first = false) {
+  auto r = std::make_unique<GatedGraph>();
+  Builder& b = r->b;
+  const Shape shape{1, 2, 3, 3};
+  ValueId x = b.Input("x", shape);
+  r->a = b.Op("Conv", {x, b.Const("w", {2, 2, 1, 1}, {1.f, -0.5f, 0.25f, 2.f})}, ConvAttrs());
+  ValueId pooled = b.Op("GlobalAveragePool", {r->a});
+  r->s = b.Op("Conv", {pooled, b.Const("g", {2, 2, 1, 1}, {0.5f, 1.f, -1.f, 0.75f})}, ConvAttrs());
+  r->gate_conv = b.last;
+  PostOp hs;
+  hs.kind = PostOp::Kind::kEltwise;
+  hs.alg = Eltwise::kHardSigmoid;
+  hs.alpha = 0.2f;
+  hs.beta = 0.5f;
+  b.g.node(r->gate_conv).post_ops.push_back(hs);
+  r->m = mul_gate_first ? b.Op("Mul", {r->s, r->a}) : b.Op("Mul", {r->a, r->s});
+  r->mul = b.last;
+  r->out = b.Op("Add", {r->m, r->a});
+  b.Output(r->out);
+  for (size_t i = 0; i < b.g.num_values(); ++i) {
+    Value& v = b.g.value(ValueId{static_cast<int32_t>(i)});
+    if (v.constant != nullptr) continue;
+    const bool per_channel = ValueId{static_cast<int32_t>(i)} == pooled || ValueId{static_cast<int32_t>(i)} == r->s;
+    v.shape = per_channel ? Shape{1, 2, 1, 1} : shape;
+    v.shape_known = true;
+  }
+  return r;
+}
+
+TEST(FoldGatedResidualTest, TurnsTheGatedAddIntoOneMulByTheGatePlusOne) {
+  for (bool gate_first : {false, true}) {
+    auto r = BuildGated(gate_first);
+    Graph before = r->b.g.Clone();
+    StatusOr<int> n = FoldGatedResidual(r->b.g);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    EXPECT_EQ(*n, 1);
+    const Graph& g = r->b.g;
+    EXPECT_EQ(LiveCount(g, "Add"), 0);
+    const Node& mul = g.node(r->mul);
+    EXPECT_EQ(mul.outputs[0], r->out);
+    // x first, so that the Mul may overwrite it.
+    EXPECT_EQ(mul.inputs, (std::vector<ValueId>{r->a, r->s}));
+    const Node& gate = g.node(r->gate_conv);
+    ASSERT_EQ(gate.post_ops.size(), 2u);
+    EXPECT_EQ(gate.post_ops[1].alg, Eltwise::kLinear);
+    EXPECT_EQ(gate.post_ops[1].alpha, 1.f);
+    EXPECT_EQ(gate.post_ops[1].beta, 1.f);
+    ASSERT_TRUE(g.TopologicalOrder().ok());
+    if (!HaveReference({"Conv", "GlobalAveragePool", "Mul", "Add"})) GTEST_SKIP() << "reference kernels missing";
+    ExpectSameResults(before, r->b.g);
+  }
+}
+
+TEST(FoldGatedResidualTest, LeavesOtherShapesAndSharedValuesAlone) {
+  // The gate is read by another node too: its + 1 would change that reader.
+  auto shared_gate = BuildGated();
+  shared_gate->b.Output(shared_gate->s);
+  EXPECT_EQ(*FoldGatedResidual(shared_gate->b.g), 0);
+  // The product is read by another node too.
+  auto shared_product = BuildGated();
+  shared_product->b.Output(shared_product->b.Op("Relu", {shared_product->m}));
+  EXPECT_EQ(*FoldGatedResidual(shared_product->b.g), 0);
+  // The "gate" has x's full shape: x + x * s is not a per-channel scale of x.
+  auto full = BuildGated();
+  full->b.g.value(full->s).shape = Shape{1, 2, 3, 3};
+  EXPECT_EQ(*FoldGatedResidual(full->b.g), 0);
+  // The gate comes from a node that takes no post-ops.
+  auto relu_gate = BuildGated();
+  relu_gate->b.g.node(relu_gate->gate_conv).op_type = "Relu";
+  EXPECT_EQ(*FoldGatedResidual(relu_gate->b.g), 0);
+}
+
 // --- FoldConstantNodes ----------------------------------------------------------------------------------
 
 TEST(FoldConstantNodesTest, EvaluatesConstantChains) {

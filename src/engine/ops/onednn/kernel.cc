@@ -98,6 +98,10 @@ StatusOr<std::unique_ptr<Kernel>> CreateKernel(const graph::Node& node, std::spa
   }
 }
 
+bool FusesResidualSum(const graph::Node& node, std::span<const TensorDesc> inputs, const Shape& out_shape) {
+  return node.op_type == "Resize" && ResizeRunsOnOneDnn(node, inputs, out_shape);
+}
+
 bool CanRunInPlace(const graph::Node& node) {
   std::string_view op = node.op_type;
   // A fused sum copies its operand into the output before the op runs, which would overwrite input 0.

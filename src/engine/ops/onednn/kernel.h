@@ -77,6 +77,11 @@ StatusOr<std::unique_ptr<Kernel>> CreateKernel(const graph::Node& node, std::spa
 // Whether output 0 may occupy input 0's buffer (element-wise ops), so the planner can run it in place.
 bool CanRunInPlace(const graph::Node& node);
 
+// Whether the node's kernel adds a fused residual sum as it writes its output, besides the convolutions
+// and MatMuls graph::passes::FuseResidualAdd always fuses into: a Resize on oneDNN's resampling (a
+// feature pyramid's upsample-and-add). The plain resize loop does not.
+bool FusesResidualSum(const graph::Node& node, std::span<const TensorDesc> inputs, const Shape& out_shape);
+
 // Whether the op accepts kNhwc rank-4 float inputs and produces kNhwc outputs (the layout pass keeps
 // such chains in NHWC and inserts plateau.Reorder nodes at their edges).
 bool SupportsNhwc(const graph::Node& node, std::span<const TensorDesc> inputs);

@@ -243,6 +243,42 @@ TEST(OnednnResizeTest, MatchesReference) {
   }
 }
 
+// A feature pyramid's upsample-and-add (FuseResidualAdd with the Resize as host): the sum is added as
+// oneDNN's resampling writes, also when the output takes the operand's buffer. Only resizes on oneDNN's
+// resampling take a sum (FusesResidualSum); the plain loop refuses post-ops.
+TEST(OnednnResizeTest, FusedSumMatchesReferenceWithAndWithoutSharedBuffer) {
+  std::mt19937 rng(23);
+  const std::map<std::string, graph::AttrValue> attrs = {
+      {"mode", std::string("nearest")},
+      {"coordinate_transformation_mode", std::string("asymmetric")},
+      {"nearest_mode", std::string("floor")}};
+  std::vector<Input> in = {Runtime(RandomFloats({1, 8, 5, 7}, rng)), Constant(Floats({0}, {})),
+                           Constant(Floats({4}, {1, 1, 2, 2})), Runtime(RandomFloats({1, 8, 10, 14}, rng))};
+  graph::Node node = MakeNode("Resize", attrs);
+  node.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kSum, graph::Eltwise::kRelu, 0, 0, {3}});
+  node.post_ops.push_back(graph::PostOp{graph::PostOp::Kind::kEltwise, graph::Eltwise::kRelu, 0, 0, {}});
+  for (bool nhwc : {false, true}) {
+    for (bool alias : {false, true}) {
+      RunOptions o = Nhwc(nhwc);
+      o.alias_output_to_input = alias ? 3 : -1;
+      EXPECT_MATCHES_REFERENCE(CompareWithReference(node, in, o),
+                               std::string("Resize+sum") + Layout(nhwc) + (alias ? " aliased" : " copied"));
+    }
+  }
+  std::vector<TensorDesc> descs;
+  for (const Input& i : in) {
+    TensorDesc d;
+    d.shape = i.tensor->shape();
+    d.constant = i.constant ? i.tensor.get() : nullptr;
+    descs.push_back(d);
+  }
+  EXPECT_TRUE(FusesResidualSum(node, descs, Shape{1, 8, 10, 14}));
+  graph::Node half_pixel = MakeNode("Resize", {{"mode", std::string("nearest")},
+                                               {"coordinate_transformation_mode", std::string("half_pixel")}});
+  EXPECT_FALSE(FusesResidualSum(half_pixel, descs, Shape{1, 8, 10, 14}));
+  EXPECT_FALSE(FusesResidualSum(MakeNode("Relu"), descs, Shape{1, 8, 5, 7}));
+}
+
 TEST(OnednnConcatTest, MatchesReference) {
   std::mt19937 rng(20);
   std::vector<Input> in = {

@@ -230,12 +230,16 @@ KernelOr CreateResizeKernel(const graph::Node& node, std::span<const TensorDesc>
     dnnl::resampling_forward::desc desc(
         dnnl::prop_kind::forward_inference,
         linear ? dnnl::algorithm::resampling_linear : dnnl::algorithm::resampling_nearest, src_md, dst_md);
-    dnnl::resampling_forward::primitive_desc pd(desc, MakeAttr(), *ctx.engine);
+    // A fused residual sum (FuseResidualAdd: the top-down Add of a feature pyramid) is added as each
+    // sample is written, so the planner can let the output take the operand's buffer.
+    PLATEAU_ASSIGN_OR_RETURN(FusedPostOps fused, FusePostOps(node));
+    dnnl::resampling_forward::primitive_desc pd(desc, MakeAttr(&fused.ops), *ctx.engine);
     auto k = std::make_unique<PrimitiveKernel>(node, *ctx.engine);
     memory src = k->AddMemory(src_md, BufferRole::kInput, 0);
     memory dst = k->AddMemory(dst_md, BufferRole::kOutput, 0);
+    PLATEAU_RETURN_IF_ERROR(PrepareSumOperand(node, fused.sum_input, inputs, out, k.get()));
     k->AddStep(pd, dnnl::resampling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
-    PLATEAU_RETURN_IF_ERROR(AppendPostOpSteps(node, inputs, out, k.get()));
+    PLATEAU_RETURN_IF_ERROR(AppendPostOpSteps(node, inputs, out, k.get(), fused.first_unfused));
     k->set_impl_name(pd.impl_info_str());
     return std::unique_ptr<Kernel>(std::move(k));
   }
