@@ -319,7 +319,8 @@ TEST(DbPostprocessTest, TensorViewInputMatchesMatInput) {
 }
 
 // The split map (bitmap + 8-bit scores, as tiled detection stitches it) gives the float map's boxes, and
-// its scores within half a step of the 8-bit scale, on a map of varied probabilities: boxes near box_thresh and pixels near thresh.
+// its scores within half a step of the 8-bit scale, on a map of varied probabilities: boxes near box_thresh
+// and pixels near thresh.
 TEST(DbPostprocessTest, SplitMapMatchesTheFloatMap) {
   cv::Mat map(200, 300, CV_32FC1);
   cv::RNG rng(7);

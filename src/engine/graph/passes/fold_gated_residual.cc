@@ -40,7 +40,8 @@ bool Matches(const Graph& g, const UseIndex& uses, NodeId add, ValueId m, ValueI
   // A gate per channel of an NCHW-like tensor: [N or 1, C, 1, ...].
   const Shape& xs = xv.shape;
   const Shape& ss = sv.shape;
-  if (xs.rank() < 3 || ss.rank() != xs.rank() || ss[1] != xs[1] || (ss[0] != xs[0] && ss[0] != 1)) return false;
+  if (xs.rank() < 3 || ss.rank() != xs.rank() || ss[1] != xs[1] || (ss[0] != xs[0] && ss[0] != 1))
+    return false;
   for (int d = 2; d < ss.rank(); ++d) {
     if (ss[d] != 1) return false;
   }
@@ -69,7 +70,8 @@ StatusOr<int> FoldGatedResidual(Graph& g) {
     const UseIndex uses(g);
     Gate gate;
     bool found = false;
-    for (int k = 0; k < 2 && !found; ++k) found = Matches(g, uses, add_id, add.inputs[k], add.inputs[1 - k], &gate);
+    for (int k = 0; k < 2 && !found; ++k)
+      found = Matches(g, uses, add_id, add.inputs[k], add.inputs[1 - k], &gate);
     if (!found) continue;
     const ValueId end = add.outputs[0];
     PostOp plus_one;

@@ -29,8 +29,8 @@ bool DependsOn(const Graph& g, ValueId v, NodeId n) {
 }
 
 // Node N producing `a` can absorb Add(a, b) as a sum post-op.
-NodeId SumHost(const Graph& g, const UseIndex& uses, const SumHostFilter& also_sum_host, NodeId add, ValueId a,
-               ValueId b) {
+NodeId SumHost(const Graph& g, const UseIndex& uses, const SumHostFilter& also_sum_host, NodeId add,
+               ValueId a, ValueId b) {
   const Value& av = g.value(a);
   const Value& bv = g.value(b);
   const NodeId n = av.producer;
@@ -64,7 +64,8 @@ StatusOr<int> FuseResidualAdd(Graph& g, const SumHostFilter& also_sum_host) {
       }
       const Value& out = g.value(add.outputs[0]);
       NodeId host[2];
-      for (int k = 0; k < 2; ++k) host[k] = SumHost(g, uses, also_sum_host, add_id, add.inputs[k], add.inputs[1 - k]);
+      for (int k = 0; k < 2; ++k)
+        host[k] = SumHost(g, uses, also_sum_host, add_id, add.inputs[k], add.inputs[1 - k]);
       int pick = -1;
       if (host[0].valid() && host[1].valid()) {
         // Fuse into the producer that runs later: the other operand is then already computed, and no

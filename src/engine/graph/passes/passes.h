@@ -30,8 +30,8 @@ namespace plateau::graph::passes {
 Status OptimizeAtLoad(Graph& g);
 
 // Rewrites that need concrete shapes; run on a specialised graph (every value has shape_known):
-// FoldGatedResidual, FuseResidualAdd, then FuseActivations again so an activation after a fused residual Add joins the
-// post-op chain after the sum.
+// FoldGatedResidual, FuseResidualAdd, then FuseActivations again so an activation after a fused residual Add
+// joins the post-op chain after the sum.
 //
 // `also_sum_host`, when given, names further nodes that may take a residual Add as a sum post-op: the
 // runtime knows which of its kernels fuse one (a Resize on oneDNN's resampling, say), the graph does not.

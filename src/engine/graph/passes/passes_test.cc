@@ -763,7 +763,8 @@ std::unique_ptr<GatedGraph> BuildGated(bool mul_gate_first = false) {
   for (size_t i = 0; i < b.g.num_values(); ++i) {
     Value& v = b.g.value(ValueId{static_cast<int32_t>(i)});
     if (v.constant != nullptr) continue;
-    const bool per_channel = ValueId{static_cast<int32_t>(i)} == pooled || ValueId{static_cast<int32_t>(i)} == r->s;
+    const bool per_channel =
+        ValueId{static_cast<int32_t>(i)} == pooled || ValueId{static_cast<int32_t>(i)} == r->s;
     v.shape = per_channel ? Shape{1, 2, 1, 1} : shape;
     v.shape_known = true;
   }
@@ -789,7 +790,8 @@ TEST(FoldGatedResidualTest, TurnsTheGatedAddIntoOneMulByTheGatePlusOne) {
     EXPECT_EQ(gate.post_ops[1].alpha, 1.f);
     EXPECT_EQ(gate.post_ops[1].beta, 1.f);
     ASSERT_TRUE(g.TopologicalOrder().ok());
-    if (!HaveReference({"Conv", "GlobalAveragePool", "Mul", "Add"})) GTEST_SKIP() << "reference kernels missing";
+    if (!HaveReference({"Conv", "GlobalAveragePool", "Mul", "Add"}))
+      GTEST_SKIP() << "reference kernels missing";
     ExpectSameResults(before, r->b.g);
   }
 }

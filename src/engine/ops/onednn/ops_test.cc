@@ -273,8 +273,9 @@ TEST(OnednnResizeTest, FusedSumMatchesReferenceWithAndWithoutSharedBuffer) {
     descs.push_back(d);
   }
   EXPECT_TRUE(FusesResidualSum(node, descs, Shape{1, 8, 10, 14}));
-  graph::Node half_pixel = MakeNode("Resize", {{"mode", std::string("nearest")},
-                                               {"coordinate_transformation_mode", std::string("half_pixel")}});
+  graph::Node half_pixel = MakeNode(
+      "Resize",
+      {{"mode", std::string("nearest")}, {"coordinate_transformation_mode", std::string("half_pixel")}});
   EXPECT_FALSE(FusesResidualSum(half_pixel, descs, Shape{1, 8, 10, 14}));
   EXPECT_FALSE(FusesResidualSum(MakeNode("Relu"), descs, Shape{1, 8, 5, 7}));
 }
