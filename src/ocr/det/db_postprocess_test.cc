@@ -353,5 +353,45 @@ TEST(DbPostprocessTest, SplitMapMatchesTheFloatMap) {
   EXPECT_EQ(DbPostprocessSplit(bitmap, map, 400, 600, options).status().code(), StatusCode::kInvalidArgument);
 }
 
+// A bitmap in a zero frame (NewBorderedBitmap) is traced in place; the boxes and scores are those of the
+// same bitmap traced on a copy, as cv::findContours does, including blobs touching the map's edges and
+// with dilation. The framed bitmap is consumed (overwritten), the plain one is not.
+TEST(DbPostprocessTest, BitmapInAFrameGivesTheBoxesOfACopy) {
+  cv::Mat score(120, 160, CV_8UC1);
+  cv::RNG rng(11);
+  rng.fill(score, cv::RNG::UNIFORM, 0, 60);
+  const cv::Rect blobs[] = {
+      {0, 0, 30, 12}, {40, 20, 50, 10}, {150, 100, 10, 20}, {70, 110, 40, 10}, {5, 60, 20, 20}};
+  for (const cv::Rect& r : blobs) {
+    cv::Mat block = score(r);
+    rng.fill(block, cv::RNG::UNIFORM, 180, 255);
+  }
+  for (bool dilate : {false, true}) {
+    DbOptions options;
+    options.use_dilation = dilate;
+    cv::Mat plain(score.size(), CV_8UC1);
+    cv::Mat framed = NewBorderedBitmap(score.rows, score.cols);
+    for (int y = 0; y < score.rows; ++y) {
+      for (int x = 0; x < score.cols; ++x) {
+        const uint8_t bit = score.at<uint8_t>(y, x) > 76 ? 255 : 0;
+        plain.at<uint8_t>(y, x) = bit;
+        framed.at<uint8_t>(y, x) = bit;
+      }
+    }
+    const cv::Mat plain_before = plain.clone();
+    StatusOr<DetBoxes> copied = DbPostprocessSplit(plain, score, 240, 320, options);
+    StatusOr<DetBoxes> in_place = DbPostprocessSplit(framed, score, 240, 320, options);
+    ASSERT_TRUE(copied.ok() && in_place.ok());
+    EXPECT_EQ(copied->quads.size(), std::size(blobs)) << dilate;
+    EXPECT_EQ(in_place->quads, copied->quads) << dilate;
+    EXPECT_EQ(in_place->scores, copied->scores) << dilate;
+    EXPECT_EQ(cv::norm(plain, plain_before, cv::NORM_INF), 0.0);
+    // Traced where it lies: the tracer marks pixels with its own values, none stays 255.
+    if (!dilate) {
+      EXPECT_EQ(cv::countNonZero(framed == 255), 0);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace plateau::ocr

@@ -130,11 +130,11 @@ size_t DetWorkingBytes(int rows, int cols, const DetTilePlan& plan) {
   const size_t tile = static_cast<size_t>(plan.tile.height) * static_cast<size_t>(plan.tile.width);
   const bool resized = plan.page.height != rows || plan.page.width != cols;
   const bool padded = plan.tile.height > plan.page.height || plan.tile.width > plan.page.width;
-  // The stitched map as a bitmap (1 byte a pixel) and 8-bit scores (1), plus the contour search's own copy
-  // of the bitmap.
+  // The stitched map as a bitmap (1 byte a pixel, in a frame the contour search traces in place) and
+  // 8-bit scores (1).
   // A resized page is resized window by window (one window's 8-bit pixels), and the window's float input
   // lives in the session's arena (TextDetector writes both there).
-  return decoded + (resized ? tile * 3 : 0) + (padded ? tile * 3 : 0) + page * 3;
+  return decoded + (resized ? tile * 3 : 0) + (padded ? tile * 3 : 0) + page * 2;
 }
 
 std::vector<SizeHw> DetTileShapes(const DetTileOptions& options) {

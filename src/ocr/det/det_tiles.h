@@ -87,8 +87,8 @@ StatusOr<DetTilePlan> PlanDetTiles(SizeHw page, const DetTileOptions& options);
 
 // Bytes detection of a decoded rows x cols BGR image following `plan` holds outside the session's arena,
 // at most: the decoded image, one window's resized pixels (when the page is resized) and its padded
-// copy, the page's stitched map (bitmap and 8-bit scores) and the contour search's copy (the window's
-// float input is written into the arena).
+// copy and the page's stitched map (bitmap and 8-bit scores; the contour search traces the bitmap in
+// place, and the window's float input is written into the arena).
 size_t DetWorkingBytes(int rows, int cols, const DetTilePlan& plan);
 
 // Every window shape the options can give, whatever the page: options.shapes (the session's plan cache

@@ -179,9 +179,9 @@ TEST(DetTilesTest, WorkingBytesCountTheMapNotAFloatPage) {
   ASSERT_TRUE(plan.ok());
   const size_t page = size_t{4000} * 4000;
   const size_t bytes = DetWorkingBytes(4000, 4000, *plan);
-  // Decoded pixels (3 a pixel); the map's bitmap and 8-bit scores and the contour search's bitmap (3 a
-  // pixel); the tile's floats are in the arena. Far below a float page (12 a pixel).
-  EXPECT_EQ(bytes, page * 3 + page * 3);
+  // Decoded pixels (3 a pixel); the map's bitmap, traced in place, and 8-bit scores (2 a pixel); the
+  // tile's floats are in the arena. Far below a float page (12 a pixel).
+  EXPECT_EQ(bytes, page * 3 + page * 2);
 }
 
 }  // namespace

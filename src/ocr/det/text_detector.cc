@@ -190,7 +190,8 @@ StatusOr<TextDetector::PageMap> TextDetector::RunModel(const cv::Mat& bgr, const
   PLATEAU_ASSIGN_OR_RETURN(SizeHw target, DetTargetSize(source.rows, source.cols, params.resize));
   const bool resized = target.height != source.rows || target.width != source.cols;
   PLATEAU_ASSIGN_OR_RETURN(DetTilePlan plan, PlanDetTiles(target, options_.tiles));
-  result.bitmap.create(plan.page.height, plan.page.width, CV_8UC1);
+  result.bitmap =
+      NewBorderedBitmap(plan.page.height, plan.page.width);  // traced in place (DbPostprocessSplit)
   result.score.create(plan.page.height, plan.page.width, CV_8UC1);
   // Compared in float32, as the float map's post-processing does.
   const float thresh = static_cast<float>(params.db.thresh);
