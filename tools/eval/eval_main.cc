@@ -140,8 +140,9 @@ constexpr const char* kUsage = R"(usage: plateau_eval [flags]
   --use_textline_orientation true|false
                       plateau's textline orientation in the text part (default: the pipeline's, on)
   --skip_pipelines    leave out the pipelines part (the engines one after another, at --threads each)
-  --passes LIST       the pipelines part's engines, comma-separated, in this order (default: all of
-                      plateau,plateau-no-cls,ort,tesseract; plateau-no-cls: without textline orientation)
+  --passes LIST       the pipelines part's engines, comma-separated, in this order (default:
+                      plateau,plateau-no-cls,ort,tesseract; plateau-no-cls: without textline orientation;
+                      also plateau-whole-page: detection on the whole page, not in windows)
   --node PATH         Node.js for the ONNX Runtime pipeline (default: node)
   --pass_dir DIR      keep each pass's results (JSON) there (default: a temporary directory)
   --categories FILE   write every label line's error category, label and reading (tab-separated)
@@ -179,9 +180,11 @@ StatusOr<Options> ParseOptions(int argc, char** argv) {
       o.passes.clear();
       std::stringstream list(v);
       for (std::string name; std::getline(list, name, ',');) {
-        if (name != "plateau" && name != "plateau-no-cls" && name != "ort" && name != "tesseract") {
-          return Status::InvalidArgument("flag --passes: unknown engine '" + name +
-                                         "'; expected plateau, plateau-no-cls, ort or tesseract");
+        if (name != "plateau" && name != "plateau-no-cls" && name != "plateau-whole-page" && name != "ort" &&
+            name != "tesseract") {
+          return Status::InvalidArgument(
+              "flag --passes: unknown engine '" + name +
+              "'; expected plateau, plateau-no-cls, plateau-whole-page, ort or tesseract");
         }
         o.passes.push_back(name);
       }
@@ -672,7 +675,7 @@ struct PassReceipt {
 };
 
 struct PassResult {
-  std::string name;    // plateau, plateau-no-cls, ort, tesseract
+  std::string name;    // plateau, plateau-no-cls, plateau-whole-page, ort, tesseract
   std::string title;   // column heading
   std::string engine;  // what ran, with versions
   int threads = 0;
@@ -700,15 +703,18 @@ Status RunEnginePass(const Options& o) {
   nlohmann::json receipts = nlohmann::json::array();
   nlohmann::json out;
   out["threads"] = o.threads;
-  if (o.engine_pass == "plateau" || o.engine_pass == "plateau-no-cls") {
+  if (o.engine_pass == "plateau" || o.engine_pass == "plateau-no-cls" ||
+      o.engine_pass == "plateau-whole-page") {
     OcrOptions options = PlateauOptions(o, false);
     options.threads = o.threads;
-    options.use_textline_orientation = o.engine_pass == "plateau";
+    options.use_textline_orientation = o.engine_pass != "plateau-no-cls";
+    options.text_det_tiled = o.engine_pass != "plateau-whole-page";
     const Clock::time_point load_start = Clock::now();
     PLATEAU_ASSIGN_OR_RETURN(std::unique_ptr<OcrPipeline> pipeline, OcrPipeline::Create(options));
     out["load_seconds"] = MsSince(load_start) / 1000;
     out["engine"] = std::string("plateau, one OcrPipeline, threads ") + std::to_string(o.threads) +
-                    ", use_textline_orientation " + (options.use_textline_orientation ? "true" : "false");
+                    ", use_textline_orientation " + (options.use_textline_orientation ? "true" : "false") +
+                    ", text_det_tiled " + (options.text_det_tiled ? "true" : "false");
     const Clock::time_point start = Clock::now();
     for (int i = 0; i < o.limit; ++i) {
       const std::string path = sroie + "/img/" + ReceiptName(i) + ".jpg";
@@ -789,7 +795,7 @@ Status RunEnginePass(const Options& o) {
     for (nlohmann::json& r : results) receipts.push_back(std::move(r));
   } else {
     return Status::InvalidArgument("--engine_pass: '" + o.engine_pass +
-                                   "'; expected plateau, plateau-no-cls or tesseract");
+                                   "'; expected plateau, plateau-no-cls, plateau-whole-page or tesseract");
   }
   out["peak_rss_bytes"] = ReadProcessMemory().peak_rss_bytes;
   out["receipts"] = std::move(receipts);
@@ -878,6 +884,7 @@ struct PassSpec {
 std::vector<PassSpec> PassSpecs(const Options& o) {
   const std::map<std::string, std::string> titles = {{"plateau", "plateau"},
                                                      {"plateau-no-cls", "plateau, no textline orientation"},
+                                                     {"plateau-whole-page", "plateau, whole-page detection"},
                                                      {"ort", "ONNX Runtime pipeline (@gutenye/ocr-node)"},
                                                      {"tesseract", "Tesseract 5"}};
   std::vector<PassSpec> specs;
