@@ -161,7 +161,12 @@ void SortQuadsReadingOrder(DetBoxes* boxes) {
 }
 
 cv::Mat NewBorderedBitmap(int rows, int cols) {
-  cv::Mat framed = cv::Mat::zeros(rows + 2, cols + 2, CV_8UC1);
+  // Only the frame is cleared: every caller writes the whole inside.
+  cv::Mat framed(rows + 2, cols + 2, CV_8UC1);
+  framed.row(0).setTo(0);
+  framed.row(rows + 1).setTo(0);
+  framed.col(0).setTo(0);
+  framed.col(cols + 1).setTo(0);
   return framed(cv::Rect(1, 1, cols, rows));
 }
 

@@ -74,8 +74,9 @@ inline constexpr double kScoreMapScale = 255.0;
 StatusOr<DetBoxes> DbPostprocessSplit(cv::Mat bitmap, const cv::Mat& score, int dest_height, int dest_width,
                                       const DbOptions& options);
 // A CV_8UC1 rows x cols bitmap inside a frame of zeros one pixel wide (the frame is not part of the Mat
-// returned). DbPostprocessSplit traces the contours of such a bitmap where it lies, overwriting it; any
-// other bitmap is traced on a framed copy, as cv::findContours does.
+// returned). Its own pixels are not initialised: the caller writes every one. DbPostprocessSplit traces the
+// contours of such a bitmap where it lies, overwriting it; any other bitmap is traced on a framed copy, as
+// cv::findContours does.
 cv::Mat NewBorderedBitmap(int rows, int cols);
 // Same for a float32 1x1xHxW tensor (the det model's output).
 StatusOr<DetBoxes> DbPostprocess(const TensorView& prob, int dest_height, int dest_width,

@@ -1,3 +1,4 @@
+#include <memory>
 #include <vector>
 
 #include "engine/graph/passes/passes.h"
@@ -7,15 +8,12 @@ namespace plateau::graph::passes {
 namespace {
 
 // The Mul(x, s) that `m` is, read by the Add alone, with s a per-channel gate computed by a node that
-// takes element-wise post-ops and read by this Mul alone; x is then the Add's other operand.
+// takes element-wise post-ops and read by this Mul alone; x is the Add's other operand.
 struct Gate {
   NodeId mul;
-  ValueId x;
   ValueId s;
   NodeId s_producer;
 };
-
-bool TakesPostOps(const Node& n) { return IsConvLike(n) || n.op_type == "MatMul"; }
 
 bool Matches(const Graph& g, const UseIndex& uses, NodeId add, ValueId m, ValueId x, Gate* gate) {
   const NodeId mul = g.value(m).producer;
@@ -46,11 +44,11 @@ bool Matches(const Graph& g, const UseIndex& uses, NodeId add, ValueId m, ValueI
     if (ss[d] != 1) return false;
   }
   const NodeId p = sv.producer;
-  if (!p.valid() || g.node(p).removed || !TakesPostOps(g.node(p)) || g.node(p).outputs.empty() ||
+  if (!p.valid() || g.node(p).removed || !HostsPostOps(g.node(p)) || g.node(p).outputs.empty() ||
       g.node(p).outputs[0] != s || uses.SoleReader(s) != mul) {
     return false;
   }
-  *gate = Gate{mul, x, s, p};
+  *gate = Gate{mul, s, p};
   return true;
 }
 
@@ -59,6 +57,8 @@ bool Matches(const Graph& g, const UseIndex& uses, NodeId add, ValueId m, ValueI
 StatusOr<int> FoldGatedResidual(Graph& g) {
   PLATEAU_ASSIGN_OR_RETURN(std::vector<NodeId> order, g.TopologicalOrder());
   int folded = 0;
+  // Rebuilt after each rewrite, which changes who reads what.
+  auto uses = std::make_unique<UseIndex>(g);
   for (NodeId add_id : order) {
     const Node& add = g.node(add_id);
     if (add.removed || add.op_type != "Add" || add.inputs.size() != 2 || !add.post_ops.empty() ||
@@ -66,23 +66,17 @@ StatusOr<int> FoldGatedResidual(Graph& g) {
         !add.inputs[1].valid() || add.inputs[0] == add.inputs[1]) {
       continue;
     }
-    // Rebuilt per match: a rewrite changes who reads what. Graphs have a handful of gates.
-    const UseIndex uses(g);
     Gate gate;
-    bool found = false;
-    for (int k = 0; k < 2 && !found; ++k)
-      found = Matches(g, uses, add_id, add.inputs[k], add.inputs[1 - k], &gate);
-    if (!found) continue;
+    int k = 0;
+    while (k < 2 && !Matches(g, *uses, add_id, add.inputs[k], add.inputs[1 - k], &gate)) ++k;
+    if (k == 2) continue;
+    const ValueId x = add.inputs[1 - k];
     const ValueId end = add.outputs[0];
-    PostOp plus_one;
-    plus_one.kind = PostOp::Kind::kEltwise;
-    plus_one.alg = Eltwise::kLinear;
-    plus_one.alpha = 1.f;
-    plus_one.beta = 1.f;
-    g.node(gate.s_producer).post_ops.push_back(plus_one);
-    g.node(gate.mul).inputs = {gate.x, gate.s};
+    g.node(gate.s_producer).post_ops.push_back(MakeEltwise(Eltwise::kLinear, 1.f, 1.f));
+    g.node(gate.mul).inputs = {x, gate.s};
     g.RemoveNode(add_id);
     TakeOverOutput(g, gate.mul, end);
+    uses = std::make_unique<UseIndex>(g);
     ++folded;
   }
   return folded;

@@ -17,15 +17,6 @@ struct Match {
 
 bool Near(float v, float want) { return std::fabs(v - want) <= 1e-5f * std::max(1.f, std::fabs(want)); }
 
-PostOp MakeEltwise(Eltwise alg, float alpha = 0.f, float beta = 0.f) {
-  PostOp p;
-  p.kind = PostOp::Kind::kEltwise;
-  p.alg = alg;
-  p.alpha = alpha;
-  p.beta = beta;
-  return p;
-}
-
 int KnownRank(const Graph& g, ValueId v) {
   if (!v.valid()) return -1;
   const Value& x = g.value(v);
@@ -196,7 +187,7 @@ StatusOr<int> FuseActivations(Graph& g) {
   int fused = 0;
   for (NodeId id : order) {
     const Node& start = g.node(id);
-    if (!IsConvLike(start) && start.op_type != "MatMul") continue;
+    if (!HostsPostOps(start)) continue;
     const int max_rank = MinOutputRank(g, start);
     while (true) {
       Node& n = g.node(id);

@@ -7,8 +7,6 @@
 namespace plateau::graph::passes {
 namespace {
 
-bool IsSumHost(const Node& n) { return IsConvLike(n) || n.op_type == "MatMul"; }
-
 // True when `v` is computed from an output of node `n` (directly or through other nodes). Reading `v`
 // from `n` would then form a cycle.
 bool DependsOn(const Graph& g, ValueId v, NodeId n) {
@@ -35,7 +33,7 @@ NodeId SumHost(const Graph& g, const UseIndex& uses, const SumHostFilter& also_s
   const Value& bv = g.value(b);
   const NodeId n = av.producer;
   if (!n.valid() || g.node(n).outputs.empty() || g.node(n).outputs[0] != a) return NodeId{};
-  if (!IsSumHost(g.node(n)) && !(also_sum_host && also_sum_host(g, n))) return NodeId{};
+  if (!HostsPostOps(g.node(n)) && !(also_sum_host && also_sum_host(g, n))) return NodeId{};
   if (uses.SoleReader(a) != add) return NodeId{};
   if (bv.constant != nullptr || !av.shape_known || !bv.shape_known || av.shape != bv.shape) return NodeId{};
   if (av.dtype != DType::kFloat32 || bv.dtype != DType::kFloat32) return NodeId{};

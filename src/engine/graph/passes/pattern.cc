@@ -63,6 +63,17 @@ std::shared_ptr<const Tensor> MakeFloatTensor(const Shape& shape, const std::vec
 
 bool IsConvLike(const Node& n) { return n.op_type == "Conv" || n.op_type == "ConvTranspose"; }
 
+bool HostsPostOps(const Node& n) { return IsConvLike(n) || n.op_type == "MatMul"; }
+
+PostOp MakeEltwise(Eltwise alg, float alpha, float beta) {
+  PostOp p;
+  p.kind = PostOp::Kind::kEltwise;
+  p.alg = alg;
+  p.alpha = alpha;
+  p.beta = beta;
+  return p;
+}
+
 std::optional<ClipBounds> ClipBoundsOf(const Graph& g, const Node& clip) {
   ClipBounds b{std::numeric_limits<float>::lowest(), std::numeric_limits<float>::max()};
   if (clip.inputs.size() > 1) {

@@ -48,6 +48,11 @@ int InputIndex(const Node& n, ValueId v);
 std::shared_ptr<const Tensor> MakeFloatTensor(const Shape& shape, const std::vector<float>& values);
 
 bool IsConvLike(const Node& n);  // Conv or ConvTranspose
+// Conv, ConvTranspose or MatMul: the nodes whose kernels apply post-ops (activations, sums).
+bool HostsPostOps(const Node& n);
+
+// PostOp{kEltwise, alg, alpha, beta}.
+PostOp MakeEltwise(Eltwise alg, float alpha = 0.f, float beta = 0.f);
 
 // Clip bounds: from constant inputs 1 and 2 (opset 11) or the min/max attributes (earlier opsets);
 // a missing bound is the float limit. nullopt when a bound input is not a one-element constant.
