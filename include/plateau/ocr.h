@@ -119,7 +119,7 @@ struct OcrOptions {
   // stage does not use, or refuses the page (RESOURCE_EXHAUSTED naming both figures; the next page runs).
   // Forks share the ceiling: each sees the others' memory in RSS. See docs/MEMORY.md, "Budget".
   size_t memory_limit = 0;
-  // Create fixes glibc's mmap threshold at 1 MiB for the process (docs/MEMORY.md, "Allocator"), so the
+  // Create fixes glibc's mmap threshold at 256 KiB for the process (docs/MEMORY.md, "Allocator"), so the
   // page's large buffers go back to the OS when freed rather than leave holes in the heap that RSS keeps.
   // false: the process's allocator settings are left as they are.
   bool fix_mmap_threshold = true;

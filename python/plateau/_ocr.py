@@ -271,7 +271,7 @@ class PaddleOCR:
     and text_rec_fold_fullwidth (default True: in lines without CJK characters, a space at wide gaps the
     recogniser left unspaced, full-width forms read as ASCII), textline_orientation_thresh,
     textline_orientation_page_thresh, max_image_pixels, timing, fix_mmap_threshold (default True: glibc's
-    mmap threshold fixed at 1 MiB for the process, so page buffers go back to the OS when freed).
+    mmap threshold fixed at 256 KiB for the process, so page buffers go back to the OS when freed).
 
     One instance runs one page at a time; a call from a second thread while one runs raises RuntimeError
     (give each thread its own instance: the GIL is released while a page runs, so they run in parallel).

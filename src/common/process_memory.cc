@@ -65,6 +65,6 @@ bool ResetPeakRss() {
 
 // glibc's mallopt takes the main arena's lock; the threshold it sets is a word other threads' malloc
 // reads, at worst once more at its old value.
-void FixMmapThreshold() { mallopt(M_MMAP_THRESHOLD, 1 << 20); }  // NOLINT(concurrency-mt-unsafe)
+void FixMmapThreshold() { mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes); }  // NOLINT(concurrency-mt-unsafe)
 
 }  // namespace plateau

@@ -29,10 +29,16 @@ bool ResetPeakRss();
 // Safe while other threads run: they fault in what they need.
 size_t DropCodePagesFromRss();
 
-// Fixes glibc's mmap threshold at 1 MiB for the whole process: every allocation above it is mapped on
-// its own and unmapped when freed. Left alone, glibc raises the threshold each time a mapped block is
-// freed, so the next buffers of that size land in the heap, and a heap hole that a later buffer of a
-// slightly different size does not fit stays resident: RSS then creeps up a few MiB at a time over
+// The mmap threshold FixMmapThreshold sets. A page's own buffers (a receipt's 8-bit detection scores and
+// bitmap, its decoded pixels, wide line crops) are from a few hundred KiB up: at 1 MiB the smaller of them
+// came from the heap, and with two threads allocating, RSS crept up by 15-27 KB a page over 300 pages with
+// nothing leaked (docs/BENCHMARKS.md, "The mmap threshold at 256 KiB").
+inline constexpr int kMmapThresholdBytes = 256 << 10;
+
+// Fixes glibc's mmap threshold at kMmapThresholdBytes for the whole process: every allocation above it is
+// mapped on its own and unmapped when freed. Left alone, glibc raises the threshold each time a mapped
+// block is freed, so the next buffers of that size land in the heap, and a heap hole that a later buffer
+// of a slightly different size does not fit stays resident: RSS then creeps up a few MiB at a time over
 // hundreds of pages with nothing leaked. Idempotent.
 void FixMmapThreshold();
 
