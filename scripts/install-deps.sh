@@ -8,6 +8,8 @@ packages=(
   libdnnl-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libopencv-dev libopencv-contrib-dev
+  # JPEG and PNG are decoded and encoded on these directly (src/io/codecs.h), not through OpenCV.
+  libjpeg62-turbo-dev libpng-dev
   libpolyclipping-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev

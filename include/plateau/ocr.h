@@ -278,6 +278,9 @@ StatusOr<cv::Mat> RenderResult(const OcrResult& result, const OcrImageOptions& o
 // Writes RenderResult(result) as PNG to dir/{stem}_ocr_res_img.png (dir/{stem}_{page}_ocr_res_img.png
 // for a PDF page), named like SaveJson's file; creates dir if needed.
 Status SaveImage(const OcrResult& result, const std::string& dir, const OcrImageOptions& options = {});
+// Writes an 8-bit picture of 1 (grey), 3 (BGR) or 4 (BGRA) channels, such as RenderResult's, as PNG to
+// `path`, which must end in ".png".
+Status WritePng(const cv::Mat& picture, const std::string& path);
 
 // What OcrPipeline::Trim hands back beyond the pipeline's own memory.
 struct OcrTrimOptions {

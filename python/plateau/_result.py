@@ -191,7 +191,13 @@ class OCRResult(dict):
                 page = self["doc_preprocessor_res"]["output_img"][:, :, ::-1]
                 Image.fromarray(np.ascontiguousarray(page)).save(turned)
         target.parent.mkdir(parents=True, exist_ok=True)
-        self._page.save_png(str(target))
+        if target.suffix.lower() == ".png":
+            self._page.save_png(str(target))
+        else:
+            # Other formats through Pillow, as the turned page above: the engine writes PNG only.
+            from PIL import Image
+            picture = self._page.render()[:, :, ::-1]
+            Image.fromarray(np.ascontiguousarray(picture)).save(target)
 
     def save_all(self, save_path) -> None:
         self.save_to_json(save_path)

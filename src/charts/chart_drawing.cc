@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "io/codecs.h"
 
 namespace plateau::charts::draw {
 
@@ -59,17 +60,8 @@ void VerticalText(cv::Mat& img, const std::string& s, cv::Point centre, double s
 }
 
 Status WritePng(const cv::Mat& img, const std::string& path, const std::string& what) {
-  bool written = false;
-  try {
-    written = cv::imwrite(path, img);
-  } catch (const cv::Exception& e) {
-    return Status::InvalidArgument(what + ": cannot write '" + path + "': " + e.what());
-  }
-  if (!written) {
-    return Status::InvalidArgument(what + ": cannot write '" + path +
-                                   "' (is the directory there, and does the name end in .png?)");
-  }
-  return Status::Ok();
+  Status written = io::WritePngFile(img, path);
+  return written.ok() ? written : written.WithContext(what);
 }
 
 }  // namespace plateau::charts::draw

@@ -1,11 +1,11 @@
 #include "io/image.h"
 
 #include <fstream>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 #include <vector>
 
+#include "io/codecs.h"
 #include "io/image_header.h"
 
 namespace plateau::io {
@@ -150,14 +150,10 @@ StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const std::string& label, 
                                    std::to_string(declared->height) + " pixels, more than the limit of " +
                                    std::to_string(max_pixels) + "; refused before decoding");
   }
-  cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
-  cv::Mat img;
-  try {
-    // JPEGs go through IMREAD_COLOR, which applies the EXIF orientation; they carry no alpha.
-    img = cv::imdecode(buf, IsJpeg(bytes) ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    return Status::InvalidArgument(label + ": could not decode the image: " + e.what());
-  }
+  // JPEGs come back upright (EXIF orientation) in BGR; they carry no alpha.
+  StatusOr<cv::Mat> decoded = DecodeAnyImage(bytes);
+  if (!decoded.ok()) return decoded.status().WithContext(label);
+  const cv::Mat img = std::move(decoded).value();
   const std::optional<std::string> truncation = DescribeTruncation(bytes);
   if (img.empty()) {
     if (truncation.has_value()) {
@@ -165,7 +161,7 @@ StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const std::string& label, 
                                      std::to_string(bytes.size()) + " bytes");
     }
     return Status::InvalidArgument(label + ": not a readable image (corrupt, truncated, or a format " +
-                                   "OpenCV cannot decode; " + std::to_string(bytes.size()) + " bytes)");
+                                   "no decoder here reads; " + std::to_string(bytes.size()) + " bytes)");
   }
   // The decoder filled in what the file lacks (libjpeg: grey rows); the page is still read, but the
   // caller learns that part of it is not from the file.

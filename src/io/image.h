@@ -1,4 +1,5 @@
-// Image decoding for the OCR pipeline: any format OpenCV reads, always returned as 8-bit BGR.
+// Image decoding for the OCR pipeline: JPEG and PNG here, any other format OpenCV reads through its
+// decoders (io/codecs.h), always returned as 8-bit BGR.
 //
 //   PLATEAU_ASSIGN_OR_RETURN(cv::Mat page, plateau::io::ReadImage("receipt.jpg"));
 //

@@ -14,7 +14,6 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <opencv2/imgcodecs.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -184,17 +183,7 @@ class Page {
     {
       py::gil_scoped_release nogil;
       auto img = RenderResult(r_);
-      if (!img.ok()) {
-        st = img.status();
-      } else {
-        bool written = false;
-        try {
-          written = cv::imwrite(path, *img);
-        } catch (const cv::Exception& e) {
-          st = Status::InvalidArgument("cannot write '" + path + "': " + e.what());
-        }
-        if (st.ok() && !written) st = Status::NotFound("cannot write '" + path + "'");
-      }
+      st = img.ok() ? WritePng(*img, path) : img.status();
     }
     if (!st.ok()) Raise(st);
   }

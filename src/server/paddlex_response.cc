@@ -1,9 +1,9 @@
 #include "server/paddlex_response.h"
 
 #include <algorithm>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "io/codecs.h"
 #include "ocr/pipeline/result_json.h"
 #include "server/base64.h"
 
@@ -31,9 +31,9 @@ StatusOr<std::string> JpegBase64(const cv::Mat& image, const std::string& what) 
     cv::resize(image, fitted,
                cv::Size(static_cast<int>(factor * image.cols), static_cast<int>(factor * image.rows)));
   }
-  std::vector<uchar> jpeg;
-  if (!cv::imencode(".jpg", fitted, jpeg)) return Status::Internal("could not encode " + what);
-  return Base64Encode(std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
+  StatusOr<std::vector<uint8_t>> jpeg = io::EncodeJpeg(fitted);
+  if (!jpeg.ok()) return jpeg.status().WithContext("could not encode " + what);
+  return Base64Encode(std::string_view(reinterpret_cast<const char*>(jpeg->data()), jpeg->size()));
 }
 
 }  // namespace

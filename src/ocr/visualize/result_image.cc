@@ -4,10 +4,10 @@
 #include <cmath>
 #include <filesystem>
 #include <opencv2/freetype.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
+#include "io/codecs.h"
 #include "ocr/pipeline/result_files.h"
 #include "plateau/ocr.h"
 
@@ -185,14 +185,9 @@ StatusOr<cv::Mat> RenderResult(const OcrResult& result, const OcrImageOptions& o
 Status SaveImage(const OcrResult& result, const std::string& dir, const OcrImageOptions& options) {
   PLATEAU_ASSIGN_OR_RETURN(cv::Mat picture, RenderResult(result, options));
   PLATEAU_ASSIGN_OR_RETURN(const std::string path, ocr::ResultFilePath(result, dir, "_ocr_res_img.png"));
-  bool written = false;
-  try {
-    written = cv::imwrite(path, picture);
-  } catch (const cv::Exception& e) {
-    return Status::DataLoss("cannot write '" + path + "': " + e.err);
-  }
-  if (!written) return Status::DataLoss("cannot write '" + path + "'");
-  return Status::Ok();
+  return io::WritePngFile(picture, path);
 }
+
+Status WritePng(const cv::Mat& picture, const std::string& path) { return io::WritePngFile(picture, path); }
 
 }  // namespace plateau
