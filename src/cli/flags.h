@@ -39,6 +39,16 @@ class Flags {
   std::map<std::string, std::vector<std::string>> values_;
 };
 
+// --warmup and --no_warmup, for the commands that run a pipeline (ocr, memcheck, serve, worker). Every
+// plan is built at start by default, so that memory is flat from the first page; --no_warmup builds each
+// when a page first needs it (a lower peak for a few similar pages, but RSS climbs while new shapes come).
+// `warmup_help` says what warming does for that command.
+std::vector<FlagSpec> WarmupSpecs(const std::string& warmup_help);
+// `specs` followed by `more`.
+std::vector<FlagSpec> JoinSpecs(std::vector<FlagSpec> specs, const std::vector<FlagSpec>& more);
+// Whether to warm up: true unless --no_warmup; both flags at once are refused.
+StatusOr<bool> WarmupFromFlags(const Flags& flags);
+
 // "  --name VALUE   help" lines for usage text.
 std::string FlagsHelp(const std::vector<FlagSpec>& specs);
 

@@ -33,30 +33,27 @@ int Fail(const Status& s) {
 }
 
 // The ocr command's own flags; the pipeline's follow them (cli/ocr_flags.h).
-const std::vector<FlagSpec> kOcrOwnSpecs = {
-    {"input", "image, PDF or directory of them", true, false, {"i"}},
-    {"save_path", "directory to write {stem}_res.json and {stem}_ocr_res_img.png to", false, false, {}},
-    {"memory_stats", "print the memory statistics (JSON) on stderr at the end", false, true, {}},
-    {"warmup",
-     "build every plan the pipeline can use before the first page (on every worker), so memory is flat "
-     "from it; prints the memory ceiling",
-     false,
-     true,
-     {}},
-    {"workers",
-     "pages read at once, each by a worker with its own sessions over one copy of the models; output is "
-     "the same and in the same order as with 1; at most 2 x N pages are held at once (N being read, the "
-     "others finished and waiting their turn) (default 1, 1..256)",
-     false,
-     false,
-     {}},
-    {"threads",
-     "intra-op threads per worker, so N workers run N x T threads (0 = all cores; default 0 with one "
-     "worker, cores / N, at least 1, with more)",
-     false,
-     false,
-     {}},
-};
+const std::vector<FlagSpec> kOcrOwnSpecs = JoinSpecs(
+    {
+        {"input", "image, PDF or directory of them", true, false, {"i"}},
+        {"save_path", "directory to write {stem}_res.json and {stem}_ocr_res_img.png to", false, false, {}},
+        {"memory_stats", "print the memory statistics (JSON) on stderr at the end", false, true, {}},
+        {"workers",
+         "pages read at once, each by a worker with its own sessions over one copy of the models; output is "
+         "the same and in the same order as with 1; at most 2 x N pages are held at once (N being read, the "
+         "others finished and waiting their turn) (default 1, 1..256)",
+         false,
+         false,
+         {}},
+        {"threads",
+         "intra-op threads per worker, so N workers run N x T threads (0 = all cores; default 0 with one "
+         "worker, cores / N, at least 1, with more)",
+         false,
+         false,
+         {}},
+    },
+    WarmupSpecs("build every plan the pipeline can use before the first page (on every worker), so memory "
+                "is flat from it; prints the memory ceiling"));
 
 // The most --workers accepts: each worker holds its own arenas and plans (docs/MEMORY.md), and pages are
 // no faster once the workers outnumber the cores.
@@ -211,6 +208,8 @@ int OcrCommand(const std::vector<std::string>& args) {
   auto threads = flags->GetInt("threads", fair, 0, 1024);
   if (!threads.ok()) return Fail(threads.status());
   options.threads = static_cast<int>(*threads);
+  auto warmup = WarmupFromFlags(*flags);
+  if (!warmup.ok()) return Fail(warmup.status());
 
   auto created = OcrPipeline::Create(options);
   if (!created.ok()) return Fail(AsFlagError(created.status()));
@@ -224,7 +223,7 @@ int OcrCommand(const std::vector<std::string>& args) {
   }
   std::vector<OcrPipeline*> pool;
   for (const auto& p : pipelines) pool.push_back(p.get());
-  if (flags->Has("warmup")) {
+  if (*warmup) {
     if (Status st = WarmUpToCeiling(pool); !st.ok()) return Fail(st);
   }
   // Made here, once every value has been accepted, so that a refused command leaves nothing behind.

@@ -64,39 +64,45 @@ void PrintLocked(std::ostream& os, const std::string& line) {
 // The worker's own flags; the pipeline's follow them (cli/ocr_flags.h) and set the defaults that a job's
 // parameters override. --threads and --memory_limit are the worker's: a share of the cores, and a
 // ceiling the whole process keeps to.
-const std::vector<FlagSpec> kWorkerSpecs = {
-    kRedisFlag,
-    kQueueFlag,
-    {"name", "this worker's name in the queue's consumer group (default hostname:pid)", false, false, {}},
-    {"workers",
-     "OCR threads, each with its own sessions and one job at a time; models loaded once (default 1)",
-     false,
-     false,
-     {}},
-    {"threads", "intra-op threads per OCR thread (default: cores / workers, at least 1)", false, false, {}},
-    {"memory_limit",
-     "ceiling on the process's RSS in bytes: a job is taken only under it, and each page is kept under it "
-     "(default 0: none)",
-     false,
-     false,
-     {}},
-    {"visibility_timeout",
-     "seconds after which a job whose worker went quiet is taken by another (default 60)",
-     false,
-     false,
-     {}},
-    {"max_attempts",
-     "failed runs of a job before it goes to the dead-letter stream (default 3)",
-     false,
-     false,
-     {}},
-    {"stats_seconds",
-     "print the stats line every this many seconds (default 30; 0: only at exit)",
-     false,
-     false,
-     {}},
-    {"warmup", "build every plan before the first job, so memory is flat from it", false, true, {}},
-};
+const std::vector<FlagSpec> kWorkerSpecs = JoinSpecs(
+    {
+        kRedisFlag,
+        kQueueFlag,
+        {"name", "this worker's name in the queue's consumer group (default hostname:pid)", false, false, {}},
+        {"workers",
+         "OCR threads, each with its own sessions and one job at a time; models loaded once (default 1)",
+         false,
+         false,
+         {}},
+        {"threads",
+         "intra-op threads per OCR thread (default: cores / workers, at least 1)",
+         false,
+         false,
+         {}},
+        {"memory_limit",
+         "ceiling on the process's RSS in bytes: a job is taken only under it, and each page is kept under "
+         "it "
+         "(default 0: none)",
+         false,
+         false,
+         {}},
+        {"visibility_timeout",
+         "seconds after which a job whose worker went quiet is taken by another (default 60)",
+         false,
+         false,
+         {}},
+        {"max_attempts",
+         "failed runs of a job before it goes to the dead-letter stream (default 3)",
+         false,
+         false,
+         {}},
+        {"stats_seconds",
+         "print the stats line every this many seconds (default 30; 0: only at exit)",
+         false,
+         false,
+         {}},
+    },
+    WarmupSpecs("build every plan before the first job, so memory is flat from it"));
 
 StatusOr<worker::WorkerOptions> ParseWorkerOptions(const Flags& flags) {
   worker::WorkerOptions o;
@@ -122,7 +128,7 @@ StatusOr<worker::WorkerOptions> ParseWorkerOptions(const Flags& flags) {
   if (!(stats >= 0 && stats < 1e7)) return Status::InvalidArgument("flag --stats_seconds: expected >= 0");
   o.stats_interval = std::chrono::milliseconds(static_cast<long long>(stats * 1000));
   PLATEAU_RETURN_IF_ERROR(ApplyOcrOptionFlags(flags, kWorkerSpecs, &o.ocr));
-  o.warmup = flags.Has("warmup");
+  PLATEAU_ASSIGN_OR_RETURN(o.warmup, WarmupFromFlags(flags));
   return o;
 }
 

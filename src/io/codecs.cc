@@ -51,7 +51,9 @@ const OpenCvDecoder& LoadOpenCvDecoder() {
 
 StatusOr<cv::Mat> DecodeWithOpenCv(std::string_view bytes, int flags) {
   const OpenCvDecoder& decoder = LoadOpenCvDecoder();
-  if (decoder.imdecode == nullptr) return Status::Unimplemented("this image format is read by OpenCV's decoders, and " + decoder.error);
+  if (decoder.imdecode == nullptr) {
+    return Status::Unimplemented("this image format is read by OpenCV's decoders, and " + decoder.error);
+  }
   const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
   try {
     return decoder.imdecode(buf, flags);
@@ -78,7 +80,8 @@ struct JpegErrors {
 };
 
 [[noreturn]] void OnJpegError(j_common_ptr cinfo) {
-  std::longjmp(reinterpret_cast<JpegErrors*>(cinfo->err)->jump, 1);  // NOLINT(cert-err52-cpp): libjpeg's C API
+  // NOLINTNEXTLINE(cert-err52-cpp): libjpeg's C API
+  std::longjmp(reinterpret_cast<JpegErrors*>(cinfo->err)->jump, 1);
 }
 
 void OnJpegMessage(j_common_ptr /*cinfo*/, int /*level*/) {}
@@ -250,11 +253,11 @@ bool EncodePngInto(const cv::Mat& image, std::vector<uint8_t>* out, std::vector<
   }
   png_set_write_fn(png, out, WritePngBytes, FlushPng);
   const int channels = image.channels();
-  const int color = channels == 1 ? PNG_COLOR_TYPE_GRAY
-                                  : (channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGB_ALPHA);
+  const int color =
+      channels == 1 ? PNG_COLOR_TYPE_GRAY : (channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGB_ALPHA);
   png_set_compression_level(png, 1);  // fast: these are result pictures and charts
-  png_set_IHDR(png, info, static_cast<png_uint_32>(image.cols), static_cast<png_uint_32>(image.rows), 8, color,
-               PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_IHDR(png, info, static_cast<png_uint_32>(image.cols), static_cast<png_uint_32>(image.rows), 8,
+               color, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_write_info(png, info);
   if (channels > 1) png_set_bgr(png);
   rows->resize(image.rows);
@@ -371,9 +374,10 @@ StatusOr<cv::Mat> DecodeAnyImage(std::string_view bytes) {
 StatusOr<std::vector<uint8_t>> EncodePng(const cv::Mat& image) {
   if (image.empty() || image.depth() != CV_8U ||
       (image.channels() != 1 && image.channels() != 3 && image.channels() != 4)) {
-    return Status::InvalidArgument("PNG encoding: expected a non-empty 8-bit image of 1, 3 or 4 channels, got " +
-                                   std::to_string(image.cols) + "x" + std::to_string(image.rows) + " of type " +
-                                   std::to_string(image.type()));
+    return Status::InvalidArgument(
+        "PNG encoding: expected a non-empty 8-bit image of 1, 3 or 4 channels, got " +
+        std::to_string(image.cols) + "x" + std::to_string(image.rows) + " of type " +
+        std::to_string(image.type()));
   }
   std::vector<uint8_t> out;
   std::vector<png_bytep> rows;
@@ -383,9 +387,10 @@ StatusOr<std::vector<uint8_t>> EncodePng(const cv::Mat& image) {
 
 StatusOr<std::vector<uint8_t>> EncodeJpeg(const cv::Mat& image, int quality) {
   if (image.empty() || image.depth() != CV_8U || (image.channels() != 1 && image.channels() != 3)) {
-    return Status::InvalidArgument("JPEG encoding: expected a non-empty 8-bit image of 1 or 3 channels, got " +
-                                   std::to_string(image.cols) + "x" + std::to_string(image.rows) + " of type " +
-                                   std::to_string(image.type()));
+    return Status::InvalidArgument(
+        "JPEG encoding: expected a non-empty 8-bit image of 1 or 3 channels, got " +
+        std::to_string(image.cols) + "x" + std::to_string(image.rows) + " of type " +
+        std::to_string(image.type()));
   }
   if (quality < 1 || quality > 100) {
     return Status::InvalidArgument("JPEG encoding: quality " + std::to_string(quality) + " is not in 1-100");
@@ -402,12 +407,14 @@ StatusOr<std::vector<uint8_t>> EncodeJpeg(const cv::Mat& image, int quality) {
 
 Status WritePngFile(const cv::Mat& image, const std::string& path) {
   if (path.size() < 4 || path.compare(path.size() - 4, 4, ".png") != 0) {
-    return Status::InvalidArgument("cannot write '" + path + "': pictures are written as PNG; the name must end in .png");
+    return Status::InvalidArgument("cannot write '" + path +
+                                   "': pictures are written as PNG; the name must end in .png");
   }
   StatusOr<std::vector<uint8_t>> png = EncodePng(image);
   if (!png.ok()) return png.status().WithContext("writing '" + path + "'");
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  if (!file) return Status::NotFound("cannot write '" + path + "': cannot create the file (is the directory there?)");
+  if (!file)
+    return Status::NotFound("cannot write '" + path + "': cannot create the file (is the directory there?)");
   file.write(reinterpret_cast<const char*>(png->data()), static_cast<std::streamsize>(png->size()));
   file.close();
   if (!file) return Status::DataLoss("cannot write '" + path + "': writing failed (disk full?)");

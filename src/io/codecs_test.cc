@@ -37,8 +37,8 @@ cv::Mat OpenCvDecode(const std::string& bytes) {
   }
   if (a.empty()) return ::testing::AssertionSuccess();
   if (a.type() != b.type() || a.size() != b.size()) {
-    return ::testing::AssertionFailure() << "type " << a.type() << " " << a.cols << "x" << a.rows << " vs type "
-                                         << b.type() << " " << b.cols << "x" << b.rows;
+    return ::testing::AssertionFailure() << "type " << a.type() << " " << a.cols << "x" << a.rows
+                                         << " vs type " << b.type() << " " << b.cols << "x" << b.rows;
   }
   cv::Mat diff;
   cv::absdiff(a.reshape(1), b.reshape(1), diff);
@@ -60,7 +60,8 @@ TEST(CodecsTest, EvaluationImagesDecodeAsOpenCvDecodesThem) {
   for (const char* folder : {"rapidocr", "simple", "pages", "sroie/img"}) {
     int taken = 0;
     std::vector<std::filesystem::path> files;
-    for (const auto& entry : std::filesystem::directory_iterator(kEval + "/" + folder)) files.push_back(entry.path());
+    for (const auto& entry : std::filesystem::directory_iterator(kEval + "/" + folder))
+      files.push_back(entry.path());
     std::sort(files.begin(), files.end());
     for (const auto& path : files) {
       const std::string ext = path.extension().string();
@@ -153,7 +154,8 @@ std::string MakePng(const PngSpec& spec) {
   std::vector<png_bytep> pointers;
   for (auto& row : rows) pointers.push_back(row.data());
   std::string out;
-  if (!WritePng(spec, width, height, palette.data(), alphas.data(), entries, &colour, pointers.data(), &out)) {
+  if (!WritePng(spec, width, height, palette.data(), alphas.data(), entries, &colour, pointers.data(),
+                &out)) {
     ADD_FAILURE() << "libpng could not write the test image";
     return "";
   }
@@ -178,8 +180,9 @@ TEST(CodecsTest, EveryPngColourTypeAndDepthDecodesAsOpenCvDecodesIt) {
   specs.push_back({16, PNG_COLOR_TYPE_RGB_ALPHA, false, true});
   specs.push_back({2, PNG_COLOR_TYPE_PALETTE, true, true});
   for (const PngSpec& spec : specs) {
-    const std::string what = "depth " + std::to_string(spec.depth) + " colour type " + std::to_string(spec.color) +
-                             (spec.transparent_colour ? " with tRNS" : "") + (spec.interlaced ? " interlaced" : "");
+    const std::string what = "depth " + std::to_string(spec.depth) + " colour type " +
+                             std::to_string(spec.color) + (spec.transparent_colour ? " with tRNS" : "") +
+                             (spec.interlaced ? " interlaced" : "");
     const std::string png = MakePng(spec);
     ASSERT_FALSE(png.empty()) << what;
     StatusOr<cv::Mat> ours = DecodeAnyImage(png);

@@ -170,10 +170,10 @@ StatusOr<MemoryPrediction> OcrPipeline::PredictMemory(cv::Size page, const std::
 
 // The page's many small allocations beside its large buffers (contours, boxes, texts, the result), the
 // heap pages they leave partly used and the code a real page runs first (decoding, post-processing): an
-// allowance of a fixed part and 1.5 bytes per page pixel (in halves), above what pages of 1600x1600 (two
-// workers), 2400x2400 and 4000x4000 were measured to add (docs/MEMORY.md, "Ceiling").
-constexpr size_t kPageSmallBytes = 6u << 20;
-constexpr size_t kPageSmallHalfBytesPerPixel = 3;
+// allowance of a fixed part and half a byte per page pixel (in halves), above what pages of 1600x1600
+// (two workers), 2400x2400 and 4000x4000 were measured to add (docs/MEMORY.md, "Ceiling").
+constexpr size_t kPageSmallBytes = 8u << 20;
+constexpr size_t kPageSmallHalfBytesPerPixel = 1;
 
 namespace {
 
