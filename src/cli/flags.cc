@@ -110,10 +110,11 @@ std::vector<FlagSpec> JoinSpecs(std::vector<FlagSpec> specs, const std::vector<F
   return specs;
 }
 
-StatusOr<bool> WarmupFromFlags(const Flags& flags) {
+StatusOr<bool> WarmupFromFlags(const Flags& flags, bool tiled_detection) {
   if (flags.Has("warmup") && flags.Has("no_warmup")) {
     return Status::InvalidArgument("flags --warmup and --no_warmup: give one or the other");
   }
+  if (!tiled_detection) return flags.Has("warmup");
   return !flags.Has("no_warmup");
 }
 

@@ -46,8 +46,10 @@ class Flags {
 std::vector<FlagSpec> WarmupSpecs(const std::string& warmup_help);
 // `specs` followed by `more`.
 std::vector<FlagSpec> JoinSpecs(std::vector<FlagSpec> specs, const std::vector<FlagSpec>& more);
-// Whether to warm up: true unless --no_warmup; both flags at once are refused.
-StatusOr<bool> WarmupFromFlags(const Flags& flags);
+// Whether to warm up: true unless --no_warmup; both flags at once are refused. Whole-page detection
+// (`tiled_detection` false) has no fixed set of shapes to build: it warms up only when --warmup asks,
+// which then fails naming the reason.
+StatusOr<bool> WarmupFromFlags(const Flags& flags, bool tiled_detection);
 
 // "  --name VALUE   help" lines for usage text.
 std::string FlagsHelp(const std::vector<FlagSpec>& specs);

@@ -482,9 +482,6 @@ int MemcheckCommand(const std::vector<std::string>& args) {
     if (!iterations.ok()) return Fail(iterations.status());
     settings.iterations = *iterations;
     settings.vary_sizes = flags->Has("vary_sizes");
-    auto warmup = WarmupFromFlags(*flags);
-    if (!warmup.ok()) return Fail(warmup.status());
-    settings.warmup = *warmup;
     auto seed = flags->GetInt("seed", 1, 0, std::numeric_limits<long long>::max());
     if (!seed.ok()) return Fail(seed.status());
     settings.seed = static_cast<uint64_t>(*seed);
@@ -510,6 +507,9 @@ int MemcheckCommand(const std::vector<std::string>& args) {
     }
     OcrOptions options;
     if (Status st = ApplyOcrOptionFlags(*flags, kMemcheckSpecs, &options); !st.ok()) return Fail(st);
+    auto warmup = WarmupFromFlags(*flags, options.text_det_tiled);
+    if (!warmup.ok()) return Fail(warmup.status());
+    settings.warmup = *warmup;
     auto parsed_orders = ParseOrders(*flags);
     if (!parsed_orders.ok()) return Fail(parsed_orders.status());
     orders = std::move(parsed_orders).value();

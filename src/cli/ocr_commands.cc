@@ -208,7 +208,7 @@ int OcrCommand(const std::vector<std::string>& args) {
   auto threads = flags->GetInt("threads", fair, 0, 1024);
   if (!threads.ok()) return Fail(threads.status());
   options.threads = static_cast<int>(*threads);
-  auto warmup = WarmupFromFlags(*flags);
+  auto warmup = WarmupFromFlags(*flags, options.text_det_tiled);
   if (!warmup.ok()) return Fail(warmup.status());
 
   auto created = OcrPipeline::Create(options);

@@ -82,7 +82,6 @@ StatusOr<server::ServerOptions> ParseServeOptions(const Flags& flags) {
   o.queue = static_cast<int>(queue);
   PLATEAU_ASSIGN_OR_RETURN(long long limit, flags.GetInt("memory_limit", 0, 0, 1ll << 50));
   o.memory_limit = static_cast<size_t>(limit);
-  PLATEAU_ASSIGN_OR_RETURN(o.warmup, WarmupFromFlags(flags));
   PLATEAU_ASSIGN_OR_RETURN(
       long long body, flags.GetInt("max_body_bytes", static_cast<long long>(o.max_body_bytes), 1, 1ll << 40));
   o.max_body_bytes = static_cast<size_t>(body);
@@ -106,6 +105,7 @@ StatusOr<server::ServerOptions> ParseServeOptions(const Flags& flags) {
   }
   o.visualize = visualize == "true";
   PLATEAU_RETURN_IF_ERROR(ApplyOcrOptionFlags(flags, kServeSpecs, &o.ocr));
+  PLATEAU_ASSIGN_OR_RETURN(o.warmup, WarmupFromFlags(flags, o.ocr.text_det_tiled));
   // Workers run side by side; giving each all the cores would only make them fight over them.
   const long long fair = std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(o.workers));
   PLATEAU_ASSIGN_OR_RETURN(long long threads, flags.GetInt("threads", fair, 0, 1024));

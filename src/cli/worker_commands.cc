@@ -128,7 +128,7 @@ StatusOr<worker::WorkerOptions> ParseWorkerOptions(const Flags& flags) {
   if (!(stats >= 0 && stats < 1e7)) return Status::InvalidArgument("flag --stats_seconds: expected >= 0");
   o.stats_interval = std::chrono::milliseconds(static_cast<long long>(stats * 1000));
   PLATEAU_RETURN_IF_ERROR(ApplyOcrOptionFlags(flags, kWorkerSpecs, &o.ocr));
-  PLATEAU_ASSIGN_OR_RETURN(o.warmup, WarmupFromFlags(flags));
+  PLATEAU_ASSIGN_OR_RETURN(o.warmup, WarmupFromFlags(flags, o.ocr.text_det_tiled));
   return o;
 }
 

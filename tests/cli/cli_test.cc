@@ -397,6 +397,25 @@ TEST(CliOcrTest, MemoryLimitTooLowRefusesEachPageNamingTheLimit) {
   }
 }
 
+// Whole-page detection has no fixed set of shapes: by default it builds plans as pages need them (no
+// ceiling printed); asking for --warmup fails, saying why.
+TEST(CliOcrTest, WholePageDetectionWarmsUpOnlyWhenAskedAndThenSaysItCannot) {
+  SKIP_WITHOUT_BINARY_OR_MODELS();
+  TempDir tmp("whole_page");
+  const Outcome lazy = RunPlateau(
+      {"ocr", "-i", kEval + "/simple/simple.jpg", "--text_det_tiled", "False", "--model_dir", kModels},
+      tmp.path());
+  EXPECT_EQ(lazy.exit_code, 0) << lazy.err;
+  EXPECT_TRUE(lazy.err.empty()) << lazy.err;
+  EXPECT_NE(lazy.out.find("Tesseract"), std::string::npos) << lazy.out;
+  const Outcome asked = RunPlateau({"ocr", "-i", kEval + "/simple/simple.jpg", "--text_det_tiled", "False",
+                                    "--warmup", "--model_dir", kModels},
+                                   tmp.path());
+  EXPECT_EQ(asked.exit_code, 1);
+  EXPECT_TRUE(asked.out.empty()) << asked.out;
+  EXPECT_NE(asked.err.find("tiled detection"), std::string::npos) << asked.err;
+}
+
 TEST(CliOcrTest, UnknownFlagsAndBadValuesAreRefusedBeforeAnyWork) {
   ASSERT_TRUE(fs::exists(kBinary)) << kBinary << " missing: build the plateau target";
   TempDir tmp("refuse");
