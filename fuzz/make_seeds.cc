@@ -4,8 +4,8 @@
 //
 //   plateau_fuzz_seeds <out_dir> <eval_dir> <models_dir>
 //
-// Creates <out_dir>/<target>/ for image_header, base64, ocr_request, npy and onnx. A missing eval or models
-// directory only means fewer seeds (it is named on stderr).
+// Creates <out_dir>/<target>/ for image_header, image_decode, base64, ocr_request, npy and onnx. A missing
+// eval or models directory only means fewer seeds (it is named on stderr).
 #include <onnx/onnx_pb.h>
 
 #include <cstdio>
@@ -245,6 +245,8 @@ int main(int argc, char** argv) {
 
   for (const auto& [name, bytes] : tiny) Write(out / "image_header", name, bytes);
   for (const auto& [name, bytes] : real) Write(out / "image_header", name, bytes);
+  for (const auto& [name, bytes] : tiny) Write(out / "image_decode", name, bytes);
+  for (const auto& [name, bytes] : real) Write(out / "image_decode", name, bytes);
 
   using plateau::server::Base64Encode;
   for (const auto& [name, bytes] : tiny) Write(out / "base64", name + ".b64", Base64Encode(bytes));

@@ -15,7 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 FUZZ_DIR="${FUZZ_DIR:-build-fuzz}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-600}"
-FUZZ_TARGETS="${FUZZ_TARGETS:-image_header base64 ocr_request npy onnx}"
+FUZZ_TARGETS="${FUZZ_TARGETS:-image_header image_decode base64 ocr_request npy onnx}"
 EVAL_DIR="${EVAL_DIR:-../shared/eval}"
 JOBS="${JOBS:-1}"
 
@@ -42,7 +42,9 @@ for t in $FUZZ_TARGETS; do
   mkdir -p "$corpus" "$crashes"
   args=(-max_total_time="$FUZZ_SECONDS" -print_final_stats=1 -timeout=20 -rss_limit_mb=2048
         -artifact_prefix="$crashes/")
-  if [ -f "fuzz/$t.dict" ]; then args+=(-dict="fuzz/$t.dict"); fi
+  dict="fuzz/$t.dict"
+  if [ "$t" = image_decode ]; then dict=fuzz/image_header.dict; fi  # the same signatures and markers
+  if [ -f "$dict" ]; then args+=(-dict="$dict"); fi
   echo "== fuzz $t: ${FUZZ_SECONDS} s"
   result=ok
   if ! "$FUZZ_DIR/plateau_fuzz_$t" "${args[@]}" "$corpus" "$work/seeds/$t" >"$log" 2>&1; then
