@@ -86,6 +86,14 @@ struct JpegErrors {
 
 void OnJpegMessage(j_common_ptr /*cinfo*/, int /*level*/) {}
 
+// The error manager of a libjpeg object: fatal errors jump to `errors->jump`, warnings are dropped.
+jpeg_error_mgr* UseJpegErrors(JpegErrors* errors) {
+  jpeg_std_error(&errors->mgr);
+  errors->mgr.error_exit = OnJpegError;
+  errors->mgr.emit_message = OnJpegMessage;
+  return &errors->mgr;
+}
+
 enum class DecodeOutcome { kDecoded, kFailed, kOtherDecoder };
 
 // Decodes as OpenCV does with IMREAD_COLOR: the colour space converted to BGR by libjpeg. Four-component
@@ -94,9 +102,7 @@ enum class DecodeOutcome { kDecoded, kFailed, kOtherDecoder };
 DecodeOutcome DecodeJpeg(const unsigned char* data, size_t size, cv::Mat* out) {
   jpeg_decompress_struct cinfo{};
   JpegErrors errors{};
-  cinfo.err = jpeg_std_error(&errors.mgr);
-  errors.mgr.error_exit = OnJpegError;
-  errors.mgr.emit_message = OnJpegMessage;
+  cinfo.err = UseJpegErrors(&errors);
   if (setjmp(errors.jump) != 0) {  // NOLINT(cert-err52-cpp): libjpeg's C API
     jpeg_destroy_decompress(&cinfo);
     return DecodeOutcome::kFailed;
@@ -271,9 +277,7 @@ bool EncodePngInto(const cv::Mat& image, std::vector<uint8_t>* out, std::vector<
 bool EncodeJpegInto(const cv::Mat& image, int quality, unsigned char** buffer, unsigned long* size) {
   jpeg_compress_struct cinfo{};
   JpegErrors errors{};
-  cinfo.err = jpeg_std_error(&errors.mgr);
-  errors.mgr.error_exit = OnJpegError;
-  errors.mgr.emit_message = OnJpegMessage;
+  cinfo.err = UseJpegErrors(&errors);
   if (setjmp(errors.jump) != 0) {  // NOLINT(cert-err52-cpp): libjpeg's C API
     jpeg_destroy_compress(&cinfo);
     return false;
