@@ -33,6 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     PLATEAU_FUZZ_CHECK(image.status().message().rfind("input", 0) == 0, "an error names the source");
   }
-  for (const std::string& w : warnings) PLATEAU_FUZZ_CHECK(w.rfind("input", 0) == 0, "a warning names the source");
+  for (const std::string& w : warnings)
+    PLATEAU_FUZZ_CHECK(w.rfind("input", 0) == 0, "a warning names the source");
   return 0;
 }
