@@ -94,12 +94,20 @@ jpeg_error_mgr* UseJpegErrors(JpegErrors* errors) {
   return &errors->mgr;
 }
 
-enum class DecodeOutcome { kDecoded, kFailed, kOtherDecoder };
+enum class DecodeOutcome { kDecoded, kFailed, kOtherDecoder, kTooLarge };
+
+// The frame's size, as the decoder read it, and the most pixels the caller accepts.
+struct FrameSize {
+  int64_t max_pixels = 0;
+  int64_t width = 0;
+  int64_t height = 0;
+  bool TooLarge() const { return width > 0 && height > max_pixels / width; }
+};
 
 // Decodes as OpenCV does with IMREAD_COLOR: the colour space converted to BGR by libjpeg. Four-component
 // (CMYK, YCCK) images are left to OpenCV's own conversion. Only plain C data lives in this frame, so the
 // jump back from a libjpeg error skips no destructor; `out` is the caller's.
-DecodeOutcome DecodeJpeg(const unsigned char* data, size_t size, cv::Mat* out) {
+DecodeOutcome DecodeJpeg(const unsigned char* data, size_t size, FrameSize* frame, cv::Mat* out) {
   jpeg_decompress_struct cinfo{};
   JpegErrors errors{};
   cinfo.err = UseJpegErrors(&errors);
@@ -110,6 +118,12 @@ DecodeOutcome DecodeJpeg(const unsigned char* data, size_t size, cv::Mat* out) {
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
   jpeg_read_header(&cinfo, TRUE);
+  frame->width = cinfo.image_width;
+  frame->height = cinfo.image_height;
+  if (frame->TooLarge()) {
+    jpeg_destroy_decompress(&cinfo);
+    return DecodeOutcome::kTooLarge;
+  }
   if (cinfo.num_components != 1 && cinfo.num_components != 3) {
     jpeg_destroy_decompress(&cinfo);
     return DecodeOutcome::kOtherDecoder;
@@ -180,7 +194,8 @@ void OnPngWarning(png_structp /*png*/, png_const_charp /*message*/) {}
 // Decodes as OpenCV does with IMREAD_UNCHANGED: 1 channel for grey, 3 (BGR) for colour, 4 (BGRA) when
 // the image has an alpha channel or a palette or colour image has a transparent colour; 16-bit samples
 // stay 16-bit. The whole file must be readable, IEND included. As for JPEG, the frame holds C data only.
-DecodeOutcome DecodePng(const unsigned char* data, size_t size, cv::Mat* out, std::vector<png_bytep>* rows) {
+DecodeOutcome DecodePng(const unsigned char* data, size_t size, FrameSize* frame, cv::Mat* out,
+                        std::vector<png_bytep>* rows) {
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, OnPngError, OnPngWarning);
   if (png == nullptr) return DecodeOutcome::kFailed;
   png_infop info = png_create_info_struct(png);
@@ -200,6 +215,12 @@ DecodeOutcome DecodePng(const unsigned char* data, size_t size, cv::Mat* out, st
   int depth = 0;
   int color = 0;
   png_get_IHDR(png, info, &width, &height, &depth, &color, nullptr, nullptr, nullptr);
+  frame->width = width;
+  frame->height = height;
+  if (frame->TooLarge()) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    return DecodeOutcome::kTooLarge;
+  }
   const bool transparent_colour = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
   int channels = 1;
   if (color == PNG_COLOR_TYPE_RGB || color == PNG_COLOR_TYPE_PALETTE) {
@@ -357,18 +378,28 @@ int JpegExifOrientation(std::string_view jpeg) {
   return 1;
 }
 
-StatusOr<cv::Mat> DecodeAnyImage(std::string_view bytes) {
+Status FrameTooLarge(const FrameSize& frame) {
+  return Status::InvalidArgument("the image is " + std::to_string(frame.width) + "x" +
+                                 std::to_string(frame.height) + " pixels, more than the limit of " +
+                                 std::to_string(frame.max_pixels) + "; refused before decoding");
+}
+
+StatusOr<cv::Mat> DecodeAnyImage(std::string_view bytes, int64_t max_pixels) {
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  FrameSize frame;
+  frame.max_pixels = max_pixels;
   cv::Mat img;
   if (IsJpeg(bytes)) {
-    const DecodeOutcome outcome = DecodeJpeg(data, bytes.size(), &img);
+    const DecodeOutcome outcome = DecodeJpeg(data, bytes.size(), &frame, &img);
+    if (outcome == DecodeOutcome::kTooLarge) return FrameTooLarge(frame);
     if (outcome == DecodeOutcome::kFailed) return cv::Mat();
     if (outcome == DecodeOutcome::kDecoded) return ApplyOrientation(img, JpegExifOrientation(bytes));
     return DecodeWithOpenCv(bytes, cv::IMREAD_COLOR);
   }
   if (IsPng(bytes)) {
     std::vector<png_bytep> rows;
-    const DecodeOutcome outcome = DecodePng(data, bytes.size(), &img, &rows);
+    const DecodeOutcome outcome = DecodePng(data, bytes.size(), &frame, &img, &rows);
+    if (outcome == DecodeOutcome::kTooLarge) return FrameTooLarge(frame);
     if (outcome == DecodeOutcome::kFailed) return cv::Mat();
     if (outcome == DecodeOutcome::kDecoded) return img;
   }

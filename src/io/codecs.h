@@ -9,7 +9,7 @@
 // The pixels are those OpenCV gives for the same bytes: the same libjpeg with the same settings, the
 // same libpng transformations, the same EXIF orientation (tests compare both decoders image by image).
 //
-//   PLATEAU_ASSIGN_OR_RETURN(cv::Mat image, plateau::io::DecodeAnyImage(bytes));
+//   PLATEAU_ASSIGN_OR_RETURN(cv::Mat image, plateau::io::DecodeAnyImage(bytes, 50'000'000));
 //   PLATEAU_RETURN_IF_ERROR(plateau::io::WritePngFile(image, "out.png"));
 #pragma once
 
@@ -25,9 +25,10 @@ namespace plateau::io {
 
 // What cv::imdecode returns for `bytes`: JPEG as with IMREAD_COLOR (8-bit BGR, EXIF orientation
 // applied), every other format as with IMREAD_UNCHANGED (its own channels and depth). An empty Mat when
-// the bytes are not an image any decoder reads; an error only when OpenCV's decoder is needed and cannot
-// be loaded, or when it throws (its message is kept).
-StatusOr<cv::Mat> DecodeAnyImage(std::string_view bytes);
+// the bytes are not an image any decoder reads. Errors: a JPEG or PNG whose frame has more than
+// `max_pixels` pixels (InvalidArgument, before any pixel memory is taken), and OpenCV's decoder when it is
+// needed and cannot be loaded, or throws (its message is kept; it applies its own limit, 2^30 pixels).
+StatusOr<cv::Mat> DecodeAnyImage(std::string_view bytes, int64_t max_pixels);
 
 // The EXIF orientation (1-8) of a JPEG's APP1 segment, 1 when there is none or it is malformed.
 int JpegExifOrientation(std::string_view jpeg);

@@ -17,6 +17,7 @@ namespace plateau::io {
 namespace {
 
 const std::string kEval = std::string(PLATEAU_SOURCE_DIR) + "/../shared/eval";
+constexpr int64_t kNoLimit = int64_t{1} << 40;
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -48,7 +49,7 @@ cv::Mat OpenCvDecode(const std::string& bytes) {
 }
 
 void ExpectSameAsOpenCv(const std::string& bytes, const std::string& what) {
-  StatusOr<cv::Mat> ours = DecodeAnyImage(bytes);
+  StatusOr<cv::Mat> ours = DecodeAnyImage(bytes, kNoLimit);
   ASSERT_TRUE(ours.ok()) << what << ": " << ours.status().ToString();
   EXPECT_TRUE(SameImage(*ours, OpenCvDecode(bytes))) << what;
 }
@@ -185,7 +186,7 @@ TEST(CodecsTest, EveryPngColourTypeAndDepthDecodesAsOpenCvDecodesIt) {
                              (spec.interlaced ? " interlaced" : "");
     const std::string png = MakePng(spec);
     ASSERT_FALSE(png.empty()) << what;
-    StatusOr<cv::Mat> ours = DecodeAnyImage(png);
+    StatusOr<cv::Mat> ours = DecodeAnyImage(png, kNoLimit);
     ASSERT_TRUE(ours.ok()) << what << ": " << ours.status().ToString();
     EXPECT_FALSE(ours->empty()) << what;
     EXPECT_TRUE(SameImage(*ours, OpenCvDecode(png))) << what;
@@ -268,7 +269,7 @@ TEST(CodecsTest, ExifOrientationTurnsThePageAsOpenCvDoes) {
     for (int o = 1; o <= 8; ++o) {
       const std::string jpeg = WithSegmentsAfterSoi(plain, ExifSegment(o, little));
       EXPECT_EQ(JpegExifOrientation(jpeg), o);
-      StatusOr<cv::Mat> ours = DecodeAnyImage(jpeg);
+      StatusOr<cv::Mat> ours = DecodeAnyImage(jpeg, kNoLimit);
       ASSERT_TRUE(ours.ok());
       EXPECT_EQ(ours->rows, o >= 5 ? 40 : 24) << "orientation " << o;
       EXPECT_TRUE(SameImage(*ours, OpenCvDecode(jpeg))) << "orientation " << o << (little ? " II" : " MM");
@@ -293,7 +294,7 @@ TEST(CodecsTest, GreyTruncatedAndCorruptJpegsDecodeAsOpenCvDecodesThem) {
   // already sees the filler); after it libjpeg fills grey where OpenCV repeats the last row it read
   // (either is filler; DecodeImage warns about it).
   const std::string cut = colour.substr(0, colour.size() * 2 / 3);
-  StatusOr<cv::Mat> ours = DecodeAnyImage(cut);
+  StatusOr<cv::Mat> ours = DecodeAnyImage(cut, kNoLimit);
   ASSERT_TRUE(ours.ok());
   const cv::Mat theirs = OpenCvDecode(cut);
   ASSERT_EQ(ours->size(), theirs.size());
@@ -312,9 +313,26 @@ TEST(CodecsTest, OtherFormatsGoThroughOpenCvsDecoders) {
     const std::string bytes = OpenCvEncode(img, ext);
     ExpectSameAsOpenCv(bytes, ext);
   }
-  StatusOr<cv::Mat> garbage = DecodeAnyImage("not an image at all");
+  StatusOr<cv::Mat> garbage = DecodeAnyImage("not an image at all", kNoLimit);
   ASSERT_TRUE(garbage.ok());
   EXPECT_TRUE(garbage->empty());
+}
+
+// The limit is checked on the frame the decoder reads, so it holds even where the header scanner of
+// io/image_header cannot say (DecodeImage checks that first).
+TEST(CodecsTest, FramesOverThePixelLimitAreRefusedBeforeDecoding) {
+  const cv::Mat img = Asymmetric(24, 40);
+  for (const char* ext : {".jpg", ".png"}) {
+    const std::string bytes = OpenCvEncode(img, ext);
+    StatusOr<cv::Mat> refused = DecodeAnyImage(bytes, 40 * 24 - 1);
+    ASSERT_FALSE(refused.ok()) << ext;
+    EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(refused.status().message().find("40x24 pixels, more than the limit of 959"), std::string::npos)
+        << refused.status().message();
+    StatusOr<cv::Mat> taken = DecodeAnyImage(bytes, 40 * 24);
+    ASSERT_TRUE(taken.ok()) << ext;
+    EXPECT_EQ(taken->size(), img.size());
+  }
 }
 
 // ---- Encoders -------------------------------------------------------------------------------------------

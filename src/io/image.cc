@@ -151,7 +151,7 @@ StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const std::string& label, 
                                    std::to_string(max_pixels) + "; refused before decoding");
   }
   // JPEGs come back upright (EXIF orientation) in BGR; they carry no alpha.
-  StatusOr<cv::Mat> decoded = DecodeAnyImage(bytes);
+  StatusOr<cv::Mat> decoded = DecodeAnyImage(bytes, max_pixels);
   if (!decoded.ok()) return decoded.status().WithContext(label);
   const cv::Mat img = std::move(decoded).value();
   const std::optional<std::string> truncation = DescribeTruncation(bytes);
