@@ -797,14 +797,15 @@ TEST(OcrServerTest, MemoryIsFlatOverAThousandRequests) {
 
 // The binary: SIGTERM while a request runs -> that request is answered, new connections are refused,
 // the process exits 0.
-// --memory_limit reaches the workers' pipelines: a page that cannot fit under it is refused (422, as no
-// other request was running) with the figures in errorMsg, without the process going over the limit;
+// --memory_limit reaches the workers' pipelines, whose plans are built as pages need them (--no_warmup;
+// warm, a limit below the ceiling is refused at start): a page that cannot fit under it is refused (422,
+// as no other request was running) with the figures in errorMsg, without the process going over the limit;
 // /metrics counts it; the pages that fit before and after are read.
 TEST(OcrServerTest, MemoryLimitRefusesAPageThatCannotFit) {
   SKIP_WITHOUT_MODELS();
   constexpr size_t kLimit = 400u << 20;
-  ServeProcess server(
-      {"--workers", "1", "--threads", "1", "--visualize", "false", "--memory_limit", std::to_string(kLimit)});
+  ServeProcess server({"--workers", "1", "--threads", "1", "--visualize", "false", "--memory_limit",
+                       std::to_string(kLimit), "--no_warmup"});
   ASSERT_GT(server.port(), 0) << server.log();
   const std::string receipt = FileBody(ReadFile(kSroie + "/img/000.jpg"));
   Answer before = Post(server.port(), receipt);
@@ -844,8 +845,8 @@ TEST(OcrServerTest, MemoryLimitRefusesAPageThatCannotFit) {
 TEST(OcrServerTest, MemoryLimitIs503WhileOtherWorkersHoldMemory) {
   SKIP_WITHOUT_MODELS();
   constexpr size_t kLimit = 450u << 20;
-  ServeProcess server(
-      {"--workers", "2", "--threads", "1", "--visualize", "false", "--memory_limit", std::to_string(kLimit)});
+  ServeProcess server({"--workers", "2", "--threads", "1", "--visualize", "false", "--memory_limit",
+                       std::to_string(kLimit), "--no_warmup"});
   ASSERT_GT(server.port(), 0) << server.log();
   const std::string receipt = FileBody(ReadFile(kSroie + "/img/000.jpg"));
   ASSERT_EQ(Post(server.port(), receipt).status, 200);
