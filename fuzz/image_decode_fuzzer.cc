@@ -9,21 +9,18 @@
 #include <vector>
 
 #include "fuzz/fuzz_check.h"
+#include "io/bytes.h"
 #include "io/image.h"
 
 namespace {
 
 constexpr int64_t kMaxPixels = int64_t{1} << 22;
 
-bool JpegOrPng(std::string_view b) {
-  return (b.size() >= 3 && b.substr(0, 3) == "\xFF\xD8\xFF") || b.substr(0, 8) == "\x89PNG\r\n\x1a\n";
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  if (!JpegOrPng(bytes)) return 0;
+  if (!plateau::io::IsJpeg(bytes) && !plateau::io::IsPng(bytes)) return 0;
   std::vector<std::string> warnings;
   auto image = plateau::io::DecodeImage(bytes, "input", kMaxPixels, &warnings);
   if (image.ok()) {

@@ -10,6 +10,9 @@
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>  // the IMREAD_* flags only: nothing of the module is linked
 
+#include "io/bytes.h"
+#include "io/image_header.h"
+
 #ifndef PLATEAU_OPENCV_IMGCODECS
 #error "PLATEAU_OPENCV_IMGCODECS (the soname of OpenCV's imgcodecs library) is set by CMakeLists.txt"
 #endif
@@ -64,13 +67,6 @@ StatusOr<cv::Mat> DecodeWithOpenCv(std::string_view bytes, int flags) {
 
 // ---- JPEG --------------------------------------------------------------------------------------------
 
-bool IsJpeg(std::string_view b) {
-  return b.size() >= 3 && static_cast<unsigned char>(b[0]) == 0xFF &&
-         static_cast<unsigned char>(b[1]) == 0xD8 && static_cast<unsigned char>(b[2]) == 0xFF;
-}
-
-bool IsPng(std::string_view b) { return b.substr(0, 8) == "\x89PNG\r\n\x1a\n"; }
-
 // libjpeg reports a fatal error by calling error_exit, which must not return: it jumps back to the
 // decoder's setjmp. Warnings (a truncated file, corrupt data the decoder gets past) are not printed: the
 // caller reports truncation itself (DescribeTruncation).
@@ -94,20 +90,14 @@ jpeg_error_mgr* UseJpegErrors(JpegErrors* errors) {
   return &errors->mgr;
 }
 
+// kTooLarge: the frame (its size in the decoder's `frame` argument) has more than `max_pixels` pixels.
 enum class DecodeOutcome { kDecoded, kFailed, kOtherDecoder, kTooLarge };
-
-// The frame's size, as the decoder read it, and the most pixels the caller accepts.
-struct FrameSize {
-  int64_t max_pixels = 0;
-  int64_t width = 0;
-  int64_t height = 0;
-  bool TooLarge() const { return width > 0 && height > max_pixels / width; }
-};
 
 // Decodes as OpenCV does with IMREAD_COLOR: the colour space converted to BGR by libjpeg. Four-component
 // (CMYK, YCCK) images are left to OpenCV's own conversion. Only plain C data lives in this frame, so the
 // jump back from a libjpeg error skips no destructor; `out` is the caller's.
-DecodeOutcome DecodeJpeg(const unsigned char* data, size_t size, FrameSize* frame, cv::Mat* out) {
+DecodeOutcome DecodeJpeg(const unsigned char* data, size_t size, int64_t max_pixels, ImageSize* frame,
+                         cv::Mat* out) {
   jpeg_decompress_struct cinfo{};
   JpegErrors errors{};
   cinfo.err = UseJpegErrors(&errors);
@@ -120,7 +110,7 @@ DecodeOutcome DecodeJpeg(const unsigned char* data, size_t size, FrameSize* fram
   jpeg_read_header(&cinfo, TRUE);
   frame->width = cinfo.image_width;
   frame->height = cinfo.image_height;
-  if (frame->TooLarge()) {
+  if (ExceedsPixels(*frame, max_pixels)) {
     jpeg_destroy_decompress(&cinfo);
     return DecodeOutcome::kTooLarge;
   }
@@ -194,8 +184,8 @@ void OnPngWarning(png_structp /*png*/, png_const_charp /*message*/) {}
 // Decodes as OpenCV does with IMREAD_UNCHANGED: 1 channel for grey, 3 (BGR) for colour, 4 (BGRA) when
 // the image has an alpha channel or a palette or colour image has a transparent colour; 16-bit samples
 // stay 16-bit. The whole file must be readable, IEND included. As for JPEG, the frame holds C data only.
-DecodeOutcome DecodePng(const unsigned char* data, size_t size, FrameSize* frame, cv::Mat* out,
-                        std::vector<png_bytep>* rows) {
+DecodeOutcome DecodePng(const unsigned char* data, size_t size, int64_t max_pixels, ImageSize* frame,
+                        cv::Mat* out, std::vector<png_bytep>* rows) {
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, OnPngError, OnPngWarning);
   if (png == nullptr) return DecodeOutcome::kFailed;
   png_infop info = png_create_info_struct(png);
@@ -217,7 +207,7 @@ DecodeOutcome DecodePng(const unsigned char* data, size_t size, FrameSize* frame
   png_get_IHDR(png, info, &width, &height, &depth, &color, nullptr, nullptr, nullptr);
   frame->width = width;
   frame->height = height;
-  if (frame->TooLarge()) {
+  if (ExceedsPixels(*frame, max_pixels)) {
     png_destroy_read_struct(&png, &info, nullptr);
     return DecodeOutcome::kTooLarge;
   }
@@ -321,37 +311,29 @@ bool EncodeJpegInto(const cv::Mat& image, int quality, unsigned char** buffer, u
   return true;
 }
 
-uint32_t Read32(const unsigned char* p, bool little) {
-  return little ? (p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24))
-                : ((static_cast<uint32_t>(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3]);
-}
-
-uint16_t Read16(const unsigned char* p, bool little) {
-  return static_cast<uint16_t>(little ? (p[0] | (p[1] << 8)) : ((p[0] << 8) | p[1]));
-}
-
 // The orientation tag (0x0112) of IFD0 in an APP1 segment's payload ("Exif\0\0" then a TIFF header).
-int OrientationOfExif(const unsigned char* p, size_t n) {
-  if (n < 14 || std::memcmp(p, "Exif\0\0", 6) != 0) return 1;
-  p += 6;
-  n -= 6;
+int OrientationOfExif(std::string_view payload) {
+  if (payload.size() < 14 || payload.substr(0, 6) != std::string_view("Exif\0\0", 6)) return 1;
+  const std::string_view tiff = payload.substr(6);
+  const size_t n = tiff.size();
   bool little = false;
-  if (p[0] == 'I' && p[1] == 'I') {
+  if (tiff.substr(0, 2) == "II") {
     little = true;
-  } else if (!(p[0] == 'M' && p[1] == 'M')) {
+  } else if (tiff.substr(0, 2) != "MM") {
     return 1;
   }
-  if (Read16(p + 2, little) != 42) return 1;
-  const uint32_t ifd = Read32(p + 4, little);
+  const auto u16 = [&](size_t i) { return little ? Le16(tiff, i) : Be16(tiff, i); };
+  if (u16(2) != 42) return 1;
+  const uint32_t ifd = little ? Le32(tiff, 4) : Be32(tiff, 4);
   if (ifd > n || n - ifd < 2) return 1;
-  const uint16_t entries = Read16(p + ifd, little);
+  const uint32_t entries = u16(ifd);
   for (uint32_t i = 0; i < entries; ++i) {
     const size_t at = ifd + 2 + static_cast<size_t>(i) * 12;
     if (at + 12 > n) return 1;
-    if (Read16(p + at, little) != 0x0112) continue;
-    const uint16_t type = Read16(p + at + 2, little);  // 3: SHORT
-    const uint16_t value = Read16(p + at + 8, little);
-    return type == 3 && value >= 1 && value <= 8 ? value : 1;
+    if (u16(at) != 0x0112) continue;
+    const uint32_t type = u16(at + 2);  // 3: SHORT
+    const uint32_t value = u16(at + 8);
+    return type == 3 && value >= 1 && value <= 8 ? static_cast<int>(value) : 1;
   }
   return 1;
 }
@@ -359,47 +341,38 @@ int OrientationOfExif(const unsigned char* p, size_t n) {
 }  // namespace
 
 int JpegExifOrientation(std::string_view jpeg) {
-  const auto* p = reinterpret_cast<const unsigned char*>(jpeg.data());
-  const size_t n = jpeg.size();
-  size_t at = 2;  // after SOI
-  // Segments up to the first scan; only the first APP1 is read, as OpenCV does.
-  while (at + 4 <= n && p[at] == 0xFF) {
-    const unsigned char marker = p[at + 1];
-    if (marker == 0xFF) {  // fill byte
-      ++at;
-      continue;
-    }
-    if (marker == 0xDA || marker == 0xD9) break;  // start of scan, end of image
-    const size_t length = (static_cast<size_t>(p[at + 2]) << 8) | p[at + 3];
-    if (length < 2 || at + 2 + length > n) break;
-    if (marker == 0xE1) return OrientationOfExif(p + at + 4, length - 2);
-    at += 2 + length;
-  }
-  return 1;
+  int orientation = 1;
+  // Segments up to the first scan; only the first APP1 is read, as OpenCV does, and only when whole.
+  WalkJpegSegments(jpeg, [&](uint32_t marker, size_t at, uint32_t length) {
+    if (marker == 0xDA || marker == 0xD9) return true;  // start of scan, end of image
+    if (marker != 0xE1) return false;
+    if (at + 2 + length <= jpeg.size()) orientation = OrientationOfExif(jpeg.substr(at + 4, length - 2));
+    return true;
+  });
+  return orientation;
 }
 
-Status FrameTooLarge(const FrameSize& frame) {
+Status FrameTooLarge(const ImageSize& frame, int64_t max_pixels) {
   return Status::InvalidArgument("the image is " + std::to_string(frame.width) + "x" +
                                  std::to_string(frame.height) + " pixels, more than the limit of " +
-                                 std::to_string(frame.max_pixels) + "; refused before decoding");
+                                 std::to_string(max_pixels) + "; refused before decoding");
 }
 
 StatusOr<cv::Mat> DecodeAnyImage(std::string_view bytes, int64_t max_pixels) {
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
-  FrameSize frame;
-  frame.max_pixels = max_pixels;
+  ImageSize frame;
   cv::Mat img;
   if (IsJpeg(bytes)) {
-    const DecodeOutcome outcome = DecodeJpeg(data, bytes.size(), &frame, &img);
-    if (outcome == DecodeOutcome::kTooLarge) return FrameTooLarge(frame);
+    const DecodeOutcome outcome = DecodeJpeg(data, bytes.size(), max_pixels, &frame, &img);
+    if (outcome == DecodeOutcome::kTooLarge) return FrameTooLarge(frame, max_pixels);
     if (outcome == DecodeOutcome::kFailed) return cv::Mat();
     if (outcome == DecodeOutcome::kDecoded) return ApplyOrientation(img, JpegExifOrientation(bytes));
     return DecodeWithOpenCv(bytes, cv::IMREAD_COLOR);
   }
   if (IsPng(bytes)) {
     std::vector<png_bytep> rows;
-    const DecodeOutcome outcome = DecodePng(data, bytes.size(), &frame, &img, &rows);
-    if (outcome == DecodeOutcome::kTooLarge) return FrameTooLarge(frame);
+    const DecodeOutcome outcome = DecodePng(data, bytes.size(), max_pixels, &frame, &img, &rows);
+    if (outcome == DecodeOutcome::kTooLarge) return FrameTooLarge(frame, max_pixels);
     if (outcome == DecodeOutcome::kFailed) return cv::Mat();
     if (outcome == DecodeOutcome::kDecoded) return img;
   }
@@ -454,13 +427,6 @@ Status WritePngFile(const cv::Mat& image, const std::string& path) {
   file.close();
   if (!file) return Status::DataLoss("cannot write '" + path + "': writing failed (disk full?)");
   return Status::Ok();
-}
-
-bool OpenCvCodecsLoaded() {
-  void* lib = dlopen(PLATEAU_OPENCV_IMGCODECS, RTLD_LAZY | RTLD_NOLOAD);
-  if (lib == nullptr) return false;
-  dlclose(lib);
-  return true;
 }
 
 }  // namespace plateau::io

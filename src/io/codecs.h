@@ -40,8 +40,4 @@ StatusOr<std::vector<uint8_t>> EncodeJpeg(const cv::Mat& image, int quality = 95
 // Writes EncodePng's bytes to `path`, which must end in ".png"; errors name the path.
 Status WritePngFile(const cv::Mat& image, const std::string& path);
 
-// Whether OpenCV's imgcodecs module is loaded in this process (by DecodeAnyImage or by whoever else
-// linked it): for tests and for memory reports.
-bool OpenCvCodecsLoaded();
-
 }  // namespace plateau::io

@@ -13,6 +13,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "io/bytes.h"
+
 namespace plateau::io {
 namespace {
 
@@ -24,11 +26,9 @@ std::string ReadFile(const std::filesystem::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-bool IsJpegBytes(const std::string& b) { return b.size() >= 2 && b[0] == '\xFF' && b[1] == '\xD8'; }
-
 cv::Mat OpenCvDecode(const std::string& bytes) {
   const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
-  return cv::imdecode(buf, IsJpegBytes(bytes) ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED);
+  return cv::imdecode(buf, IsJpeg(bytes) ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED);
 }
 
 // Same type, size and bytes.
@@ -69,7 +69,7 @@ TEST(CodecsTest, EvaluationImagesDecodeAsOpenCvDecodesThem) {
       if (ext != ".jpg" && ext != ".jpeg" && ext != ".png") continue;
       if (++taken > 12) break;  // the receipts: a dozen is enough
       const std::string bytes = ReadFile(path);
-      (IsJpegBytes(bytes) ? jpegs : pngs)++;
+      (IsJpeg(bytes) ? jpegs : pngs)++;
       ExpectSameAsOpenCv(bytes, path.string());
     }
   }

@@ -5,16 +5,12 @@
 #include <sstream>
 #include <vector>
 
+#include "io/bytes.h"
 #include "io/codecs.h"
 #include "io/image_header.h"
 
 namespace plateau::io {
 namespace {
-
-bool IsJpeg(std::string_view b) {
-  return b.size() >= 3 && static_cast<unsigned char>(b[0]) == 0xFF &&
-         static_cast<unsigned char>(b[1]) == 0xD8 && static_cast<unsigned char>(b[2]) == 0xFF;
-}
 
 // Composites `color` (BGR, 8-bit) with `alpha` (8-bit) onto a background chosen so the visible content
 // keeps its contrast.
@@ -40,12 +36,6 @@ cv::Mat Composite(const cv::Mat& color, const cv::Mat& alpha) {
   return out;
 }
 
-uint32_t Le32(std::string_view b, size_t at) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[at + i]);
-  return v;
-}
-
 }  // namespace
 
 std::optional<std::string> DescribeTruncation(std::string_view b) {
@@ -59,7 +49,7 @@ std::optional<std::string> DescribeTruncation(std::string_view b) {
     }
     return std::nullopt;
   }
-  if (b.substr(0, 8) == "\x89PNG\r\n\x1a\n") {
+  if (IsPng(b)) {
     if (b.find("IEND", 8) == std::string_view::npos)
       return "a PNG that ends before its IEND chunk (truncated)";
     return std::nullopt;

@@ -2,47 +2,23 @@
 
 #include <cstdlib>
 
+#include "io/bytes.h"
+
 namespace plateau::io {
 namespace {
 
-uint32_t Be16(std::string_view b, size_t i) {
-  return (static_cast<uint32_t>(static_cast<unsigned char>(b[i])) << 8) |
-         static_cast<unsigned char>(b[i + 1]);
-}
-uint32_t Be32(std::string_view b, size_t i) { return (Be16(b, i) << 16) | Be16(b, i + 2); }
-uint32_t Le16(std::string_view b, size_t i) {
-  return (static_cast<uint32_t>(static_cast<unsigned char>(b[i + 1])) << 8) |
-         static_cast<unsigned char>(b[i]);
-}
-uint32_t Le24(std::string_view b, size_t i) {
-  return Le16(b, i) | (static_cast<uint32_t>(static_cast<unsigned char>(b[i + 2])) << 16);
-}
-uint32_t Le32(std::string_view b, size_t i) { return Le16(b, i) | (Le16(b, i + 2) << 16); }
+uint32_t Le24(std::string_view b, size_t i) { return Le16(b, i) | (Byte(b, i + 2) << 16); }
 
 std::optional<ImageSize> Jpeg(std::string_view b) {
-  // Walk the marker segments up to the first start-of-frame, which holds the size.
-  size_t i = 2;
-  while (i + 4 <= b.size()) {
-    if (static_cast<unsigned char>(b[i]) != 0xFF) return std::nullopt;
-    const unsigned char marker = static_cast<unsigned char>(b[i + 1]);
-    if (marker == 0xFF) {  // fill byte
-      ++i;
-      continue;
-    }
-    if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {  // no length
-      i += 2;
-      continue;
-    }
-    const uint32_t length = Be16(b, i + 2);
-    if (length < 2) return std::nullopt;
+  // The first start-of-frame segment holds the size.
+  std::optional<ImageSize> size;
+  WalkJpegSegments(b, [&](uint32_t marker, size_t i, uint32_t /*length*/) {
     const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-    if (sof) {
-      if (i + 9 > b.size()) return std::nullopt;
-      return ImageSize{Be16(b, i + 7), Be16(b, i + 5)};
-    }
-    i += 2 + length;
-  }
-  return std::nullopt;
+    if (!sof) return false;
+    if (i + 9 <= b.size()) size = ImageSize{Be16(b, i + 7), Be16(b, i + 5)};
+    return true;
+  });
+  return size;
 }
 
 std::optional<ImageSize> Webp(std::string_view b) {
@@ -94,8 +70,7 @@ std::optional<ImageSize> Bmp(std::string_view b) {
 }
 
 std::optional<ImageSize> ReadAnyImageSize(std::string_view b) {
-  if (b.size() >= 24 && b.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8) &&
-      b.substr(12, 4) == "IHDR") {
+  if (b.size() >= 24 && IsPng(b) && b.substr(12, 4) == "IHDR") {
     return ImageSize{Be32(b, 16), Be32(b, 20)};
   }
   if (b.size() >= 4 && static_cast<unsigned char>(b[0]) == 0xFF && static_cast<unsigned char>(b[1]) == 0xD8) {

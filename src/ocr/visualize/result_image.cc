@@ -185,7 +185,7 @@ StatusOr<cv::Mat> RenderResult(const OcrResult& result, const OcrImageOptions& o
 Status SaveImage(const OcrResult& result, const std::string& dir, const OcrImageOptions& options) {
   PLATEAU_ASSIGN_OR_RETURN(cv::Mat picture, RenderResult(result, options));
   PLATEAU_ASSIGN_OR_RETURN(const std::string path, ocr::ResultFilePath(result, dir, "_ocr_res_img.png"));
-  return io::WritePngFile(picture, path);
+  return WritePng(picture, path);
 }
 
 Status WritePng(const cv::Mat& picture, const std::string& path) { return io::WritePngFile(picture, path); }
