@@ -95,19 +95,13 @@ StatusOr<std::string> Flags::Require(const std::string& name) const {
   return Get(name);
 }
 
-std::vector<FlagSpec> WarmupSpecs(const std::string& warmup_help) {
-  return {{"warmup", warmup_help + " (the default)", false, true, {}},
-          {"no_warmup",
-           "build each plan when a page first needs it instead: a lower peak for a few similar pages, but "
-           "RSS climbs until every shape has been met",
-           false,
-           true,
-           {}}};
-}
-
-std::vector<FlagSpec> JoinSpecs(std::vector<FlagSpec> specs, const std::vector<FlagSpec>& more) {
-  specs.insert(specs.end(), more.begin(), more.end());
-  return specs;
+FlagSpec NoWarmupSpec() {
+  return {"no_warmup",
+          "build each plan when a page first needs it instead: a lower peak for a few similar pages, but RSS "
+          "climbs until every shape has been met",
+          false,
+          true,
+          {}};
 }
 
 StatusOr<bool> WarmupFromFlags(const Flags& flags, bool tiled_detection) {

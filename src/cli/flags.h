@@ -39,13 +39,10 @@ class Flags {
   std::map<std::string, std::vector<std::string>> values_;
 };
 
-// --warmup and --no_warmup, for the commands that run a pipeline (ocr, memcheck, serve, worker). Every
+// --no_warmup, beside --warmup in the commands that run a pipeline (ocr, memcheck, serve, worker). Every
 // plan is built at start by default, so that memory is flat from the first page; --no_warmup builds each
 // when a page first needs it (a lower peak for a few similar pages, but RSS climbs while new shapes come).
-// `warmup_help` says what warming does for that command.
-std::vector<FlagSpec> WarmupSpecs(const std::string& warmup_help);
-// `specs` followed by `more`.
-std::vector<FlagSpec> JoinSpecs(std::vector<FlagSpec> specs, const std::vector<FlagSpec>& more);
+FlagSpec NoWarmupSpec();  // a function: the commands' flag tables are built during static initialisation
 // Whether to warm up: true unless --no_warmup; both flags at once are refused. Whole-page detection
 // (`tiled_detection` false) has no fixed set of shapes to build: it warms up only when --warmup asks,
 // which then fails naming the reason.

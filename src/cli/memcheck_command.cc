@@ -38,47 +38,51 @@ constexpr int kExitError = 2;
 constexpr double kMiB = 1024.0 * 1024.0;
 
 // memcheck's own flags; the pipeline's follow them (cli/ocr_flags.h).
-const std::vector<FlagSpec> kMemcheckSpecs = JoinSpecs(
-    {
-        {"input",
-         "image, PDF or directory of them (repeatable); one pipeline run per file per iteration, "
-         "files taken in turn",
-         true,
-         false,
-         {"i"}},
-        {"iterations", "pipeline runs (default 100)", false, false, {}},
-        {"vary_sizes", "rescale each run's image by a seeded pseudo-random factor", false, true, {}},
-        {"seed", "seed of --vary_sizes and of --order shuffled (default 1)", false, false, {}},
-        {"order",
-         "order of the run's pages: given (default), sorted (by page area, ascending), reversed "
-         "(descending), shuffled (seeded), or all (sorted, reversed and shuffled); several separated by "
-         "commas, each run in a fresh pipeline and compared",
-         true,
-         false,
-         {}},
-        {"min_scale", "smallest --vary_sizes factor (default 0.5)", false, false, {}},
-        {"max_scale", "largest --vary_sizes factor (default 1.0)", false, false, {}},
-        {"plot", "write RSS over iterations to this PNG file", false, false, {}},
-        {"json", "print the series and the figures as one JSON object", false, true, {}},
-        {"name", "label of this run in the JSON and the plot (default plateau)", false, false, {}},
-        {"growth_threshold",
-         "bytes of growth after warm-up still called stable (default 2000000)",
-         false,
-         false,
-         {}},
-        {"plateau_tolerance",
-         "bytes below the trend that count as on the plateau (default 1048576)",
-         false,
-         false,
-         {}},
-        {"series",
-         "analyse a recorded series (JSON: name, baseline_rss_bytes, rss_bytes, peak_rss_bytes) "
-         "instead of running the pipeline (repeatable)",
-         true,
-         false,
-         {}},
-    },
-    WarmupSpecs("build every plan the pipeline can use before the first page (WarmupEveryShape)"));
+const std::vector<FlagSpec> kMemcheckSpecs = {
+    {"input",
+     "image, PDF or directory of them (repeatable); one pipeline run per file per iteration, "
+     "files taken in turn",
+     true,
+     false,
+     {"i"}},
+    {"iterations", "pipeline runs (default 100)", false, false, {}},
+    {"vary_sizes", "rescale each run's image by a seeded pseudo-random factor", false, true, {}},
+    {"seed", "seed of --vary_sizes and of --order shuffled (default 1)", false, false, {}},
+    {"order",
+     "order of the run's pages: given (default), sorted (by page area, ascending), reversed "
+     "(descending), shuffled (seeded), or all (sorted, reversed and shuffled); several separated by "
+     "commas, each run in a fresh pipeline and compared",
+     true,
+     false,
+     {}},
+    {"min_scale", "smallest --vary_sizes factor (default 0.5)", false, false, {}},
+    {"max_scale", "largest --vary_sizes factor (default 1.0)", false, false, {}},
+    {"plot", "write RSS over iterations to this PNG file", false, false, {}},
+    {"json", "print the series and the figures as one JSON object", false, true, {}},
+    {"name", "label of this run in the JSON and the plot (default plateau)", false, false, {}},
+    {"growth_threshold",
+     "bytes of growth after warm-up still called stable (default 2000000)",
+     false,
+     false,
+     {}},
+    {"plateau_tolerance",
+     "bytes below the trend that count as on the plateau (default 1048576)",
+     false,
+     false,
+     {}},
+    {"series",
+     "analyse a recorded series (JSON: name, baseline_rss_bytes, rss_bytes, peak_rss_bytes) "
+     "instead of running the pipeline (repeatable)",
+     true,
+     false,
+     {}},
+    {"warmup",
+     "build every plan the pipeline can use before the first page (WarmupEveryShape) (the default)",
+     false,
+     true,
+     {}},
+    NoWarmupSpec(),
+};
 
 int Fail(const Status& s) {
   std::cerr << "plateau memcheck: " << s.ToString() << "\n";

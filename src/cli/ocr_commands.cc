@@ -33,27 +33,31 @@ int Fail(const Status& s) {
 }
 
 // The ocr command's own flags; the pipeline's follow them (cli/ocr_flags.h).
-const std::vector<FlagSpec> kOcrOwnSpecs = JoinSpecs(
-    {
-        {"input", "image, PDF or directory of them", true, false, {"i"}},
-        {"save_path", "directory to write {stem}_res.json and {stem}_ocr_res_img.png to", false, false, {}},
-        {"memory_stats", "print the memory statistics (JSON) on stderr at the end", false, true, {}},
-        {"workers",
-         "pages read at once, each by a worker with its own sessions over one copy of the models; output is "
-         "the same and in the same order as with 1; at most 2 x N pages are held at once (N being read, the "
-         "others finished and waiting their turn) (default 1, 1..256)",
-         false,
-         false,
-         {}},
-        {"threads",
-         "intra-op threads per worker, so N workers run N x T threads (0 = all cores; default 0 with one "
-         "worker, cores / N, at least 1, with more)",
-         false,
-         false,
-         {}},
-    },
-    WarmupSpecs("build every plan the pipeline can use before the first page (on every worker), so memory "
-                "is flat from it; prints the memory ceiling"));
+const std::vector<FlagSpec> kOcrOwnSpecs = {
+    {"input", "image, PDF or directory of them", true, false, {"i"}},
+    {"save_path", "directory to write {stem}_res.json and {stem}_ocr_res_img.png to", false, false, {}},
+    {"memory_stats", "print the memory statistics (JSON) on stderr at the end", false, true, {}},
+    {"warmup",
+     "build every plan the pipeline can use before the first page (on every worker), so memory is flat "
+     "from it; prints the memory ceiling (the default)",
+     false,
+     true,
+     {}},
+    NoWarmupSpec(),
+    {"workers",
+     "pages read at once, each by a worker with its own sessions over one copy of the models; output is "
+     "the same and in the same order as with 1; at most 2 x N pages are held at once (N being read, the "
+     "others finished and waiting their turn) (default 1, 1..256)",
+     false,
+     false,
+     {}},
+    {"threads",
+     "intra-op threads per worker, so N workers run N x T threads (0 = all cores; default 0 with one "
+     "worker, cores / N, at least 1, with more)",
+     false,
+     false,
+     {}},
+};
 
 // The most --workers accepts: each worker holds its own arenas and plans (docs/MEMORY.md), and pages are
 // no faster once the workers outnumber the cores.

@@ -17,54 +17,50 @@ namespace {
 // The server's own flags; the pipeline's follow them (cli/ocr_flags.h) and set the workers' defaults,
 // which a request's parameters override. --threads, --memory_limit and --max_image_pixels are the
 // server's: their defaults and meaning differ from the ocr command's.
-const std::vector<FlagSpec> kServeSpecs = JoinSpecs(
-    {
-        {"host", "address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)", false, false, {}},
-        {"port", "port (default 8080; 0 picks a free one)", false, false, {}},
-        {"workers",
-         "OCR workers, each with its own sessions; models are loaded once (default 1)",
-         false,
-         false,
-         {}},
-        {"queue",
-         "requests that may wait for a worker; more get 503 + Retry-After (default 8)",
-         false,
-         false,
-         {}},
-        {"memory_limit",
-         "ceiling on the process's RSS in bytes, kept by every worker; a page that cannot fit is refused "
-         "(503 while other workers hold memory, else 422) (default 0: none)",
-         false,
-         false,
-         {}},
-        {"max_body_bytes",
-         "largest request body; a bigger one gets 413 (default 33554432)",
-         false,
-         false,
-         {}},
-        {"request_read_seconds",
-         "the longest a request may take to arrive, headers and body; a slower client's connection is "
-         "closed (default 120; 0: no limit)",
-         false,
-         false,
-         {}},
-        {"idle_trim_seconds",
-         "a worker idle this long hands memory back (default 0: never)",
-         false,
-         false,
-         {}},
-        {"max_pdf_pages", "pages of a PDF that are read, the first ones (default 10)", false, false, {}},
-        {"max_image_pixels", "largest image or rendered page in pixels (default 50000000)", false, false, {}},
-        {"visualize",
-         "true or false: draw the result pictures (ocrImage...) for requests that do not say (default true, "
-         "as PaddleX)",
-         false,
-         false,
-         {}},
-        {"threads", "intra-op threads per worker (default: cores / workers, at least 1)", false, false, {}},
-    },
-    WarmupSpecs("every worker builds every plan before the first request; the memory ceiling is printed "
-                "and a --memory_limit below it refused"));
+const std::vector<FlagSpec> kServeSpecs = {
+    {"host", "address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)", false, false, {}},
+    {"port", "port (default 8080; 0 picks a free one)", false, false, {}},
+    {"workers",
+     "OCR workers, each with its own sessions; models are loaded once (default 1)",
+     false,
+     false,
+     {}},
+    {"queue",
+     "requests that may wait for a worker; more get 503 + Retry-After (default 8)",
+     false,
+     false,
+     {}},
+    {"memory_limit",
+     "ceiling on the process's RSS in bytes, kept by every worker; a page that cannot fit is refused "
+     "(503 while other workers hold memory, else 422) (default 0: none)",
+     false,
+     false,
+     {}},
+    {"max_body_bytes", "largest request body; a bigger one gets 413 (default 33554432)", false, false, {}},
+    {"request_read_seconds",
+     "the longest a request may take to arrive, headers and body; a slower client's connection is "
+     "closed (default 120; 0: no limit)",
+     false,
+     false,
+     {}},
+    {"idle_trim_seconds", "a worker idle this long hands memory back (default 0: never)", false, false, {}},
+    {"max_pdf_pages", "pages of a PDF that are read, the first ones (default 10)", false, false, {}},
+    {"max_image_pixels", "largest image or rendered page in pixels (default 50000000)", false, false, {}},
+    {"visualize",
+     "true or false: draw the result pictures (ocrImage...) for requests that do not say (default true, "
+     "as PaddleX)",
+     false,
+     false,
+     {}},
+    {"warmup",
+     "every worker builds every plan before the first request; the memory ceiling is printed and a "
+     "--memory_limit below it refused (the default)",
+     false,
+     true,
+     {}},
+    NoWarmupSpec(),
+    {"threads", "intra-op threads per worker (default: cores / workers, at least 1)", false, false, {}},
+};
 
 int Fail(const Status& s) {
   std::cerr << "plateau serve: " << s.ToString() << "\n";
