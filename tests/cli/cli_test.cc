@@ -328,6 +328,7 @@ TEST(CliOcrTest, TimingPrintsEachStagePerPageAndTheRunsWallTime) {
 // and PNG pages (io/codecs.h); the first TIFF page loads them, and is read. The dynamic loader's own log
 // (LD_DEBUG=files, on stderr) tells which libraries the process loaded.
 TEST(CliOcrTest, OpenCvsCodecsAreLoadedOnlyForFormatsReadThroughThem) {
+  SKIP_WITHOUT_BINARY_OR_MODELS();
   TempDir tmp("codecs");
   ::setenv("LD_DEBUG", "files", 1);
   const Outcome common = RunPlateau({"ocr", "-i", kEval + "/simple/simple.jpg", "-i",
